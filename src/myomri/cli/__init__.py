@@ -1,0 +1,70 @@
+"""Command-line interface: ``myomri <command> ...``.
+
+Each command lives in its own small module under ``myomri.cli`` that defines
+``register(subparsers)``; heavy imports happen inside the command functions so ``myomri --help``
+stays instant. The list of command modules is explicit (no discovery by name at run time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .. import __version__
+
+# Order here is the order in ``myomri --help``. Add a module when a stage adds a command.
+COMMAND_MODULES: list[str] = [
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="myomri",
+        description="Quantitative thigh-muscle MRI for inflammatory myopathies.",
+    )
+    parser.add_argument("--version", action="version", version=f"myomri {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback when a command fails"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code (0 ok, 1 partial failure, 2 error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        rc = args.func(args)
+    except KeyboardInterrupt:
+        print("myomri: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI turns every failure into one clear line
+        if args.debug:
+            raise
+        from ..errors import MyomriError
+
+        kind = type(exc).__name__
+        if isinstance(exc, MyomriError):
+            print(f"myomri {args.command}: error: {exc}", file=sys.stderr)
+        elif isinstance(exc, (OSError, ValueError)):
+            print(f"myomri {args.command}: error ({kind}): {exc}", file=sys.stderr)
+        else:
+            print(
+                f"myomri {args.command}: internal error ({kind}): {exc} "
+                "(run with --debug for the traceback and please report it)",
+                file=sys.stderr,
+            )
+        return 2
+    return int(rc or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

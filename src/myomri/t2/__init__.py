@@ -1,0 +1,1 @@
+"""T2 mapping: EPG signal model (pure functions), mono-exponential and EPG fitting, maps."""
