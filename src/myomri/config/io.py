@@ -1,0 +1,39 @@
+"""Defaults of the input/output stage (DICOM grouping, grid tolerances, sidecars).
+
+This module is the only place these numbers live; the readers take them as keyword arguments.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ECHO_TIME_DECIMALS",
+    "ORIENTATION_ATOL",
+    "SLICE_SPACING_RTOL",
+    "GRID_ATOL_MM",
+    "SIDECAR_MAX_ECHO_TIME_S",
+    "NRRD_ECHO_TIMES_KEY",
+    "DICOM_SUFFIXES",
+]
+
+#: Echo times (ms) are rounded to this many decimals before frames are grouped into echoes, so
+#: that 11.0 and 11.000001 (float noise between vendors' fields) are one echo.
+ECHO_TIME_DECIMALS = 2
+
+#: Largest difference between direction cosines of two frames that still counts as one orientation.
+ORIENTATION_ATOL = 1e-4
+
+#: Slice positions must step evenly: each gap may differ from the median gap by this fraction.
+SLICE_SPACING_RTOL = 0.01
+
+#: Default tolerance (mm, and unitless for direction cosines) when two grids are compared.
+GRID_ATOL_MM = 1e-3
+
+#: BIDS / ORMIR-MIDS sidecars give ``EchoTime`` in seconds; a value above this is surely in ms
+#: (no spin echo lasts 1 s), and the reader refuses to guess.
+SIDECAR_MAX_ECHO_TIME_S = 1.0
+
+#: NRRD header field in which myomri stores the echo times (ms) of a 4-D image.
+NRRD_ECHO_TIMES_KEY = "myomri_echo_times_ms"
+
+#: File name endings treated as DICOM even when a folder also holds other files.
+DICOM_SUFFIXES = (".dcm", ".dicom", ".ima")
