@@ -1,0 +1,215 @@
+"""The public entry points for reading and writing images and masks.
+
+``read_image`` chooses the reader from the path (a folder or ``.dcm`` -> DICOM, ``.nii``/
+``.nii.gz`` -> NIfTI with its JSON sidecar, ``.nrrd``/``.nhdr`` -> NRRD); ``write_image``
+chooses the writer from the extension. The stages call ``require_echo_times``,
+``check_finite`` and ``check_not_empty`` to validate their input once, with messages that name
+the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import EchoTimeError, FormatError, InputError, MissingFileError
+from .image import Image
+from .labels import read_label_names
+from .masks import validate_mask
+
+__all__ = [
+    "read_image",
+    "write_image",
+    "read_mask",
+    "read_label_names",
+    "require_echo_times",
+    "check_finite",
+    "check_not_empty",
+    "image_kind",
+]
+
+_NIFTI = (".nii.gz", ".nii")
+_NRRD = (".nrrd", ".nhdr")
+
+
+def image_kind(path: str | os.PathLike) -> str:
+    """``'dicom'``, ``'nifti'`` or ``'nrrd'`` from the path (a folder counts as DICOM).
+
+    Raises
+    ------
+    MissingFileError
+        The path does not exist.
+    FormatError
+        The extension is none of the supported ones.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise MissingFileError(p, "image")
+    name = p.name.lower()
+    if p.is_dir() or name.endswith((".dcm", ".dicom", ".ima")):
+        return "dicom"
+    if name.endswith(_NIFTI):
+        return "nifti"
+    if name.endswith(_NRRD):
+        return "nrrd"
+    if p.is_file() and _looks_like_dicom(p):
+        return "dicom"  # DICOM files often have no extension at all
+    raise FormatError(
+        f"{p}: unknown image format; expected a DICOM folder/file, .nii, .nii.gz, .nrrd or .nhdr"
+    )
+
+
+def _looks_like_dicom(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(132)
+    return len(head) == 132 and head[128:] == b"DICM"
+
+
+def read_image(path: str | os.PathLike, *, series: str | int | None = None) -> Image:
+    """Read any supported image into an :class:`Image`.
+
+    NIfTI files pick up a BIDS/ORMIR-MIDS sidecar beside them (``x.nii.gz`` -> ``x.json``):
+    ``EchoTime`` (seconds, one value or a list) becomes ``echo_times`` in ms for a 4-D image or
+    ``meta['EchoTime']`` for a 3-D one; other acquisition fields go to ``meta``.
+
+    Parameters
+    ----------
+    path : path-like
+        DICOM folder or file, NIfTI or NRRD file.
+    series : str or int, optional
+        DICOM only: the series to read from a folder holding several.
+
+    Raises
+    ------
+    MissingFileError, FormatError, AmbiguousSeriesError, GeometryError, EchoTimeError
+    """
+    kind = image_kind(path)
+    if kind == "dicom":
+        from .dicom import read_dicom
+
+        return read_dicom(path, series=series)
+    if series is not None:
+        raise InputError(f"{path}: series={series!r} only applies to DICOM folders")
+    if kind == "nrrd":
+        from .nrrd import read_nrrd
+
+        return read_nrrd(path)
+    from .nifti import read_nifti
+    from .sidecar import read_sidecar, sidecar_path
+
+    image = read_nifti(path)
+    side = sidecar_path(path)
+    if side.is_file():
+        echo_times, meta = read_sidecar(side)
+        image.meta.update(meta)
+        if echo_times is not None:
+            image = _attach_echo_times(image, echo_times, side)
+    return image
+
+
+def _attach_echo_times(image: Image, echo_times: tuple[float, ...], side: Path) -> Image:
+    if image.array.ndim == 4:
+        if len(echo_times) != image.n_volumes:
+            raise EchoTimeError(
+                f"{side}: {len(echo_times)} echo times for the {image.n_volumes} volumes of "
+                f"{image.source}; expected one per volume"
+            )
+        image.echo_times = tuple(echo_times)
+    elif len(echo_times) == 1:
+        image.meta["EchoTime"] = echo_times[0]
+    else:
+        raise EchoTimeError(
+            f"{side}: {len(echo_times)} echo times for the 3-D image {image.source}; "
+            "expected one (or a 4-D image)"
+        )
+    return image
+
+
+def write_image(image: Image, path: str | os.PathLike) -> Path:
+    """Write ``image`` atomically as NIfTI (``.nii``/``.nii.gz``) or NRRD (``.nrrd``/``.nhdr``)."""
+    name = Path(path).name.lower()
+    if name.endswith(_NIFTI):
+        from .nifti import write_nifti
+
+        return write_nifti(image, path)
+    if name.endswith(_NRRD):
+        from .nrrd import write_nrrd
+
+        return write_nrrd(image, path)
+    raise FormatError(f"{path}: cannot choose a writer; expected .nii, .nii.gz, .nrrd or .nhdr")
+
+
+def read_mask(path: str | os.PathLike, *, label: int | None = None) -> Image:
+    """Read an integer label map (NIfTI/NRRD/DICOM) and validate it.
+
+    The full label map is returned (not a binary mask); ``label`` only checks that this label is
+    present. Use :func:`myomri.io.masks.select_label` for a 0/1 mask of one label.
+
+    Raises
+    ------
+    MaskError
+        Non-integer values, no label at all, or ``label`` absent (the message names the file).
+    """
+    return validate_mask(read_image(path), label=label)
+
+
+def require_echo_times(image: Image, echo_times_ms=None) -> Image:
+    """A 4-D image with validated echo times (ms), from the image or from ``echo_times_ms``.
+
+    Raises
+    ------
+    EchoTimeError
+        3-D image; no echo times known; count differs from the volumes; not strictly increasing.
+    """
+    where = f"{image.source}: " if image.source else ""
+    if image.array.ndim != 4:
+        raise EchoTimeError(f"{where}3-D image; expected a 4-D multi-echo image [i, j, k, echo]")
+    tes = image.echo_times if echo_times_ms is None else tuple(np.ravel(echo_times_ms).astype(float))
+    if tes is None:
+        raise EchoTimeError(
+            f"{where}4-D image with {image.n_volumes} volumes has no echo times; expected them in "
+            "the DICOM headers, a JSON sidecar (EchoTime in s) or given explicitly (ms)"
+        )
+    tes_arr = np.asarray(tes, dtype=float)
+    if tes_arr.size != image.n_volumes:
+        raise EchoTimeError(
+            f"{where}{tes_arr.size} echo times for {image.n_volumes} volumes; expected one per volume"
+        )
+    if not np.all(np.isfinite(tes_arr)) or np.any(tes_arr <= 0):
+        raise EchoTimeError(f"{where}echo times {tes_arr.tolist()} ms must be positive numbers")
+    if np.any(np.diff(tes_arr) <= 0):
+        raise EchoTimeError(
+            f"{where}echo times {tes_arr.tolist()} ms are not strictly increasing (duplicates or "
+            "unsorted volumes); expected one volume per echo in echo order"
+        )
+    if echo_times_ms is None:
+        return image
+    return image.with_array(image.array, echo_times=tuple(float(t) for t in tes_arr))
+
+
+def check_finite(image: Image) -> Image:
+    """Raise :class:`InputError` naming the file and the count when any voxel is NaN or Inf."""
+    arr = np.asarray(image.array)
+    if np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.complexfloating):
+        bad = ~np.isfinite(arr)
+        n_bad = int(bad.sum())
+        if n_bad:
+            n_nan = int(np.isnan(arr).sum())
+            raise InputError(
+                f"{image.source or 'image'}: {n_bad} of {arr.size} voxels are not finite "
+                f"({n_nan} NaN, {n_bad - n_nan} Inf); expected finite intensities"
+            )
+    return image
+
+
+def check_not_empty(image: Image) -> Image:
+    """Raise :class:`InputError` when the image has no voxels or every voxel is zero."""
+    arr = np.asarray(image.array)
+    where = image.source or "image"
+    if arr.size == 0:
+        raise InputError(f"{where}: image has no voxels (shape {arr.shape})")
+    if not np.any(arr):
+        raise InputError(f"{where}: every one of the {arr.size} voxels is 0; expected image data")
+    return image
