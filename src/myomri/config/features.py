@@ -43,3 +43,49 @@ FEATURE_CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm", "sha
 
 #: Image types we implement; names as in PyRadiomics parameter files -> column prefix.
 IMAGE_TYPES = {"Original": "original", "LBP2D": "lbp-2D"}
+
+#: Image types enabled when a parameter file has no ``imageType`` section (PyRadiomics' default).
+DEFAULT_IMAGE_TYPES: dict[str, dict] = {"Original": {}}
+
+#: Feature classes enabled when a parameter file has no ``featureClass`` section: the six
+#: intensity/texture classes of seed paper 1 (93 features). PyRadiomics would also enable shape;
+#: we do not, because the study does not use shape features.
+DEFAULT_FEATURE_CLASSES: tuple[str, ...] = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm")
+
+#: Top-level sections of a PyRadiomics parameter file that we read.
+PARAM_SECTIONS = ("setting", "imageType", "featureClass")
+
+#: SimpleITK interpolator names accepted for ``interpolator``. PyRadiomics also accepts the integer
+#: constant; its value depends on the SimpleITK version (sitkBSpline is 3 in 1.x, 23 in 2.5).
+INTERPOLATORS: tuple[str, ...] = (
+    "sitkNearestNeighbor",
+    "sitkLinear",
+    "sitkBSpline",
+    "sitkGaussian",
+    "sitkLabelGaussian",
+    "sitkHammingWindowedSinc",
+    "sitkCosineWindowedSinc",
+    "sitkWelchWindowedSinc",
+    "sitkLanczosWindowedSinc",
+    "sitkBlackmanWindowedSinc",
+)
+
+#: Methods of ``skimage.feature.local_binary_pattern`` (``lbp2DMethod``).
+LBP_METHODS = ("default", "ror", "uniform", "nri_uniform", "var")
+
+#: ``weightingNorm`` values PyRadiomics understands.
+WEIGHTING_NORMS = ("manhattan", "euclidean", "infinity", "no_weighting")
+
+#: ``resegmentMode`` values.
+RESEGMENT_MODES = ("absolute", "relative", "sigma")
+
+#: Mask perturbations of the robustness command (Zwanenburg et al. 2019, Sci Rep 9:614).
+ROBUSTNESS_DEFAULTS: dict[str, object] = {
+    "n": 20,  # number of perturbed masks
+    "seed": 0,
+    "max_translation": 1.0,  # voxels; sub-voxel shifts, mask re-sampled nearest-neighbour
+    "max_grow": 1,  # voxels of erosion (-) or dilation (+)
+    "contour_probability": 0.5,  # chance a boundary voxel flips in contour randomisation
+    "icc_good": 0.75,
+    "icc_excellent": 0.9,
+}
