@@ -90,7 +90,7 @@ def test_invalid_setting_values_are_named(key, value):
 
 
 def test_unknown_feature_name_in_class_list_is_named():
-    pytest.importorskip("myomri.features.compute")
+    pytest.importorskip("myomri.features.compute", exc_type=ImportError)
     with pytest.raises(ConfigError, match="unknown glcm feature.*'Contrastt'"):
         read_params({"featureClass": {"glcm": ["Contrastt"]}})
 
