@@ -1,0 +1,109 @@
+"""numba kernels that count the texture matrices on a padded, flattened grey-level array.
+
+Layout shared by every kernel: ``levels`` is the discretised ROI bounding box, padded on every side by
+the largest offset component and flattened in C order; voxels outside the ROI hold 0 (grey levels start
+at 1), so "the neighbour is outside the ROI or outside the image" is simply ``levels[v + off] == 0``
+and no bounds checks are needed. ``roi`` holds the flat indices of the ROI voxels and ``offsets`` the
+flat index steps of the directions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["count_glcm", "count_glrlm", "count_glszm", "count_neighbourhood"]
+
+
+@njit(cache=True, nogil=True)
+def count_glcm(levels, roi, offsets, n_levels):
+    """Co-occurrence counts ``P[a, g, h]`` of (voxel level g, neighbour level h) along each offset."""
+    n_a = offsets.shape[0]
+    out = np.zeros((n_a, n_levels + 1, n_levels + 1))
+    for a in range(n_a):
+        off = offsets[a]
+        for v in roi:
+            h = levels[v + off]
+            if h > 0:
+                out[a, levels[v], h] += 1.0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def count_glrlm(levels, roi, offsets, n_levels, n_runs):
+    """Run-length counts ``P[a, g, r]`` (run of r voxels of level g along offset a)."""
+    n_a = offsets.shape[0]
+    out = np.zeros((n_a, n_levels + 1, n_runs + 1))
+    for a in range(n_a):
+        off = offsets[a]
+        for v in roi:
+            g = levels[v]
+            if levels[v - off] != g:  # v starts a run: its predecessor differs (or is outside the ROI)
+                length = 1
+                w = v + off
+                while levels[w] == g:
+                    length += 1
+                    w += off
+                out[a, g, length] += 1.0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def count_glszm(levels, roi, offsets, n_levels, n_sizes):
+    """Size-zone counts ``P[g, s]``: connected zones (over ``offsets``) of equal level g and s voxels."""
+    out = np.zeros((n_levels + 1, n_sizes + 1))
+    seen = np.zeros(levels.shape[0], dtype=np.bool_)
+    stack = np.empty(roi.shape[0], dtype=np.int64)
+    for v in roi:
+        if seen[v]:
+            continue
+        g = levels[v]
+        seen[v] = True
+        stack[0] = v
+        top = 1
+        size = 0
+        while top > 0:
+            top -= 1
+            u = stack[top]
+            size += 1
+            for off in offsets:
+                w = u + off
+                if not seen[w] and levels[w] == g:
+                    seen[w] = True
+                    stack[top] = w
+                    top += 1
+        out[g, size] += 1.0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def count_neighbourhood(levels, roi, offsets, n_levels, alpha):
+    """GLDM and NGTDM counts in one pass over the neighbourhoods.
+
+    Returns
+    -------
+    dependence : (n_levels + 1, n_offsets + 2) counts of (level g, dependence size d)
+        where d = 1 + number of neighbours in the ROI with ``|level - g| <= alpha``.
+    ngtdm : (n_levels + 1, 2) per level: number of voxels with at least one neighbour in the ROI, and the
+        sum of |g - mean neighbour level| over them.
+    """
+    n_off = offsets.shape[0]
+    dependence = np.zeros((n_levels + 1, n_off + 2))
+    ngtdm = np.zeros((n_levels + 1, 2))
+    for v in roi:
+        g = levels[v]
+        count = 0
+        total = 0.0
+        dep = 1
+        for off in offsets:
+            h = levels[v + off]
+            if h > 0:
+                count += 1
+                total += h
+                if abs(h - g) <= alpha:
+                    dep += 1
+        dependence[g, dep] += 1.0
+        if count > 0:
+            ngtdm[g, 0] += 1.0
+            ngtdm[g, 1] += abs(g - total / count)
+    return dependence, ngtdm

@@ -1,0 +1,106 @@
+"""The discretised ROI as the texture kernels want it, and helpers shared by the texture classes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from myomri.features._angles import generate_offsets
+
+__all__ = ["TextureRoi", "build_texture_roi", "angle_weights", "drop_empty_angles"]
+
+
+@dataclass(frozen=True)
+class TextureRoi:
+    """Discretised ROI cropped to its bounding box, padded and flattened for the kernels.
+
+    Attributes
+    ----------
+    levels : ndarray of int32
+        Padded bounding box, flattened (C order); grey levels 1..n_levels in the ROI, 0 elsewhere.
+    roi : ndarray of int64
+        Flat indices of the ROI voxels in ``levels``.
+    shape : tuple of int
+        Bounding-box size (unpadded) along our axes [i, j, k].
+    strides : ndarray of int64
+        Flat index step per axis of the padded array.
+    n_levels : int
+        Highest grey level in the ROI (PyRadiomics ``Ng``).
+    grey_levels : ndarray of float
+        Grey levels present in the ROI, ascending.
+    n_voxels : int
+        Number of ROI voxels (PyRadiomics ``Np``).
+    spacing : tuple of float
+        Voxel spacing along [i, j, k] in mm.
+    drop_axis : int or None
+        Our axis excluded by force2D.
+    """
+
+    levels: np.ndarray
+    roi: np.ndarray
+    shape: tuple
+    strides: np.ndarray
+    n_levels: int
+    grey_levels: np.ndarray
+    n_voxels: int
+    spacing: tuple
+    drop_axis: int | None
+
+    def offsets(self, *, distances, bidirectional: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Directions (n, 3) in our axis order and their flat index steps (n,)."""
+        vec = generate_offsets(self.shape, distances=distances, drop_axis=self.drop_axis,
+                               bidirectional=bidirectional)
+        return vec, vec @ self.strides
+
+
+def build_texture_roi(levels: np.ndarray, mask: np.ndarray, *, spacing, pad: int,
+                      drop_axis: int | None) -> TextureRoi:
+    """Pad the cropped grey-level box by ``pad`` voxels of 0 and index its ROI voxels.
+
+    Parameters
+    ----------
+    levels : ndarray of int, shape (I, J, K)
+        Grey levels (>= 1 inside ``mask``), cropped to the ROI bounding box.
+    mask : ndarray of bool, same shape
+    spacing : sequence of 3 float
+    pad : int
+        At least the largest offset component used (max of ``distances``, and 1).
+    drop_axis : int or None
+    """
+    padded = np.zeros(tuple(s + 2 * pad for s in levels.shape), dtype=np.int32)
+    inner = tuple(slice(pad, pad + s) for s in levels.shape)
+    padded[inner] = np.where(mask, levels, 0)
+    flat = padded.ravel()
+    strides = np.array(padded.strides, dtype=np.int64) // padded.itemsize
+    roi = np.flatnonzero(flat).astype(np.int64)
+    present = np.unique(flat[roi])
+    return TextureRoi(
+        levels=flat, roi=roi, shape=tuple(int(s) for s in levels.shape), strides=strides,
+        n_levels=int(present[-1]), grey_levels=present.astype(np.float64), n_voxels=int(roi.size),
+        spacing=tuple(float(s) for s in spacing), drop_axis=drop_axis,
+    )
+
+
+def angle_weights(directions: np.ndarray, *, spacing, norm: str) -> np.ndarray:
+    """PyRadiomics' per-direction weights for merging GLCM/GLRLM matrices (``weightingNorm``).
+
+    ``infinity``: exp(-max|a s|^2); ``euclidean``: exp(-sum (a s)^2); ``manhattan``: exp(-(sum|a s|)^2);
+    ``no_weighting``: 1. ``a`` is the direction in voxels, ``s`` the spacing in mm.
+    """
+    scaled = np.abs(directions) * np.asarray(spacing, dtype=float)[None, :]
+    if norm == "infinity":
+        return np.exp(-scaled.max(axis=1) ** 2)
+    if norm == "euclidean":
+        return np.exp(-np.sum(scaled**2, axis=1))
+    if norm == "manhattan":
+        return np.exp(-np.sum(scaled, axis=1) ** 2)
+    return np.ones(len(directions))
+
+
+def drop_empty_angles(matrices: np.ndarray) -> np.ndarray:
+    """Remove directions (last axis) whose matrix holds no counts (PyRadiomics ignores them)."""
+    if matrices.shape[-1] > 1:
+        total = matrices.sum(axis=tuple(range(matrices.ndim - 1)))
+        matrices = matrices[..., total > 0]
+    return matrices

@@ -1,0 +1,52 @@
+"""Neighbouring Grey Tone Difference Matrix features (5), as PyRadiomics 3.0.1 defines them.
+
+For each voxel with at least one neighbour in the ROI, ``s`` accumulates |g - mean neighbour level|.
+Flat-region conventions: Coarseness = 1e6 when sum p_i s_i = 0; Contrast = 0 with one grey level;
+Busyness = 0 and Strength = 0 when their denominators vanish.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from myomri.features._kernels import count_neighbourhood
+from myomri.features._matrices import TextureRoi
+
+__all__ = ["FEATURE_NAMES", "calculate_ngtdm", "compute_ngtdm"]
+
+FEATURE_NAMES = ("Coarseness", "Contrast", "Busyness", "Complexity", "Strength")
+
+
+def calculate_ngtdm(roi: TextureRoi, *, distances) -> np.ndarray:
+    """NGTDM rows (n_i, s_i, grey level i) for the grey levels with n_i > 0, shape (G, 3)."""
+    _, steps = roi.offsets(distances=distances, bidirectional=True)
+    _, counts = count_neighbourhood(roi.levels, roi.roi, steps, roi.n_levels, 0.0)
+    grey = np.arange(roi.n_levels + 1, dtype=np.float64)
+    table = np.column_stack([counts, grey])[1:]
+    return table[table[:, 0] > 0]
+
+
+def compute_ngtdm(roi: TextureRoi, *, distances) -> dict[str, float]:
+    """The 5 NGTDM features (names without class prefix) of a discretised ROI."""
+    table = calculate_ngtdm(roi, distances=distances)
+    n, s, i = table.T
+    n_vp = n.sum()
+    p = n / n_vp
+    n_gp = int(np.count_nonzero(p))
+    ps = p * s
+    sum_ps = ps.sum()
+    sum_s = s.sum()
+    di = i[:, None] - i[None, :]
+    ip = i * p
+    busy_den = np.sum(np.abs(ip[:, None] - ip[None, :]))
+    pair = p[:, None] + p[None, :]
+    contrast = 0.0
+    if n_gp > 1:
+        contrast = np.sum(p[:, None] * p[None, :] * di**2) * sum_s / n_vp / (n_gp * (n_gp - 1))
+    return {
+        "Coarseness": 1e6 if sum_ps == 0 else float(1 / sum_ps),
+        "Contrast": float(contrast),
+        "Busyness": 0.0 if busy_den == 0 else float(sum_ps / busy_den),
+        "Complexity": float(np.sum(np.abs(di) * (ps[:, None] + ps[None, :]) / pair) / n_vp),
+        "Strength": 0.0 if sum_s == 0 else float(np.sum(pair * di**2) / sum_s),
+    }
