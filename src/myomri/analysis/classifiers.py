@@ -1,0 +1,83 @@
+"""The six classifiers of seed paper 1, with scikit-learn defaults, seeded.
+
+``make_classifier(name, seed=...)`` returns a fresh unfitted estimator. Two explicit departures
+from a bare default, both reported by the study:
+
+* SVM probabilities come from ``CalibratedClassifierCV(SVC())`` (sigmoid, 5 stratified folds)
+  rather than the deprecated ``SVC(probability=True)``.
+* QDA: scikit-learn >= 1.8 raises when a class covariance is rank deficient (fewer training
+  samples of a class than features + 1, or a constant feature within a class). ``RankSafeQDA``
+  then refits with ``config.analysis.QDA_FALLBACK`` (Ledoit-Wolf shrinkage) and records it in
+  ``fallback_used_``; otherwise it is exactly ``QuadraticDiscriminantAnalysis()``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.svm import SVC
+from sklearn.utils.validation import check_is_fitted
+
+from ..config import analysis as cfg
+from ..errors import InputError
+
+__all__ = ["make_classifier", "RankSafeQDA", "CLASSIFIER_NAMES"]
+
+CLASSIFIER_NAMES = cfg.CLASSIFIERS
+
+
+class RankSafeQDA(ClassifierMixin, BaseEstimator):
+    """QDA with scikit-learn defaults; on a rank-deficient class covariance, a regularised refit.
+
+    Attributes
+    ----------
+    model_ : the fitted QuadraticDiscriminantAnalysis
+    fallback_used_ : bool, whether the regularised fallback was needed
+    fallback_reason_ : str, scikit-learn's message when it was
+    """
+
+    def __init__(self, fallback: dict | None = None):
+        self.fallback = fallback
+
+    def fit(self, X, y):
+        try:
+            self.model_ = QuadraticDiscriminantAnalysis().fit(X, y)
+            self.fallback_used_, self.fallback_reason_ = False, ""
+        except np.linalg.LinAlgError as exc:
+            params = dict(cfg.QDA_FALLBACK if self.fallback is None else self.fallback)
+            self.model_ = QuadraticDiscriminantAnalysis(**params).fit(X, y)
+            self.fallback_used_, self.fallback_reason_ = True, str(exc).split(".")[0]
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "model_")
+        return self.model_.predict(X)
+
+    def predict_proba(self, X):
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(X)
+
+
+def make_classifier(name: str, *, seed: int = cfg.VALIDATION_SEED):
+    """A fresh classifier by name (``lda``, ``qda``, ``svm``, ``knn``, ``rf``, ``mlp``)."""
+    if name == "lda":
+        return LinearDiscriminantAnalysis()
+    if name == "qda":
+        return RankSafeQDA()
+    if name == "svm":
+        return CalibratedClassifierCV(
+            SVC(random_state=seed), cv=cfg.SVM_CALIBRATION_FOLDS, method=cfg.SVM_CALIBRATION_METHOD
+        )
+    if name == "knn":
+        return KNeighborsClassifier()
+    if name == "rf":
+        return RandomForestClassifier(random_state=seed)
+    if name == "mlp":
+        return MLPClassifier(random_state=seed)
+    raise InputError(f"unknown classifier {name!r}; expected one of {list(CLASSIFIER_NAMES)}")

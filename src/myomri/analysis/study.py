@@ -1,0 +1,268 @@
+"""Run a radiomics study: tables -> ICC -> collinearity -> per task and classifier repeated CV.
+
+``run_study(config)`` returns a ``StudyResult`` of tidy DataFrames; ``myomri.report.study_tables``
+writes them. Every exclusion or fallback is recorded in ``StudyResult.notes`` (never silent).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..config import analysis as cfg
+from ..errors import FormatError, InputError
+from .classifiers import make_classifier
+from .compare import corrected_resampled_ttest, fold_accuracy
+from .metrics import bootstrap_macro_auc, confusion_counts
+from .permutation import permutation_test
+from .reduction import ReproducibilityFilter, select_collinear
+from .selection import ForwardSFS, UnivariateFilter
+from .study_config import StudyConfig, Task
+from .validation import build_pipeline, check_target, repeat_metrics, run_repeated_cv
+
+__all__ = ["StudyResult", "load_tables", "task_data", "run_study"]
+
+ID_COLUMNS = ("subject", "reader", "session")
+
+
+@dataclass
+class StudyResult:
+    """Everything a study run produces, as tidy tables (see ``report.study_tables``)."""
+
+    config: StudyConfig
+    icc: pd.DataFrame | None
+    features_after_icc: list[str]
+    features_after_collinearity: list[str]
+    repeats: pd.DataFrame
+    performance: pd.DataFrame
+    selection: pd.DataFrame
+    confusion: dict[tuple[str, str], pd.DataFrame]
+    roc: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, list[str]]]
+    comparisons: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def _read_csv(path, what: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype={"subject": str, "reader": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise FormatError(f"{what} {path}: not a readable CSV table ({exc})") from None
+
+
+def load_tables(config: StudyConfig) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Read and check the features and clinical tables; returns (features, clinical, feature names)."""
+    feats = _read_csv(config.features, "features table")
+    clin = _read_csv(config.clinical, "clinical table")
+    for name, table, need in (("features table", feats, ("subject", "reader")), ("clinical table", clin, ("subject",))):
+        missing = [c for c in need if c not in table.columns]
+        if missing:
+            src = config.features if table is feats else config.clinical
+            raise InputError(f"{name} {src}: column(s) {missing} missing; found {list(table.columns)[:8]}")
+    names = [c for c in feats.columns if c not in ID_COLUMNS]
+    if not names:
+        raise InputError(f"features table {config.features}: no feature columns besides {list(ID_COLUMNS)}")
+    bad_type = [c for c in names if not pd.api.types.is_numeric_dtype(feats[c])]
+    if bad_type:
+        examples = {c: feats[c][pd.to_numeric(feats[c], errors="coerce").isna()].astype(str).iloc[0] for c in bad_type[:5]}
+        raise InputError(f"features table {config.features}: non-numeric values in {bad_type} (e.g. {examples}); "
+                         "expected numbers in every feature column")
+    values = feats[names].to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        bad = sorted({names[j] for j in np.nonzero(~np.isfinite(values))[1]})
+        rows = sorted(set(feats.loc[~np.isfinite(values).all(axis=1), "subject"].astype(str)))
+        raise InputError(f"features table {config.features}: NaN/infinite values in {bad[:10]} "
+                         f"for subject(s) {rows[:10]}; fix or remove them (they are not dropped silently)")
+    if clin["subject"].duplicated().any():
+        raise InputError(f"clinical table {config.clinical}: subject(s) repeated: "
+                         f"{sorted(set(clin.loc[clin['subject'].duplicated(), 'subject']))[:10]}")
+    return feats, clin, names
+
+
+def _reference_rows(feats: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
+    readers = sorted(set(feats["reader"]))
+    ref = config.reference_reader or (readers[0] if len(readers) == 1 else None)
+    if ref is None:
+        raise InputError(f"features table {config.features}: several readers {readers}; "
+                         "name the one to model with reference_reader")
+    if ref not in readers:
+        raise InputError(f"features table {config.features}: reference_reader {ref!r} absent; readers present: {readers}")
+    rows = feats[feats["reader"] == ref]
+    if rows["subject"].duplicated().any():
+        raise InputError(f"features table {config.features}: reader {ref} has several rows for subject(s) "
+                         f"{sorted(set(rows.loc[rows['subject'].duplicated(), 'subject']))[:10]}")
+    return rows.set_index("subject")
+
+
+def task_data(ref: pd.DataFrame, clin: pd.DataFrame, task: Task, config: StudyConfig, notes: list[str]):
+    """Subjects, integer labels and class names of one task (exclusions recorded in ``notes``)."""
+    if task.target not in clin.columns:
+        raise InputError(f"clinical table {config.clinical}: target column {task.target!r} of task {task.name!r} "
+                         f"absent; columns: {list(clin.columns)}")
+    c = clin.set_index("subject")
+    only_feats = sorted(set(ref.index) - set(c.index))
+    only_clin = sorted(set(c.index) - set(ref.index))
+    if only_feats or only_clin:
+        parts = []
+        if only_feats:
+            parts.append(f"subjects in the features table missing from the clinical table: {only_feats}")
+        if only_clin:
+            parts.append(f"subjects in the clinical table missing from the features table: {only_clin}")
+        raise InputError(f"{config.features} / {config.clinical}: " + "; ".join(parts))
+    target = c.loc[ref.index, task.target]
+    keep = target.notna()
+    if (~keep).any():
+        notes.append(f"task {task.name}: {int((~keep).sum())} subject(s) without a {task.target} value excluded: "
+                     f"{sorted(target.index[~keep])}")
+    target = target[keep].astype(str).str.strip()
+    if task.classes is not None:
+        inside = target.isin(task.classes)
+        if (~inside).any():
+            notes.append(f"task {task.name}: {int((~inside).sum())} subject(s) with {task.target} outside "
+                         f"{list(task.classes)} excluded (values {sorted(set(target[~inside]))})")
+        target = target[inside]
+        classes = list(task.classes)
+        absent = [k for k in classes if k not in set(target)]
+        if absent:
+            raise InputError(f"task {task.name}: class(es) {absent} have no subjects in {config.clinical}")
+    else:
+        classes = sorted(set(target))
+    if task.positive is not None:
+        if len(classes) != 2 or task.positive not in classes:
+            raise InputError(f"task {task.name}: binary target {task.target} must have two values including "
+                             f"{task.positive!r}; found {classes}")
+        classes = [k for k in classes if k != task.positive] + [task.positive]
+    if len(classes) < 2:
+        raise InputError(f"task {task.name}: target {task.target} has a single class {classes}; need at least two")
+    y = np.array([classes.index(v) for v in target], dtype=int)
+    check_target(y, folds=config.folds, task=f"task {task.name} ({config.clinical})")
+    return list(target.index), y, classes
+
+
+def _published_columns(clf_name: str, X: np.ndarray, y: np.ndarray, config: StudyConfig) -> list[int]:
+    """Selection once on all task data (the paper's procedure; optimistic)."""
+    from .reduction import ZScore
+
+    Z = ZScore().fit_transform(X)
+    uni = UnivariateFilter(p_threshold=config.univariate_p, min_features=min(config.k)).fit(Z, y)
+    cols = np.flatnonzero(uni.support_)
+    sfs = ForwardSFS(make_classifier(clf_name, seed=config.seed), k=config.k)
+    sfs.fit(Z[:, cols], y)
+    return [int(c) for c in cols[sfs.order_]]
+
+
+def _summary(rep: pd.DataFrame) -> pd.DataFrame:
+    g = rep.groupby(["task", "classifier", "average", "metric"], sort=False)["value"]
+    out = g.agg(mean="mean", sd=lambda v: v.std(ddof=1) if len(v) > 1 else np.nan, n_repeats="size").reset_index()
+    return out
+
+
+def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -> StudyResult:
+    """Run every task x classifier of a validated study; see the module docstring."""
+    feats, clin, names = load_tables(config)
+    notes: list[str] = []
+    ref = _reference_rows(feats, config)
+    icc = None
+    kept = list(names)
+    analyses = {k: v for k, v in (("inter", config.inter), ("intra", config.intra)) if v}
+    if analyses:
+        filt = ReproducibilityFilter(analyses, form=config.icc_form, threshold=config.icc_threshold)
+        filt.fit(feats[["subject", "reader"] + names].assign(subject=feats["subject"].astype(str)))
+        icc, kept = filt.icc_, list(filt.get_feature_names_out())
+        notes.append(f"reproducibility: {len(kept)} of {len(names)} features have ICC({config.icc_form}) >= "
+                     f"{config.icc_threshold} in {' and '.join(analyses)}")
+        if not kept:
+            raise InputError(f"no feature reaches ICC >= {config.icc_threshold}; nothing to model")
+    after_icc = list(kept)
+    if config.collinearity is not None and len(kept) > 1:
+        support = select_collinear(ref[kept].to_numpy(float), threshold=config.collinearity)
+        kept = [f for f, s in zip(kept, support) if s]
+        notes.append(f"collinearity: {len(kept)} of {len(after_icc)} features kept at |r| < {config.collinearity}; "
+                     f"computed once on all {len(ref)} subjects of the reference reader (label-free, so no "
+                     "label information leaks into the cross-validation)")
+    if config.mode == "none":
+        unknown = [f for f in config.fixed_features if f not in names]
+        if unknown:
+            raise InputError(f"selection.features {unknown} are not columns of {config.features}")
+        dropped = [f for f in config.fixed_features if f not in kept]
+        if dropped:
+            notes.append(f"selection mode none: fixed features {dropped} are used although the filters would drop them")
+    if config.mode == "published":
+        notes.append("selection mode published: univariate filter and SFS ran once on ALL subjects before the "
+                     "cross-validation (as in the paper); the performance estimates are OPTIMISTIC")
+
+    rep_frames, sel_rows, comp_rows = [], [], []
+    confusion, roc, boot = {}, {}, {}
+    for task in config.tasks:
+        subjects, y, classes = task_data(ref, clin, task, config, notes)
+        pos_idx = len(classes) - 1 if task.positive else None
+        columns = config.fixed_features if config.mode == "none" else kept
+        X_all = ref.loc[subjects, columns].to_numpy(float)
+        fold_acc = {}
+        for clf in config.classifiers:
+            if config.mode == "nested":
+                template, X, cols = build_pipeline(clf, mode="nested", univariate_p=config.univariate_p,
+                                                   k=config.k, seed=config.seed), X_all, list(columns)
+            else:
+                idx = (list(range(len(columns))) if config.mode == "none"
+                       else _published_columns(clf, X_all, y, config))
+                template = build_pipeline(clf, mode="none", seed=config.seed)
+                X, cols = X_all[:, idx], [columns[i] for i in idx]
+            res = run_repeated_cv(template, X, y, folds=config.folds, repeats=config.repeats, seed=config.seed,
+                                  n_jobs=n_jobs, progress=progress, task=f"{task.name}/{clf}")
+            rows = repeat_metrics(res, y, classes=classes, positive=task.positive)
+            rep_frames.append(pd.DataFrame(rows, columns=["repeat", "metric", "average", "value"])
+                              .assign(task=task.name, classifier=clf))
+            counts = Counter(f for _, _, sel in res.selected for f in sel)
+            subsets = Counter(tuple(cols[i] for i in sel) for _, _, sel in res.selected)
+            top, n_top = subsets.most_common(1)[0]
+            n_outer = len(res.selected)
+            for i, name in enumerate(cols):
+                sel_rows.append((task.name, clf, config.mode, name, counts.get(i, 0), counts.get(i, 0) / n_outer))
+            label = "+".join(top) if len(subsets) == 1 else f"varies by fold; most frequent {'+'.join(top)} ({n_top / n_outer:.0%})"
+            cm = sum(confusion_counts(y, res.pred[r].astype(int), len(classes)) for r in range(config.repeats))
+            confusion[(task.name, clf)] = pd.DataFrame(cm, index=classes, columns=classes)
+            mean_proba = res.proba.mean(axis=0)
+            roc[(task.name, clf)] = (y, mean_proba, classes)
+            ci = (bootstrap_macro_auc(y, mean_proba, n_boot=config.bootstrap, seed=config.seed, positive=pos_idx)
+                  if config.bootstrap else (np.nan, np.nan))
+            perm_p = np.nan
+            if config.permutations:
+                auc_key = ("auc", task.positive or "macro")
+                obs = float(np.mean([v for _, m, a, v in rows if (m, a) == auc_key]))
+                perm_p, _ = permutation_test(template, X, y, observed=obs, n_permutations=config.permutations,
+                                             folds=config.folds, repeats=config.permutation_repeats,
+                                             seed=config.seed, positive_idx=pos_idx, n_jobs=n_jobs)
+            boot[(task.name, clf)] = (label, ci, perm_p)
+            for key, val in res.notes.items():
+                if val and key != "convergence_warnings":
+                    notes.append(f"task {task.name}, {clf}: {key.replace('_', ' ')} in {val} of {n_outer} outer folds")
+                elif val:
+                    notes.append(f"task {task.name}, {clf}: {val} ConvergenceWarning(s) (scikit-learn default max_iter)")
+            fold_acc[clf] = fold_accuracy(res.pred, res.fold, y)
+        n = len(y)
+        n_test = n / config.folds
+        for i, a in enumerate(config.classifiers):
+            for b in config.classifiers[i + 1:]:
+                mean, t, df, p = corrected_resampled_ttest(fold_acc[a], fold_acc[b], n_train=round(n - n_test),
+                                                           n_test=round(n_test))
+                comp_rows.append((task.name, a, b, "accuracy", mean, t, df, p))
+
+    repeats = pd.concat(rep_frames, ignore_index=True)[["task", "classifier", "repeat", "metric", "average", "value"]]
+    perf = _summary(repeats)
+    perf.insert(2, "features", [boot[(t, c)][0] for t, c in zip(perf["task"], perf["classifier"])])
+    is_auc = perf["metric"].eq("auc") & perf["average"].isin(["macro"] + [t.positive for t in config.tasks if t.positive])
+    perf["ci_low"] = [boot[(t, c)][1][0] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
+    perf["ci_high"] = [boot[(t, c)][1][1] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
+    perf["permutation_p"] = [boot[(t, c)][2] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
+    perf["selection"] = config.mode + (" (optimistic)" if config.mode == "published" else "")
+    perf = perf[["task", "classifier", "features", "average", "metric", "mean", "sd", "n_repeats",
+                 "ci_low", "ci_high", "permutation_p", "selection"]]
+    selection = pd.DataFrame(sel_rows, columns=["task", "classifier", "mode", "feature", "n_selected", "frequency"])
+    comparisons = pd.DataFrame(comp_rows, columns=["task", "classifier_a", "classifier_b", "metric",
+                                                   "mean_difference", "t", "df", "p"])
+    return StudyResult(config=config, icc=icc, features_after_icc=after_icc, features_after_collinearity=kept,
+                       repeats=repeats, performance=perf, selection=selection, confusion=confusion, roc=roc,
+                       comparisons=comparisons, notes=notes)

@@ -1,0 +1,220 @@
+"""Study file (YAML): load and validate, reporting every problem at once.
+
+See ``myomri study run --help`` and issue 4 for the layout. Relative table paths are resolved
+against the study file's folder. Defaults come from ``config.analysis``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..config import analysis as cfg
+from ..errors import ConfigError, MissingFileError
+
+__all__ = ["Task", "StudyConfig", "load_study", "parse_study"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One classification task: a target column and either its classes or its positive value."""
+
+    name: str
+    target: str
+    classes: tuple[str, ...] | None = None
+    positive: str | None = None
+
+
+@dataclass
+class StudyConfig:
+    """A validated study file."""
+
+    features: Path
+    clinical: Path
+    tasks: list[Task]
+    reference_reader: str | None = None
+    inter: list[str] | None = None
+    intra: list[str] | None = None
+    icc_form: str = cfg.ICC_FORM
+    icc_threshold: float = cfg.ICC_THRESHOLD
+    collinearity: float | None = cfg.COLLINEARITY_THRESHOLD
+    mode: str = cfg.SELECTION_MODE
+    univariate_p: float = cfg.UNIVARIATE_P
+    k: tuple[int, ...] = cfg.SFS_K
+    fixed_features: list[str] = field(default_factory=list)
+    classifiers: list[str] = field(default_factory=lambda: list(cfg.CLASSIFIERS))
+    folds: int = cfg.VALIDATION_FOLDS
+    repeats: int = cfg.VALIDATION_REPEATS
+    seed: int = cfg.VALIDATION_SEED
+    permutations: int = cfg.PERMUTATIONS
+    permutation_repeats: int = cfg.PERMUTATION_REPEATS
+    bootstrap: int = cfg.BOOTSTRAP
+    source: str = "<dict>"
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+
+
+def _section(raw: dict, key: str, allowed: tuple[str, ...], problems: list[str]) -> dict:
+    sec = raw.get(key) or {}
+    if not isinstance(sec, dict):
+        problems.append(f"{key}: expected a mapping, got {type(sec).__name__}")
+        return {}
+    for extra in sorted(set(sec) - set(allowed)):
+        problems.append(f"{key}.{extra}: unknown key (allowed: {', '.join(allowed)})")
+    return sec
+
+
+def _readers(sec: dict, key: str, problems: list[str]) -> list[str] | None:
+    val = sec.get(key)
+    if val is None:
+        return None
+    if not isinstance(val, list) or len(val) < 2 or not all(isinstance(r, str) for r in val):
+        problems.append(f"reproducibility.{key}: expected a list of at least two reader names, got {val!r}")
+        return None
+    return list(val)
+
+
+def parse_study(raw: dict, *, base: Path | None = None, source: str = "<dict>") -> StudyConfig:
+    """Validate a study mapping; raise ``ConfigError`` listing every problem."""
+    problems: list[str] = []
+    if not isinstance(raw, dict):
+        raise ConfigError([f"expected a mapping at the top level, got {type(raw).__name__}"], source)
+    base = base or Path(".")
+    for extra in sorted(set(raw) - set(cfg.STUDY_KEYS)):
+        problems.append(f"{extra}: unknown key (allowed: {', '.join(cfg.STUDY_KEYS)})")
+    paths = {}
+    for key in ("features", "clinical"):
+        val = raw.get(key)
+        if not isinstance(val, str) or not val:
+            problems.append(f"{key}: required path to a CSV table, got {val!r}")
+            continue
+        p = Path(val) if os.path.isabs(val) else base / val
+        if not p.is_file():
+            problems.append(f"{key}: file not found: {p}")
+        paths[key] = p
+    ref = raw.get("reference_reader")
+    if ref is not None and not isinstance(ref, str):
+        problems.append(f"reference_reader: expected a reader name, got {ref!r}")
+
+    rep = _section(raw, "reproducibility", cfg.REPRODUCIBILITY_KEYS, problems)
+    inter, intra = _readers(rep, "inter", problems), _readers(rep, "intra", problems)
+    form = str(rep.get("icc", cfg.ICC_FORM))
+    if form not in cfg.ICC_FORMS:
+        problems.append(f"reproducibility.icc: {form!r} is not one of {list(cfg.ICC_FORMS)}")
+    thr = rep.get("threshold", cfg.ICC_THRESHOLD)
+    if not _is_num(thr) or not -1 <= thr <= 1:
+        problems.append(f"reproducibility.threshold: expected a number in [-1, 1], got {thr!r}")
+
+    col = raw.get("collinearity", cfg.COLLINEARITY_THRESHOLD)
+    if col is not None and (not _is_num(col) or not 0 < col <= 1):
+        problems.append(f"collinearity: expected a |r| threshold in (0, 1] or null, got {col!r}")
+
+    tasks: list[Task] = []
+    raw_tasks = raw.get("tasks")
+    if not isinstance(raw_tasks, list) or not raw_tasks:
+        problems.append(f"tasks: expected a non-empty list of tasks, got {raw_tasks!r}")
+        raw_tasks = []
+    for i, t in enumerate(raw_tasks):
+        where = f"tasks[{i}]"
+        if not isinstance(t, dict):
+            problems.append(f"{where}: expected a mapping, got {t!r}")
+            continue
+        for extra in sorted(set(t) - set(cfg.TASK_KEYS)):
+            problems.append(f"{where}.{extra}: unknown key (allowed: {', '.join(cfg.TASK_KEYS)})")
+        name, target = t.get("name"), t.get("target")
+        if not isinstance(name, str) or not name:
+            problems.append(f"{where}.name: required string")
+        if not isinstance(target, str) or not target:
+            problems.append(f"{where}.target: required column name")
+        classes, positive = t.get("classes"), t.get("positive")
+        if classes is not None and (not isinstance(classes, list) or len(set(map(str, classes))) < 2):
+            problems.append(f"{where}.classes: expected a list of at least two distinct classes, got {classes!r}")
+            classes = None
+        if classes is not None and positive is not None and str(positive) not in map(str, classes):
+            problems.append(f"{where}.positive: {positive!r} is not among classes {classes}")
+        tasks.append(Task(str(name), str(target), tuple(map(str, classes)) if classes else None,
+                          None if positive is None else str(positive)))
+    names = [t.name for t in tasks]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"tasks: name {dup!r} used more than once")
+
+    sel = _section(raw, "selection", cfg.SELECTION_KEYS, problems)
+    mode = sel.get("mode", cfg.SELECTION_MODE)
+    if mode not in cfg.SELECTION_MODES:
+        problems.append(f"selection.mode: {mode!r} is not one of {list(cfg.SELECTION_MODES)}")
+    p = sel.get("univariate_p", cfg.UNIVARIATE_P)
+    if not _is_num(p) or not 0 < p <= 1:
+        problems.append(f"selection.univariate_p: expected a number in (0, 1], got {p!r}")
+    k = sel.get("k", list(cfg.SFS_K))
+    k_list = [k] if _is_int(k) else k
+    if not isinstance(k_list, list) or not k_list or not all(_is_int(v) and v >= 1 for v in k_list):
+        problems.append(f"selection.k: expected a positive integer or a list of them, got {k!r}")
+        k_list = list(cfg.SFS_K)
+    fixed = sel.get("features") or []
+    if not isinstance(fixed, list) or not all(isinstance(f, str) for f in fixed):
+        problems.append(f"selection.features: expected a list of feature names, got {fixed!r}")
+        fixed = []
+    if mode == "none" and not fixed:
+        problems.append("selection.features: mode none needs the fixed list of features")
+
+    clfs = raw.get("classifiers", list(cfg.CLASSIFIERS))
+    if not isinstance(clfs, list) or not clfs:
+        problems.append(f"classifiers: expected a non-empty list, got {clfs!r}")
+        clfs = []
+    for c in clfs:
+        if c not in cfg.CLASSIFIERS:
+            problems.append(f"classifiers: {c!r} is not one of {list(cfg.CLASSIFIERS)}")
+
+    val = _section(raw, "validation", cfg.VALIDATION_KEYS, problems)
+    folds = val.get("folds", cfg.VALIDATION_FOLDS)
+    repeats = val.get("repeats", cfg.VALIDATION_REPEATS)
+    seed = val.get("seed", cfg.VALIDATION_SEED)
+    if not _is_int(folds) or folds < 2:
+        problems.append(f"validation.folds: expected an integer >= 2, got {folds!r}")
+    if not _is_int(repeats) or repeats < 1:
+        problems.append(f"validation.repeats: expected an integer >= 1, got {repeats!r}")
+    if not _is_int(seed) or seed < 0:
+        problems.append(f"validation.seed: expected a non-negative integer, got {seed!r}")
+
+    perm = _section(raw, "permutation", cfg.PERMUTATION_KEYS, problems)
+    n_perm = perm.get("n", cfg.PERMUTATIONS)
+    perm_rep = perm.get("repeats", cfg.PERMUTATION_REPEATS)
+    if not _is_int(n_perm) or n_perm < 0 or not _is_int(perm_rep) or perm_rep < 1:
+        problems.append(f"permutation: expected n >= 0 and repeats >= 1 (integers), got {perm!r}")
+    boot = raw.get("bootstrap", cfg.BOOTSTRAP)
+    if not _is_int(boot) or boot < 0:
+        problems.append(f"bootstrap: expected a non-negative integer, got {boot!r}")
+
+    if problems:
+        raise ConfigError(problems, source)
+    return StudyConfig(
+        features=paths["features"], clinical=paths["clinical"], tasks=tasks, reference_reader=ref,
+        inter=inter, intra=intra, icc_form=form, icc_threshold=float(thr),
+        collinearity=None if col is None else float(col), mode=mode, univariate_p=float(p),
+        k=tuple(int(v) for v in k_list), fixed_features=list(fixed), classifiers=list(clfs),
+        folds=int(folds), repeats=int(repeats), seed=int(seed), permutations=int(n_perm),
+        permutation_repeats=int(perm_rep), bootstrap=int(boot), source=source,
+    )
+
+
+def load_study(path: str | os.PathLike) -> StudyConfig:
+    """Read and validate a study YAML file (relative paths resolved against its folder)."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(path, "study file")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"not valid YAML: {exc}"], path) from None
+    return parse_study(raw, base=path.parent, source=str(path))

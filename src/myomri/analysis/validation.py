@@ -1,0 +1,138 @@
+"""Repeated stratified cross-validation with per-repeat pooled out-of-fold predictions.
+
+Splits are ``RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)``.
+Each outer fold fits a clone of the whole pipeline (z-score, and in nested mode the univariate
+filter and SFS, then the classifier) on its training part only. Outer folds run in parallel
+(joblib processes); the result is identical for any ``n_jobs`` because every fit is seeded.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import RepeatedStratifiedKFold
+from sklearn.pipeline import Pipeline
+
+from ..config import analysis as cfg
+from ..errors import InputError
+from .classifiers import RankSafeQDA, make_classifier
+from .metrics import compute_metrics
+from .reduction import ZScore
+from .selection import ForwardSFS, UnivariateFilter
+
+__all__ = ["build_pipeline", "check_target", "CVResult", "run_repeated_cv", "repeat_metrics"]
+
+
+def build_pipeline(classifier: str, *, mode: str = cfg.SELECTION_MODE, univariate_p: float = cfg.UNIVARIATE_P,
+                   k=cfg.SFS_K, seed: int = cfg.VALIDATION_SEED) -> Pipeline:
+    """z-score [-> univariate filter -> forward SFS] -> classifier, as one sklearn Pipeline.
+
+    In ``nested`` mode the selectors are steps of the pipeline, so they are refitted inside every
+    outer training fold. In ``published``/``none`` mode the columns are fixed beforehand.
+    """
+    steps = [("zscore", ZScore())]
+    if mode == "nested":
+        sizes = [int(k)] if np.isscalar(k) else list(k)
+        steps += [
+            ("univariate", UnivariateFilter(p_threshold=univariate_p, min_features=min(sizes))),
+            ("sfs", ForwardSFS(make_classifier(classifier, seed=seed), k=k)),
+        ]
+    steps.append(("classifier", make_classifier(classifier, seed=seed)))
+    return Pipeline(steps)
+
+
+def check_target(y: np.ndarray, *, folds: int, task: str = "task") -> None:
+    """Raise a clear error when stratified k-fold cannot run on these labels."""
+    classes, counts = np.unique(y, return_counts=True)
+    if classes.size < 2:
+        raise InputError(f"{task}: target has a single class {classes.tolist()}; need at least two")
+    small = {str(c): int(n) for c, n in zip(classes, counts) if n < folds}
+    if small:
+        raise InputError(
+            f"{task}: class(es) {small} have fewer subjects than the {folds} CV folds; "
+            "lower validation.folds or merge classes"
+        )
+
+
+@dataclass
+class CVResult:
+    """Out-of-fold results of a repeated CV: arrays indexed [repeat, subject(, class)]."""
+
+    proba: np.ndarray
+    pred: np.ndarray
+    fold: np.ndarray
+    selected: list = field(default_factory=list)  # (repeat, fold, tuple of column indices)
+    notes: dict = field(default_factory=dict)
+
+
+def _fit_fold(template, X, y, train, test):
+    est = clone(template)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        est.fit(X[train], y[train])
+    proba = est.predict_proba(X[test])
+    pred = est.predict(X[test])
+    notes = {"convergence_warnings": sum(issubclass(w.category, ConvergenceWarning) for w in caught)}
+    selected = tuple(range(X.shape[1]))
+    if isinstance(est, Pipeline):
+        if "univariate" in est.named_steps:
+            uni = est.named_steps["univariate"]
+            cols = np.flatnonzero(uni.support_)
+            notes["univariate_fallback"] = int(uni.fallback_)
+            selected = tuple(int(c) for c in cols[est.named_steps["sfs"].support_])
+        final = est.steps[-1][1]
+    else:
+        final = est
+    if isinstance(final, RankSafeQDA):
+        notes["qda_fallback"] = int(final.fallback_used_)
+    return proba, pred, selected, notes
+
+
+def run_repeated_cv(template, X: np.ndarray, y: np.ndarray, *, folds: int = cfg.VALIDATION_FOLDS,
+                    repeats: int = cfg.VALIDATION_REPEATS, seed: int = cfg.VALIDATION_SEED, n_jobs: int = 1,
+                    progress: bool = False, task: str = "task") -> CVResult:
+    """Run the repeated stratified CV of ``template`` on ``X`` and integer labels ``y`` (0..K-1).
+
+    Returns pooled out-of-fold probabilities (repeats, n, K), predictions and fold ids (repeats, n).
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    check_target(y, folds=folds, task=task)
+    n_classes = np.unique(y).size
+    splits = list(RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed).split(X, y))
+    if n_jobs == 1:
+        it = splits
+        if progress:
+            from tqdm import tqdm
+
+            it = tqdm(splits, desc=task, unit="fold", leave=False)
+        outs = [_fit_fold(template, X, y, tr, te) for tr, te in it]
+    else:
+        from joblib import Parallel, delayed
+
+        outs = Parallel(n_jobs=n_jobs)(delayed(_fit_fold)(template, X, y, tr, te) for tr, te in splits)
+    proba = np.empty((repeats, y.size, n_classes))
+    pred = np.empty((repeats, y.size), dtype=y.dtype)
+    fold = np.empty((repeats, y.size), dtype=int)
+    selected, notes = [], {}
+    for i, ((_, te), (p, yhat, sel, nt)) in enumerate(zip(splits, outs)):
+        r, f = divmod(i, folds)
+        proba[r, te], pred[r, te], fold[r, te] = p, yhat, f
+        selected.append((r, f, sel))
+        for key, val in nt.items():
+            notes[key] = notes.get(key, 0) + val
+    return CVResult(proba=proba, pred=pred, fold=fold, selected=selected, notes=notes)
+
+
+def repeat_metrics(result: CVResult, y: np.ndarray, *, classes: list[str], positive: str | None = None):
+    """Per-repeat metric rows: list of (repeat, metric, average, value)."""
+    rows = []
+    for r in range(result.proba.shape[0]):
+        for metric, average, value in compute_metrics(y, result.proba[r], result.pred[r].astype(int),
+                                                      classes=classes, positive=positive):
+            rows.append((r, metric, average, value))
+    return rows
