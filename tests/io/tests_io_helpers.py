@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from myomri.io.image import Image
@@ -27,3 +29,75 @@ def oblique_image(n_echoes: int = 0) -> Image:
         direction=rotation(12.0, -7.0, 20.0),
         echo_times=tuple(10.0 * (e + 1) for e in range(n_echoes)) if n_echoes else None,
     )
+
+
+def write_classic_series(
+    folder: Path,
+    *,
+    shape=(6, 5, 3),
+    echo_times=(10.0, 20.0),
+    spacing=(0.8, 0.9, 4.0),
+    origin=(-100.0, 20.0, 35.0),
+    angles=(8.0, -5.0, 3.0),
+    series_number=3,
+    description="t2_mese",
+    series_uid="1.2.826.0.1.3680043.8.498.1",
+    slope=1.0,
+    intercept=0.0,
+    shuffle_seed=0,
+):
+    """Write one classic MR file per slice and echo, in shuffled order; return the truth.
+
+    Pixel value at ``(i, j, k, e)`` is ``100 * e + 10 * k + j + i * 1000`` (before rescale), so
+    any axis mix-up shows in the values. Returns ``dict(array, direction, spacing, origin)``
+    with ``array`` in rescaled units, ``[i, j, k, e]``.
+    """
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ni, nj, nk = shape
+    direction = rotation(*angles)
+    i_idx, j_idx = np.meshgrid(np.arange(ni), np.arange(nj), indexing="ij")
+    truth = np.zeros((ni, nj, nk, len(echo_times)))
+    jobs = [(k, e) for k in range(nk) for e in range(len(echo_times))]
+    rng = np.random.default_rng(shuffle_seed)
+    rng.shuffle(jobs)
+    for n, (k, e) in enumerate(jobs):
+        stored = (1000 * i_idx + j_idx + 10 * k + 100 * e).astype(np.uint16)  # [i, j]
+        truth[:, :, k, e] = stored * slope + intercept
+        pos = np.asarray(origin) + direction[:, 2] * spacing[2] * k
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = pydicom.Dataset()
+        ds.file_meta = meta
+        ds.SOPClassUID = meta.MediaStorageSOPClassUID
+        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+        ds.Modality = "MR"
+        ds.PatientName = "Secret^Person"
+        ds.PatientBirthDate = "19700101"
+        ds.InstitutionName = "Hidden Hospital"
+        ds.SeriesInstanceUID = series_uid
+        ds.SeriesNumber = series_number
+        ds.SeriesDescription = description
+        ds.MagneticFieldStrength = 3
+        ds.RepetitionTime = 2500
+        ds.FlipAngle = 90
+        ds.EchoTime = echo_times[e]
+        ds.InstanceNumber = n + 1
+        ds.ImagePositionPatient = [f"{v:.6f}" for v in pos]
+        ds.ImageOrientationPatient = [f"{v:.8f}" for v in np.r_[direction[:, 0], direction[:, 1]]]
+        ds.PixelSpacing = [f"{spacing[1]:g}", f"{spacing[0]:g}"]  # (between rows, between columns)
+        ds.SliceThickness = spacing[2]
+        ds.Rows, ds.Columns = nj, ni
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+        if slope != 1.0 or intercept != 0.0:
+            ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
+        ds.PixelData = np.ascontiguousarray(stored.T).tobytes()  # DICOM stores rows of columns
+        ds.save_as(folder / f"f{n:03d}.dcm", enforce_file_format=True)
+    return {"array": truth, "direction": direction, "spacing": spacing, "origin": np.asarray(origin)}

@@ -15,6 +15,7 @@ from .. import __version__
 
 # Order here is the order in ``myomri --help``. Add a module when a stage adds a command.
 COMMAND_MODULES: list[str] = [
+    "myomri.cli.info",
 ]
 
 

@@ -59,7 +59,10 @@ def read_nifti(path: str | os.PathLike) -> Image:
     if array.ndim > 4:
         array = array.reshape(array.shape[:4])  # NIfTI may carry trailing singleton dims
     spacing, origin, direction = geometry_from_affine_ras(nii.affine)
-    return Image(array, spacing=spacing, origin=origin, direction=direction, source=str(path))
+    # the on-disk type (the array may be float64 after scaling) so `myomri info` can report it
+    meta = {"StoredDataType": str(np.dtype(nii.get_data_dtype()))}
+    return Image(array, spacing=spacing, origin=origin, direction=direction, meta=meta,
+                 source=str(path))
 
 
 def write_nifti(image: Image, path: str | os.PathLike, *, dtype=None) -> Path:
