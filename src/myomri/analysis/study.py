@@ -6,6 +6,7 @@ writes them. Every exclusion or fallback is recorded in ``StudyResult.notes`` (n
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -193,6 +194,7 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
         notes.append("selection mode published: univariate filter and SFS ran once on ALL subjects before the "
                      "cross-validation (as in the paper); the performance estimates are OPTIMISTIC")
 
+    mode_label = config.mode + (" (optimistic)" if config.mode == "published" else "")
     rep_frames, sel_rows, comp_rows = [], [], []
     confusion, roc, boot = {}, {}, {}
     for task in config.tasks:
@@ -201,7 +203,12 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
         columns = config.fixed_features if config.mode == "none" else kept
         X_all = ref.loc[subjects, columns].to_numpy(float)
         fold_acc = {}
-        for clf in config.classifiers:
+        clf_iter = config.classifiers
+        if progress:
+            from tqdm import tqdm
+
+            clf_iter = tqdm(config.classifiers, desc=f"task {task.name}", unit="classifier", file=sys.stderr)
+        for clf in clf_iter:
             if config.mode == "nested":
                 template, X, cols = build_pipeline(clf, mode="nested", univariate_p=config.univariate_p,
                                                    k=config.k, seed=config.seed), X_all, list(columns)
@@ -220,7 +227,7 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
             top, n_top = subsets.most_common(1)[0]
             n_outer = len(res.selected)
             for i, name in enumerate(cols):
-                sel_rows.append((task.name, clf, config.mode, name, counts.get(i, 0), counts.get(i, 0) / n_outer))
+                sel_rows.append((task.name, clf, mode_label, name, counts.get(i, 0), counts.get(i, 0) / n_outer))
             label = "+".join(top) if len(subsets) == 1 else f"varies by fold; most frequent {'+'.join(top)} ({n_top / n_outer:.0%})"
             cm = sum(confusion_counts(y, res.pred[r].astype(int), len(classes)) for r in range(config.repeats))
             confusion[(task.name, clf)] = pd.DataFrame(cm, index=classes, columns=classes)
@@ -251,13 +258,14 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
                 comp_rows.append((task.name, a, b, "accuracy", mean, t, df, p))
 
     repeats = pd.concat(rep_frames, ignore_index=True)[["task", "classifier", "repeat", "metric", "average", "value"]]
+    repeats["selection"] = mode_label
     perf = _summary(repeats)
     perf.insert(2, "features", [boot[(t, c)][0] for t, c in zip(perf["task"], perf["classifier"])])
     is_auc = perf["metric"].eq("auc") & perf["average"].isin(["macro"] + [t.positive for t in config.tasks if t.positive])
     perf["ci_low"] = [boot[(t, c)][1][0] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
     perf["ci_high"] = [boot[(t, c)][1][1] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
     perf["permutation_p"] = [boot[(t, c)][2] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
-    perf["selection"] = config.mode + (" (optimistic)" if config.mode == "published" else "")
+    perf["selection"] = mode_label
     perf = perf[["task", "classifier", "features", "average", "metric", "mean", "sd", "n_repeats",
                  "ci_low", "ci_high", "permutation_p", "selection"]]
     selection = pd.DataFrame(sel_rows, columns=["task", "classifier", "mode", "feature", "n_selected", "frequency"])
