@@ -15,7 +15,9 @@ from .. import __version__
 
 # Order here is the order in ``myomri --help``. Add a module when a stage adds a command.
 COMMAND_MODULES: list[str] = [
+    "myomri.cli.study",
     "myomri.cli.info",
+    "myomri.cli.extract",
 ]
 
 
