@@ -136,3 +136,36 @@ def test_grid_tolerance_accepts_float_noise_and_rejects_real_offsets():
     assert grid_mismatches(a, c) == ["origin [0.0, 0.0, 0.0] vs [0.5, 0.0, 0.0] mm"]
     d = Image(np.zeros((4, 4, 2)), spacing=(1, 1, 3), direction=_rot(10.0, -6.0, 26.0))
     assert any("direction" in m for m in grid_mismatches(a, d))
+
+
+def test_mask_on_myoqmri_dicom_grid_lands_transposed_on_myoqmri_nifti_grid(reference):
+    # Same acquisition, two files: our DICOM grid is [col, row, slice]; MyoQMRI's NIfTI output is
+    # [row, col, slice]. Carrying a mask through world coordinates must transpose it exactly.
+    from myomri.io.read import read_image
+
+    folder = reference / "muscle" / "myoqmri_mese_calf"
+    dicom = read_image(folder / "dicom")
+    t2map = read_image(folder / "myoqmri_2.0.2_output" / "water_T2_ms.nii.gz")
+    first_echo = dicom.volume(0).array.astype(float)
+    labels = np.where(first_echo > 400, 1, 0) + np.where(first_echo > 1200, 1, 0)
+    mask = dicom.volume(0).with_array(labels.astype(np.uint8))
+    out, overlap = transfer_mask(mask, t2map)
+    assert overlap == 1.0
+    np.testing.assert_array_equal(out.array, labels.transpose(1, 0, 2))
+
+
+def test_transfer_onto_large_grid_is_fast(reference):
+    import time
+
+    from myomri.io.read import read_mask
+
+    seg = read_mask(reference / "muscle" / "huashan_thigh_ideal" / "Thigh_001_seg.nii.gz")
+    # a 0.5 mm finer, slightly rotated target over the same field of view: 2.5x the voxels
+    tgt = Image(np.zeros((600, 600, 16), dtype=np.uint8), spacing=(0.63, 0.63, 24.0),
+                origin=seg.origin, direction=_rot(0.0, 0.0, 2.0) @ seg.direction)
+    t0 = time.perf_counter()
+    out, overlap = transfer_mask(seg, tgt)
+    elapsed = time.perf_counter() - t0
+    assert 0.9 < overlap <= 1.0
+    assert set(np.unique(out.array)) == set(range(12))
+    assert elapsed < 10.0, elapsed

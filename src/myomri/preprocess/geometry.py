@@ -140,8 +140,6 @@ def transfer_mask(mask: Image, target: Image, *, slab_thickness: float | None = 
     # transfer: pull a label for every target voxel centre, one target slice at a time so the
     # coordinate arrays stay small even for 512 x 512 x 200 grids
     out = np.zeros(tgt_shape, dtype=src.dtype)
-    ii, jj = np.meshgrid(np.arange(tgt_shape[0]), np.arange(tgt_shape[1]), indexing="ij")
-    plane = np.column_stack([ii.ravel(), jj.ravel(), np.zeros(ii.size)])
     # index->index affine (target voxel -> fractional mask voxel), composed once
     t2w = np.eye(4)
     t2w[:3, :3] = target.direction * np.asarray(target.spacing)[np.newaxis, :]
@@ -150,15 +148,26 @@ def transfer_mask(mask: Image, target: Image, *, slab_thickness: float | None = 
     s2w[:3, :3] = mask.direction * np.asarray(mask.spacing)[np.newaxis, :]
     s2w[:3, 3] = mask.origin
     t2s = np.linalg.solve(s2w, t2w)
+    ti = np.arange(tgt_shape[0], dtype=float)[:, np.newaxis]
+    tj = np.arange(tgt_shape[1], dtype=float)[np.newaxis, :]
+    # per mask axis, the in-plane part of the affine as a (ni, nj) array: computed once, the
+    # slices only add a constant (no (n, 3) coordinate arrays, no matrix products per slice)
+    planes = [ti * t2s[a, 0] + tj * t2s[a, 1] for a in range(3)]
+    flat_src = src.reshape(-1)  # C order: flat = (i * nj + j) * nk + k
+    n0, n1, n2 = src_shape
     for k in range(tgt_shape[2]):
-        plane[:, 2] = k
-        idx = plane @ t2s[:3, :3].T + t2s[:3, 3]
-        r, inside = _inside(idx, src_shape, src_half)
+        f0, f1, f2 = (planes[a] + (k * t2s[a, 2] + t2s[a, 3]) for a in range(3))
+        r0, r1 = _round(f0), _round(f1)
+        inside = (r0 >= 0) & (r0 < n0) & (r1 >= 0) & (r1 < n1)
+        if src_half is None:
+            r2 = _round(f2)
+            inside &= (r2 >= 0) & (r2 < n2)
+        else:  # single-slice mask: a slab around its plane (see the docstring)
+            r2 = np.zeros_like(r0)
+            inside &= np.abs(f2) <= src_half + 1e-9
         if inside.any():
-            vals = np.zeros(len(plane), dtype=src.dtype)
-            ri = r[inside]
-            vals[inside] = src[ri[:, 0], ri[:, 1], ri[:, 2]]
-            out[:, :, k] = vals.reshape(tgt_shape[:2])
+            flat = (r0[inside] * n1 + r1[inside]) * n2 + r2[inside]
+            out[:, :, k][inside] = flat_src[flat]
 
     if overlap <= min_overlap or not out.any():
         raise GeometryError(
