@@ -59,8 +59,9 @@ def generate_offsets(
     """
     distances = sorted({int(d) for d in distances})
     dmax = distances[-1]
-    rng = np.arange(-dmax, dmax + 1)
-    # PyRadiomics enumerates (dz, dy, dx) with dz slowest; ours is (dx, dy, dz)
+    rng = np.arange(dmax, -dmax - 1, -1)
+    # PyRadiomics enumerates (dz, dy, dx) descending, dz slowest: (1,1,1), (1,1,0), ..., (0,0,1);
+    # checked against the angle axis of its stored GLCM/GLRLM matrices. Ours is (dx, dy, dz).
     dz, dy, dx = (g.ravel() for g in np.meshgrid(rng, rng, rng, indexing="ij"))
     ours = np.stack([dx, dy, dz], axis=1)
     cheb = np.abs(ours).max(axis=1)

@@ -169,11 +169,13 @@ def prepare_roi(values, mask, *, settings: Mapping[str, object]):
         if bad:
             raise InputError(f"{bad} ROI voxel(s) are NaN or infinite; expected finite intensities "
                              "(fix the image or exclude them from the mask)")
+    values, mask = values[box], mask[box]
     if settings["resegmentRange"] is not None:
         mask = _resegment(values, mask, settings)
         box = _check_mask(mask, settings, when=" after re-segmentation "
                           f"({settings['resegmentMode']} {list(settings['resegmentRange'])})")
-    return values[box], mask[box], settings
+        values, mask = values[box], mask[box]
+    return values, mask, settings
 
 
 def compute_features(values: np.ndarray, mask: np.ndarray, *, spacing, settings: Mapping[str, object],
