@@ -1,6 +1,6 @@
 """DICOM reading: classic single-frame series and enhanced multi-frame MR, multi-echo grouping.
 
-Every frame (a classic file, or one frame of an enhanced file) is reduced to a :class:`_Frame`
+Every frame (a classic file, or one frame of an enhanced file) is reduced to a :class:`Frame`
 holding its geometry, echo time and where its pixels are. Frames are grouped by series, then by
 echo time; within an echo they are sorted along the slice normal. The result is one
 :class:`~myomri.io.image.Image`: 3-D for one echo, 4-D ``[i, j, k, echo]`` sorted by echo time
@@ -16,7 +16,6 @@ Only acquisition fields free of patient identity go into ``Image.meta`` (see ``M
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,142 +23,10 @@ import numpy as np
 
 from ..config import io as cfg
 from ..errors import AmbiguousSeriesError, FormatError, GeometryError, InputError, MissingFileError
+from .dicom_headers import META_FIELDS, Frame, acquisition_meta, frames_of
 from .image import Image
 
 __all__ = ["read_dicom", "list_dicom_series", "META_FIELDS"]
-
-#: Acquisition fields copied into ``Image.meta`` (an allow-list: nothing about the patient,
-#: the institution or dates).
-META_FIELDS = (
-    "Modality",
-    "Manufacturer",
-    "ManufacturerModelName",
-    "MagneticFieldStrength",
-    "SeriesDescription",
-    "SeriesNumber",
-    "ProtocolName",
-    "RepetitionTime",
-    "FlipAngle",
-    "EchoTrainLength",
-    "SliceThickness",
-    "ScanningSequence",
-    "SequenceVariant",
-    "MRAcquisitionType",
-)
-
-_ENHANCED_MR = "1.2.840.10008.5.1.4.1.1.4.1"
-
-
-@dataclass
-class _Frame:
-    path: Path
-    index: int | None  # frame number in a multi-frame file, None for a classic file
-    series_uid: str
-    series_number: Any
-    series_description: str
-    position: np.ndarray
-    row_cosine: np.ndarray
-    col_cosine: np.ndarray
-    pixel_spacing: tuple[float, float]  # (between rows, between columns) as in DICOM
-    slice_thickness: float | None
-    echo_time: float | None
-    slope: float
-    intercept: float
-    rows: int
-    columns: int
-
-
-# --- header parsing -------------------------------------------------------------------------
-def _first(seq_owner, *names):
-    """Item 0 of the first of ``names`` (functional-group sequences) present in ``seq_owner``."""
-    for name in names:
-        seq = getattr(seq_owner, name, None)
-        if seq:
-            return seq[0]
-    return None
-
-
-def _group_value(groups, seq_name, attr):
-    """``attr`` from sequence ``seq_name`` in the first functional group that has it."""
-    for grp in groups:
-        if grp is None:
-            continue
-        item = _first(grp, seq_name)
-        if item is not None and attr in item:
-            return item[attr].value
-    return None
-
-
-def _as_float(value) -> float | None:
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _frames_of(ds, path: Path) -> list[_Frame]:
-    """All frames of one dataset (header only)."""
-    uid = str(ds.get("SeriesInstanceUID", "")) or f"{ds.get('SeriesNumber', '?')}:{path.parent}"
-    number = ds.get("SeriesNumber", None)
-    description = str(ds.get("SeriesDescription", "") or "")
-    rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
-    n_frames = int(ds.get("NumberOfFrames", 1) or 1)
-    is_multi = "PerFrameFunctionalGroupsSequence" in ds or str(ds.get("SOPClassUID", "")) == _ENHANCED_MR
-    frames = []
-    if is_multi:
-        shared = _first(ds, "SharedFunctionalGroupsSequence")
-        per_frame = list(ds.get("PerFrameFunctionalGroupsSequence", []) or [])
-        if per_frame and len(per_frame) != n_frames:
-            raise FormatError(
-                f"{path}: {len(per_frame)} per-frame functional groups for {n_frames} frames"
-            )
-        for f in range(n_frames):
-            groups = (per_frame[f] if per_frame else None, shared)
-            pos = _group_value(groups, "PlanePositionSequence", "ImagePositionPatient")
-            iop = _group_value(groups, "PlaneOrientationSequence", "ImageOrientationPatient")
-            spacing = _group_value(groups, "PixelMeasuresSequence", "PixelSpacing")
-            thick = _group_value(groups, "PixelMeasuresSequence", "SliceThickness")
-            te = _group_value(groups, "MREchoSequence", "EffectiveEchoTime")
-            slope = _group_value(groups, "PixelValueTransformationSequence", "RescaleSlope")
-            inter = _group_value(groups, "PixelValueTransformationSequence", "RescaleIntercept")
-            frames.append(
-                _make_frame(path, f, uid, number, description, pos, iop, spacing, thick,
-                            te if te is not None else ds.get("EchoTime"),
-                            slope if slope is not None else ds.get("RescaleSlope"),
-                            inter if inter is not None else ds.get("RescaleIntercept"), rows, cols)
-            )
-    else:
-        frames.append(
-            _make_frame(path, None, uid, number, description, ds.get("ImagePositionPatient"),
-                        ds.get("ImageOrientationPatient"), ds.get("PixelSpacing"),
-                        ds.get("SliceThickness"), ds.get("EchoTime"), ds.get("RescaleSlope"),
-                        ds.get("RescaleIntercept"), rows, cols)
-        )
-    return frames
-
-
-def _make_frame(path, index, uid, number, description, pos, iop, spacing, thick, te, slope,
-                inter, rows, cols) -> _Frame:
-    where = f"{path}" + (f" frame {index + 1}" if index is not None else "")
-    if pos is None or iop is None or spacing is None:
-        missing = [n for n, v in (("ImagePositionPatient", pos), ("ImageOrientationPatient", iop),
-                                  ("PixelSpacing", spacing)) if v is None]
-        raise FormatError(f"{where}: no {', '.join(missing)}; expected an image with patient geometry")
-    iop = np.asarray([float(v) for v in iop])
-    if iop.size != 6 or rows <= 0 or cols <= 0:
-        raise FormatError(f"{where}: malformed geometry (orientation {iop.size} values, {rows}x{cols} pixels)")
-    row_c, col_c = iop[:3], iop[3:]
-    row_c, col_c = row_c / np.linalg.norm(row_c), col_c / np.linalg.norm(col_c)
-    return _Frame(
-        path=path, index=index, series_uid=uid, series_number=number,
-        series_description=description,
-        position=np.asarray([float(v) for v in pos]), row_cosine=row_c, col_cosine=col_c,
-        pixel_spacing=(float(spacing[0]), float(spacing[1])), slice_thickness=_as_float(thick),
-        echo_time=_as_float(te), slope=_as_float(slope) or 1.0,  # a slope of 0 is a writer's bug
-        intercept=_as_float(inter) or 0.0, rows=rows, columns=cols,
-    )
 
 
 # --- folder scan ----------------------------------------------------------------------------
@@ -176,7 +43,7 @@ def _scan(path: Path):
 
     if not path.exists():
         raise MissingFileError(path, "DICOM file or folder")
-    frames: list[_Frame] = []
+    frames: list[Frame] = []
     headers: dict[Path, Any] = {}
     ignored = 0
     files = _candidate_files(path)
@@ -197,20 +64,20 @@ def _scan(path: Path):
             ignored += 1  # DICOMDIR, presentation states, structured reports
             continue
         headers[f] = ds
-        frames.extend(_frames_of(ds, f))
+        frames.extend(frames_of(ds, f))
     if not frames:
         raise FormatError(f"{path}: no DICOM images found ({len(files)} file(s) looked at)")
     return frames, headers, ignored
 
 
-def _series_table(frames: list[_Frame]) -> dict[str, list[_Frame]]:
-    table: dict[str, list[_Frame]] = {}
+def _series_table(frames: list[Frame]) -> dict[str, list[Frame]]:
+    table: dict[str, list[Frame]] = {}
     for fr in frames:
         table.setdefault(fr.series_uid, []).append(fr)
     return table
 
 
-def _series_label(frames: list[_Frame]) -> str:
+def _series_label(frames: list[Frame]) -> str:
     f0 = frames[0]
     n_files = len({f.path for f in frames})
     return (f"#{f0.series_number} '{f0.series_description}' ({len(frames)} frames in {n_files} file(s))")
@@ -233,7 +100,7 @@ def list_dicom_series(path: str | os.PathLike) -> list[dict[str, Any]]:
     return sorted(out, key=lambda d: (d["number"] is None, d["number"] or 0, d["description"]))
 
 
-def _pick_series(path: Path, table: dict[str, list[_Frame]], series) -> list[_Frame]:
+def _pick_series(path: Path, table: dict[str, list[Frame]], series) -> list[Frame]:
     labels = [_series_label(fr) for fr in table.values()]
     if series is None:
         if len(table) > 1:
@@ -251,7 +118,7 @@ def _pick_series(path: Path, table: dict[str, list[_Frame]], series) -> list[_Fr
 
 
 # --- volume assembly ------------------------------------------------------------------------
-def _check_common_grid(path: Path, frames: list[_Frame]) -> None:
+def _check_common_grid(path: Path, frames: list[Frame]) -> None:
     f0 = frames[0]
     for fr in frames[1:]:
         if (fr.rows, fr.columns) != (f0.rows, f0.columns):
@@ -266,7 +133,7 @@ def _check_common_grid(path: Path, frames: list[_Frame]) -> None:
                                 "in one series; expected one")
 
 
-def _slice_geometry(path: Path, stack: list[_Frame], normal: np.ndarray):
+def _slice_geometry(path: Path, stack: list[Frame], normal: np.ndarray):
     """Sort one echo's frames along ``normal``; return (sorted frames, k direction, k spacing)."""
     dist = np.array([fr.position @ normal for fr in stack])
     order = np.argsort(dist, kind="stable")
@@ -289,12 +156,12 @@ def _slice_geometry(path: Path, stack: list[_Frame], normal: np.ndarray):
     return stack, step / spacing, spacing
 
 
-def _load_pixels(path: Path, frames: list[_Frame]) -> dict[tuple[Path, int | None], np.ndarray]:
+def _load_pixels(path: Path, frames: list[Frame]) -> dict[tuple[Path, int | None], np.ndarray]:
     """Pixel arrays of the chosen frames, rescaled, keyed by (file, frame index)."""
     import pydicom
 
     out: dict[tuple[Path, int | None], np.ndarray] = {}
-    by_file: dict[Path, list[_Frame]] = {}
+    by_file: dict[Path, list[Frame]] = {}
     for fr in frames:
         by_file.setdefault(fr.path, []).append(fr)
     for f, frs in by_file.items():
@@ -344,7 +211,7 @@ def read_dicom(path: str | os.PathLike, *, series: str | int | None = None) -> I
     f0 = chosen[0]
     normal = np.cross(f0.row_cosine, f0.col_cosine)
     # Group by echo time; a missing echo time is its own (single) group.
-    echoes: dict[float | None, list[_Frame]] = {}
+    echoes: dict[float | None, list[Frame]] = {}
     for fr in chosen:
         key = None if fr.echo_time is None else round(fr.echo_time, cfg.ECHO_TIME_DECIMALS)
         echoes.setdefault(key, []).append(fr)
@@ -373,7 +240,7 @@ def read_dicom(path: str | os.PathLike, *, series: str | int | None = None) -> I
     array = vols[0] if len(vols) == 1 else np.stack(vols, axis=-1)
     direction = np.column_stack([f0.row_cosine, f0.col_cosine, direction_k])
     spacing = (f0.pixel_spacing[1], f0.pixel_spacing[0], spacing_k)
-    meta = _meta(headers[f0.path])
+    meta = acquisition_meta(headers[f0.path])
     meta["SliceThickness"] = f0.slice_thickness if f0.slice_thickness else meta.get("SliceThickness")
     meta["SpacingBetweenSlices"] = spacing_k
     meta["DicomFormat"] = "enhanced" if f0.index is not None else "classic"
@@ -388,36 +255,3 @@ def read_dicom(path: str | os.PathLike, *, series: str | int | None = None) -> I
     return Image(array, spacing=spacing, origin=tuple(stacks[0][0].position), direction=direction,
                  echo_times=echo_times, meta={k: v for k, v in meta.items() if v is not None},
                  source=str(path))
-
-
-def _meta(ds) -> dict[str, Any]:
-    """Allow-listed acquisition fields, looked up top level first, then in functional groups."""
-    shared = _first(ds, "SharedFunctionalGroupsSequence")
-    per0 = _first(ds, "PerFrameFunctionalGroupsSequence")
-    meta: dict[str, Any] = {}
-    for name in META_FIELDS:
-        value = ds.get(name, None)
-        if value is None or value == "":
-            for grp in (shared, per0):
-                if grp is None:
-                    continue
-                for seq in ("MRTimingAndRelatedParametersSequence", "PixelMeasuresSequence",
-                            "MRModifierSequence"):
-                    item = _first(grp, seq)
-                    if item is not None and name in item:
-                        value = item[name].value
-                        break
-                if value is not None:
-                    break
-        if value is None or value == "":
-            continue
-        if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-            value = [str(v) for v in value]
-        elif name in ("SeriesNumber", "EchoTrainLength"):
-            value = int(value)
-        elif name in ("MagneticFieldStrength", "RepetitionTime", "FlipAngle", "SliceThickness"):
-            value = float(value)
-        else:
-            value = str(value)
-        meta[name] = value
-    return meta
