@@ -161,3 +161,28 @@ def test_missing_and_unknown_files_raise_typed_errors(tmp_path):
 
 def test_image_type_is_shared_with_readers():
     assert isinstance(oblique_image(), Image)
+
+
+def test_2d_nifti_reads_as_single_slice(tmp_path):
+    import nibabel as nib
+
+    aff = np.diag([-0.8, -0.8, 8.0, 1.0])
+    nib.save(nib.Nifti1Image(np.arange(12, dtype=np.int16).reshape(3, 4), aff), tmp_path / "roi.nii.gz")
+    img = read_image(tmp_path / "roi.nii.gz")
+    assert img.shape == (3, 4, 1)
+    np.testing.assert_allclose(img.spacing[:2], (0.8, 0.8))
+
+
+def test_nrrd_picks_up_sidecar_echo_times(tmp_path):
+    img = oblique_image(n_echoes=3)
+    img.echo_times = None
+    path = write_image(img, tmp_path / "sub-01_mese.nrrd")
+    (tmp_path / "sub-01_mese.json").write_text(json.dumps({"EchoTime": [0.01, 0.02, 0.03]}))
+    assert read_image(path).echo_times == (10.0, 20.0, 30.0)
+
+
+def test_sidecar_contradicting_stored_echo_times_raises(tmp_path):
+    path = write_image(oblique_image(n_echoes=3), tmp_path / "e.nrrd")  # stores 10, 20, 30 ms
+    (tmp_path / "e.json").write_text(json.dumps({"EchoTime": [0.01, 0.02, 0.04]}))
+    with pytest.raises(EchoTimeError, match="disagrees"):
+        read_image(path)

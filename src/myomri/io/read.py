@@ -1,7 +1,8 @@
 """The public entry points for reading and writing images and masks.
 
 ``read_image`` chooses the reader from the path (a folder or ``.dcm`` -> DICOM, ``.nii``/
-``.nii.gz`` -> NIfTI with its JSON sidecar, ``.nrrd``/``.nhdr`` -> NRRD); ``write_image``
+``.nii.gz`` -> NIfTI and ``.nrrd``/``.nhdr`` -> NRRD, both with a JSON sidecar when one sits
+beside them, ``.npz`` -> bare arrays without world geometry); ``write_image``
 chooses the writer from the extension. The stages call ``require_echo_times``,
 ``check_finite`` and ``check_not_empty`` to validate their input once, with messages that name
 the file.
@@ -35,7 +36,7 @@ _NRRD = (".nrrd", ".nhdr")
 
 
 def image_kind(path: str | os.PathLike) -> str:
-    """``'dicom'``, ``'nifti'`` or ``'nrrd'`` from the path (a folder counts as DICOM).
+    """``'dicom'``, ``'nifti'``, ``'nrrd'`` or ``'npz'`` from the path (a folder counts as DICOM).
 
     Raises
     ------
@@ -54,10 +55,13 @@ def image_kind(path: str | os.PathLike) -> str:
         return "nifti"
     if name.endswith(_NRRD):
         return "nrrd"
+    if name.endswith(".npz"):
+        return "npz"
     if p.is_file() and _looks_like_dicom(p):
         return "dicom"  # DICOM files often have no extension at all
     raise FormatError(
-        f"{p}: unknown image format; expected a DICOM folder/file, .nii, .nii.gz, .nrrd or .nhdr"
+        f"{p}: unknown image format; expected a DICOM folder/file, .nii, .nii.gz, .nrrd, .nhdr "
+        "or .npz"
     )
 
 
@@ -70,14 +74,15 @@ def _looks_like_dicom(path: Path) -> bool:
 def read_image(path: str | os.PathLike, *, series: str | int | None = None) -> Image:
     """Read any supported image into an :class:`Image`.
 
-    NIfTI files pick up a BIDS/ORMIR-MIDS sidecar beside them (``x.nii.gz`` -> ``x.json``):
+    NIfTI and NRRD files pick up a BIDS/ORMIR-MIDS sidecar beside them (``x.nii.gz`` -> ``x.json``):
     ``EchoTime`` (seconds, one value or a list) becomes ``echo_times`` in ms for a 4-D image or
     ``meta['EchoTime']`` for a 3-D one; other acquisition fields go to ``meta``.
 
     Parameters
     ----------
     path : path-like
-        DICOM folder or file, NIfTI or NRRD file.
+        DICOM folder or file, NIfTI or NRRD file, or an ``.npz`` archive (see
+        :func:`myomri.io.npz.read_npz`: no world geometry).
     series : str or int, optional
         DICOM only: the series to read from a folder holding several.
 
@@ -92,14 +97,20 @@ def read_image(path: str | os.PathLike, *, series: str | int | None = None) -> I
         return read_dicom(path, series=series)
     if series is not None:
         raise InputError(f"{path}: series={series!r} only applies to DICOM folders")
+    if kind == "npz":
+        from .npz import read_npz
+
+        return read_npz(path)
+    from .sidecar import read_sidecar, sidecar_path
+
     if kind == "nrrd":
         from .nrrd import read_nrrd
 
-        return read_nrrd(path)
-    from .nifti import read_nifti
-    from .sidecar import read_sidecar, sidecar_path
+        image = read_nrrd(path)
+    else:
+        from .nifti import read_nifti
 
-    image = read_nifti(path)
+        image = read_nifti(path)
     side = sidecar_path(path)
     if side.is_file():
         echo_times, meta = read_sidecar(side)
@@ -111,6 +122,9 @@ def read_image(path: str | os.PathLike, *, series: str | int | None = None) -> I
 
 def _attach_echo_times(image: Image, echo_times: tuple[float, ...], side: Path) -> Image:
     if image.array.ndim == 4:
+        if image.echo_times is not None and tuple(image.echo_times) != tuple(echo_times):
+            raise EchoTimeError(f"{side}: EchoTime {list(echo_times)} ms disagrees with the echo "
+                                f"times {list(image.echo_times)} ms stored in {image.source}")
         if len(echo_times) != image.n_volumes:
             raise EchoTimeError(
                 f"{side}: {len(echo_times)} echo times for the {image.n_volumes} volumes of "
