@@ -3,7 +3,9 @@
 Conventions that differ from IBSI (see ``docs/ibsi_deviations.md``): ``Kurtosis`` is the plain fourth
 standardised moment (IBSI excess kurtosis + 3); ``Energy``, ``TotalEnergy`` and ``RootMeanSquared`` add
 ``voxelArrayShift`` before squaring; ``Entropy`` and ``Uniformity`` use the discretised grey levels.
-A flat ROI (zero variance) gives Skewness = Kurtosis = 0, as in PyRadiomics.
+A flat ROI (zero variance) gives Skewness = Kurtosis = 0, as in PyRadiomics. One deviation: for a
+2-voxel ROI no value lies inside [P10, P90] and PyRadiomics returns NaN for RobustMeanAbsoluteDeviation;
+we return 0 (no spread inside an empty band) rather than a NaN.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def compute_firstorder(values: np.ndarray, levels: np.ndarray, *, spacing, voxel
         "InterquartileRange": float(p75 - p25),
         "Range": float(x.max() - x.min()),
         "MeanAbsoluteDeviation": float(np.mean(np.abs(dev))),
-        "RobustMeanAbsoluteDeviation": float(np.mean(np.abs(robust - robust.mean()))),
+        "RobustMeanAbsoluteDeviation": float(np.mean(np.abs(robust - robust.mean()))) if robust.size else 0.0,
         "RootMeanSquared": float(np.sqrt(energy / n)),
         "Skewness": 0.0 if flat else float(m3 / m2**1.5),
         "Kurtosis": 0.0 if flat else float(m4 / m2**2),
