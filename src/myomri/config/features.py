@@ -85,7 +85,7 @@ ROBUSTNESS_DEFAULTS: dict[str, object] = {
     "seed": 0,
     "max_translation": 1.0,  # voxels; sub-voxel shifts, mask re-sampled nearest-neighbour
     "max_grow": 1,  # voxels of erosion (-) or dilation (+)
-    "contour_probability": 0.5,  # chance a boundary voxel flips in contour randomisation
+    "contour_probability": 0.25,  # chance a voxel of the 1-voxel contour band flips
     "icc_good": 0.75,
     "icc_excellent": 0.9,
 }
