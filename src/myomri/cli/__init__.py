@@ -18,6 +18,7 @@ COMMAND_MODULES: list[str] = [
     "myomri.cli.study",
     "myomri.cli.info",
     "myomri.cli.extract",
+    "myomri.cli.robustness",
 ]
 
 
