@@ -146,3 +146,37 @@ def test_folder_without_dicom_raises_format_error(tmp_path):
 def test_missing_path_raises_missing_file_error(tmp_path):
     with pytest.raises(MissingFileError, match="nothere"):
         read_image(tmp_path / "nothere")
+
+
+def test_enhanced_file_with_shared_group_fallback_and_rescale(tmp_path):
+    from tests_io_helpers import write_enhanced_file
+
+    truth = write_enhanced_file(tmp_path / "enh.dcm", echo_times=(24.0, 12.0, 36.0))
+    img = read_image(tmp_path / "enh.dcm")
+    assert img.shape == (5, 4, 3, 3)
+    assert img.echo_times == (12.0, 24.0, 36.0)
+    np.testing.assert_allclose(img.direction, truth["direction"], atol=1e-6)
+    np.testing.assert_allclose(img.spacing, truth["spacing"], atol=1e-5)
+    np.testing.assert_allclose(img.origin, truth["origin"], atol=1e-5)
+    # sorted by echo time: volumes (12, 24, 36) ms were written as e = (1, 0, 2)
+    np.testing.assert_allclose(img.array, truth["array"][..., [1, 0, 2]])
+    assert img.meta["DicomFormat"] == "enhanced" and "Secret" not in repr(img.meta)
+
+
+def test_uneven_slice_gaps_raise_geometry_error(tmp_path, classic_series):
+    from myomri.errors import GeometryError
+
+    classic_series(tmp_path / "s", shape=(4, 4, 3), echo_times=(10.0,))
+    import pydicom
+
+    # move one slice by 1 mm along the normal: gaps 3 and 5 mm instead of 4 and 4
+    for f in sorted((tmp_path / "s").glob("*.dcm")):
+        ds = pydicom.dcmread(f)
+        iop = np.asarray(ds.ImageOrientationPatient, dtype=float)
+        normal = np.cross(iop[:3], iop[3:])
+        pos = np.asarray(ds.ImagePositionPatient, dtype=float)
+        if abs((pos - np.asarray([-100.0, 20.0, 35.0])) @ normal - 4.0) < 1e-3:
+            ds.ImagePositionPatient = [f"{v:.6f}" for v in pos - normal]
+            ds.save_as(f)
+    with pytest.raises(GeometryError, match="uneven"):
+        read_image(tmp_path / "s")

@@ -186,3 +186,12 @@ def test_sidecar_contradicting_stored_echo_times_raises(tmp_path):
     (tmp_path / "e.json").write_text(json.dumps({"EchoTime": [0.01, 0.02, 0.04]}))
     with pytest.raises(EchoTimeError, match="disagrees"):
         read_image(path)
+
+
+@pytest.mark.parametrize("name", ["bad.nii.gz", "bad.nrrd", "bad.nhdr"])
+def test_failed_write_leaves_no_partial_file(tmp_path, name):
+    img = oblique_image()
+    img.array = np.empty(img.shape, dtype=object)  # no writer can store Python objects
+    with pytest.raises(FormatError, match=f"{name}: cannot write"):
+        write_image(img, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []

@@ -101,3 +101,83 @@ def write_classic_series(
         ds.PixelData = np.ascontiguousarray(stored.T).tobytes()  # DICOM stores rows of columns
         ds.save_as(folder / f"f{n:03d}.dcm", enforce_file_format=True)
     return {"array": truth, "direction": direction, "spacing": spacing, "origin": np.asarray(origin)}
+
+
+def write_enhanced_file(
+    path: Path,
+    *,
+    shape=(5, 4, 3),
+    echo_times=(12.0, 24.0),
+    spacing=(1.1, 0.9, 6.0),
+    origin=(30.0, -60.0, 12.0),
+    angles=(-4.0, 9.0, 15.0),
+    slope=2.0,
+    intercept=-1.0,
+    shuffle_seed=1,
+):
+    """One enhanced MR file holding every slice and echo (frames shuffled).
+
+    Orientation, pixel spacing and rescale sit only in the *shared* functional groups, position
+    and echo time per frame. Stored value at ``(i, j, k, e)`` is ``1000 i + j + 10 k + 100 e``.
+    Returns ``dict(array, direction, spacing, origin)`` with ``array`` rescaled, ``[i, j, k, e]``.
+    """
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    ni, nj, nk = shape
+    direction = rotation(*angles)
+    i_idx, j_idx = np.meshgrid(np.arange(ni), np.arange(nj), indexing="ij")
+    truth = np.zeros((ni, nj, nk, len(echo_times)))
+    jobs = [(k, e) for k in range(nk) for e in range(len(echo_times))]
+    np.random.default_rng(shuffle_seed).shuffle(jobs)
+    frames, per_frame = [], []
+    for k, e in jobs:
+        stored = (1000 * i_idx + j_idx + 10 * k + 100 * e).astype(np.uint16)
+        truth[:, :, k, e] = stored * slope + intercept
+        frames.append(np.ascontiguousarray(stored.T))
+        pos = np.asarray(origin) + direction[:, 2] * spacing[2] * k
+        item = Dataset()
+        plane = Dataset()
+        plane.ImagePositionPatient = [f"{v:.6f}" for v in pos]
+        item.PlanePositionSequence = Sequence([plane])
+        echo = Dataset()
+        echo.EffectiveEchoTime = float(echo_times[e])
+        item.MREchoSequence = Sequence([echo])
+        per_frame.append(item)
+    shared = Dataset()
+    orient = Dataset()
+    orient.ImageOrientationPatient = [f"{v:.8f}" for v in np.r_[direction[:, 0], direction[:, 1]]]
+    shared.PlaneOrientationSequence = Sequence([orient])
+    measures = Dataset()
+    measures.PixelSpacing = [f"{spacing[1]:g}", f"{spacing[0]:g}"]
+    measures.SliceThickness = spacing[2]
+    shared.PixelMeasuresSequence = Sequence([measures])
+    rescale = Dataset()
+    rescale.RescaleSlope, rescale.RescaleIntercept, rescale.RescaleType = slope, intercept, "US"
+    shared.PixelValueTransformationSequence = Sequence([rescale])
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4.1"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = pydicom.Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = "MR"
+    ds.PatientName = "Secret^Person"
+    ds.SeriesInstanceUID = "1.2.826.0.1.3680043.8.498.77"
+    ds.SeriesNumber = 12
+    ds.SeriesDescription = "enhanced_mese"
+    ds.NumberOfFrames = len(frames)
+    ds.Rows, ds.Columns = nj, ni
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    ds.PerFrameFunctionalGroupsSequence = Sequence(per_frame)
+    ds.PixelData = np.stack(frames).tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return {"array": truth, "direction": direction, "spacing": spacing, "origin": np.asarray(origin)}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import EchoTimeError, FormatError, InputError, MissingFileError
+from ..errors import EchoTimeError, FormatError, InputError, MissingFileError, MyomriError
 from .image import Image
 from .labels import read_label_names
 from .masks import validate_mask
@@ -142,17 +142,30 @@ def _attach_echo_times(image: Image, echo_times: tuple[float, ...], side: Path) 
 
 
 def write_image(image: Image, path: str | os.PathLike) -> Path:
-    """Write ``image`` atomically as NIfTI (``.nii``/``.nii.gz``) or NRRD (``.nrrd``/``.nhdr``)."""
+    """Write ``image`` atomically as NIfTI (``.nii``/``.nii.gz``) or NRRD (``.nrrd``/``.nhdr``).
+
+    Raises
+    ------
+    FormatError
+        Unknown extension, or the writer cannot store this array (e.g. an object dtype); no
+        file is left behind in either case.
+    """
     name = Path(path).name.lower()
     if name.endswith(_NIFTI):
-        from .nifti import write_nifti
-
-        return write_nifti(image, path)
-    if name.endswith(_NRRD):
-        from .nrrd import write_nrrd
-
-        return write_nrrd(image, path)
-    raise FormatError(f"{path}: cannot choose a writer; expected .nii, .nii.gz, .nrrd or .nhdr")
+        from .nifti import write_nifti as writer
+    elif name.endswith(_NRRD):
+        from .nrrd import write_nrrd as writer
+    else:
+        raise FormatError(f"{path}: cannot choose a writer; expected .nii, .nii.gz, .nrrd or .nhdr")
+    try:
+        return writer(image, path)
+    except MyomriError:
+        raise
+    except Exception as exc:  # nibabel/pynrrd raise many types; the atomic writers left nothing
+        raise FormatError(
+            f"{path}: cannot write {image.shape} {np.asarray(image.array).dtype} image "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def read_mask(path: str | os.PathLike, *, label: int | None = None) -> Image:
