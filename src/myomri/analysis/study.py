@@ -138,7 +138,7 @@ def task_data(ref: pd.DataFrame, clin: pd.DataFrame, task: Task, config: StudyCo
     if len(classes) < 2:
         raise InputError(f"task {task.name}: target {task.target} has a single class {classes}; need at least two")
     y = np.array([classes.index(v) for v in target], dtype=int)
-    check_target(y, folds=config.folds, task=f"task {task.name} ({config.clinical})")
+    check_target(y, folds=config.folds, task=f"task {task.name} ({config.clinical})", class_names=classes)
     return list(target.index), y, classes
 
 

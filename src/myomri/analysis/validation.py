@@ -45,9 +45,11 @@ def build_pipeline(classifier: str, *, mode: str = cfg.SELECTION_MODE, univariat
     return Pipeline(steps)
 
 
-def check_target(y: np.ndarray, *, folds: int, task: str = "task") -> None:
+def check_target(y: np.ndarray, *, folds: int, task: str = "task", class_names=None) -> None:
     """Raise a clear error when stratified k-fold cannot run on these labels."""
     classes, counts = np.unique(y, return_counts=True)
+    if class_names is not None:
+        classes = np.array([class_names[int(c)] for c in classes])
     if classes.size < 2:
         raise InputError(f"{task}: target has a single class {classes.tolist()}; need at least two")
     small = {str(c): int(n) for c, n in zip(classes, counts) if n < folds}
