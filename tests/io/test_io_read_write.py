@@ -143,6 +143,8 @@ def test_check_not_empty_rejects_all_zero_image():
     assert check_not_empty(img) is img
     with pytest.raises(InputError, match="every one of the 60 voxels is 0"):
         check_not_empty(img.with_array(np.zeros(img.shape)))
+    with pytest.raises(InputError, match=r"empty.nrrd: image has no voxels \(shape \(0, 4, 1\)\)"):
+        check_not_empty(Image(np.zeros((0, 4, 1)), source="empty.nrrd"))
 
 
 def test_missing_and_unknown_files_raise_typed_errors(tmp_path):
