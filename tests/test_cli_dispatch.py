@@ -1,0 +1,42 @@
+"""The CLI dispatcher: help, version, one-line errors, --debug tracebacks."""
+
+import subprocess
+import sys
+
+import pytest
+
+from myomri import __version__
+from myomri.cli import build_parser, main
+
+
+def test_version_flag_prints_package_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_every_subcommand_has_help(capsys):
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert sub.choices, "no subcommands registered"
+    for name in sub.choices:
+        with pytest.raises(SystemExit) as exc:
+            main([name, "--help"])
+        assert exc.value.code == 0
+        assert "usage: myomri" in capsys.readouterr().out
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = (
+        "import sys; from myomri.cli import build_parser; build_parser(); "
+        "heavy = [m for m in ('torch', 'sklearn', 'SimpleITK', 'pandas', 'matplotlib', 'numba', 'dask') "
+        "if m in sys.modules]; print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    assert main([]) == 2
+    assert "usage" in capsys.readouterr().out
