@@ -17,7 +17,7 @@ It writes, under ``tests/data/pyradiomics/`` (or OUTDIR):
   mask, LBP image) in ``[i, j, k]`` order, for the preprocessing tests;
 * ``versions.json``: the library versions used.
 
-Cases: LBP2D on a 2-D muscle-like slice with binWidth 1; normalise + resample to 3x3x3 mm on a
+Cases: LBP2D on a 2-D muscle-like slice with binWidth 1; LBP2D with sigma re-segmentation; normalise + resample to 3x3x3 mm on a
 single-slice image as in seed paper 1 (with LBP2D); LBP2D on a normalised (float) multi-slice
 volume; and one slice as a true 2-D image, as a 3-D one-slice image, with force2D, and the true
 2-D image with force2D (the pyradiomics#710 pitfall, kept to document the deviation).
@@ -160,6 +160,13 @@ def main() -> None:
     save_case("dims_3d_oneslice", img[:, :, None], roi[:, :, None], sp, org, base)
     save_case("dims_3d_force2d", img[:, :, None], roi[:, :, None], sp, org, f2d)
     save_case("dims_true2d_force2d_pitfall", img[:, :, None], roi[:, :, None], sp, org, f2d, true_2d=True)
+
+    # 5. Re-segmentation (sigma) is done once on the original image; the LBP image uses that ROI too.
+    img, roi = muscle_slice(rng, (80, 72))
+    params = {"setting": {"binWidth": 25, "force2D": True, "resegmentRange": [-1.5, 1.5],
+                          "resegmentMode": "sigma", "label": 1},
+              "imageType": {"Original": {}, "LBP2D": {"binWidth": 1}}, "featureClass": SIX}
+    save_case("lbp_resegment_sigma", img[:, :, None], roi[:, :, None], (0.8, 0.8, 6.0), (0.0, 0.0, 0.0), params)
 
     versions = {"pyradiomics": radiomics.__version__, "SimpleITK": sitk.Version_VersionString(),
                 "numpy": np.__version__, "scikit-image": skimage.__version__, "scipy": scipy.__version__,

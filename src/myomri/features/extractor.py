@@ -10,7 +10,9 @@ The order of operations is PyRadiomics 3.0.1's (``RadiomicsFeatureExtractor.exec
    :func:`~myomri.preprocess.lbp.filter_lbp2d` over the WHOLE (possibly cropped) image, with the
    type's own settings (e.g. ``LBP2D: {binWidth: 1}``);
 5. :func:`myomri.features.compute.compute_features` checks the ROI, re-segments, crops to the ROI
-   bounding box, discretises and computes the classes.
+   bounding box, discretises and computes the classes. Re-segmentation (``resegmentRange``) is
+   decided on the original image's intensities only; filtered images (LBP2D) use that same ROI,
+   as in PyRadiomics.
 
 Columns are ``<imageType>_<class>_<Feature>`` (``original_glcm_Contrast``,
 ``lbp-2D_firstorder_Mean``) after a few ``diagnostics_*`` columns (myomri version, settings hash,
@@ -131,6 +133,16 @@ class FeatureExtractor:
             )
         raise InputError(f"image type {image_type!r} not implemented")  # params validation stops this
 
+    def _resegment_on_original(self, image: Image, roi: np.ndarray) -> np.ndarray | None:
+        """The ROI re-segmented on the (preprocessed) original image, or None without resegmentRange."""
+        s = self.params.settings
+        if s["resegmentRange"] is None or list(self.params.image_types) == ["Original"]:
+            return None
+        # the engine's own rule, so Original and filtered image types use the same ROI
+        from .compute import _resegment, resolve_settings
+
+        return _resegment(np.asarray(image.array), roi, resolve_settings(s))
+
     def extract(self, image: Image, mask: Image, *, label: int | None = None) -> "OrderedDict[str, Any]":
         """Features of the ROI ``label`` of ``mask`` in ``image``.
 
@@ -170,11 +182,18 @@ class FeatureExtractor:
         row["diagnostics_roi_voxels"] = n_roi
         row["diagnostics_roi_voxels_preprocessed"] = int(roi.sum())
         row["diagnostics_spacing_preprocessed"] = "x".join(f"{v:g}" for v in pre_image.spacing)
+        resegmented = self._resegment_on_original(pre_image, roi)
         for image_type in self.params.image_types:
             settings = self.params.settings_for(image_type)
             typed = self._image_of_type(image_type, pre_image, settings)
+            type_roi = roi
+            if image_type != "Original" and resegmented is not None:
+                # PyRadiomics re-segments once, on the original intensities, and filtered images
+                # use that ROI; re-segmenting LBP codes by sigma/absolute bounds would be wrong.
+                type_roi = resegmented
+                settings = {**settings, "resegmentRange": None}
             values = compute_features(
-                typed.array, roi, spacing=typed.spacing, settings=settings,
+                typed.array, type_roi, spacing=typed.spacing, settings=settings,
                 classes=list(self.params.feature_classes),
             )
             prefix = IMAGE_TYPES[image_type]
