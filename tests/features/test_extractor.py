@@ -147,6 +147,19 @@ def test_grid_mismatch_is_a_geometry_error_naming_both_files():
         FeatureExtractor().extract(img, shifted)
 
 
+def test_correct_mask_carries_a_mask_on_another_grid_onto_the_image():
+    img, msk = _square()
+    # the same ROI on a 2x finer grid covering the same field of view
+    fine = np.repeat(np.repeat(msk.array, 2, axis=0), 2, axis=1)
+    fine_mask = Image(fine, spacing=(0.5, 0.5, 1.0), origin=(-0.25, -0.25, 0.0), source="fine.nii.gz")
+    with pytest.raises(GeometryError):
+        FeatureExtractor().extract(img, fine_mask)
+    a = FeatureExtractor().extract(img, msk)
+    b = FeatureExtractor({"setting": {"correctMask": True}}).extract(img, fine_mask)
+    assert b["diagnostics_roi_voxels_preprocessed"] == a["diagnostics_roi_voxels"]
+    assert b["original_glcm_Contrast"] == a["original_glcm_Contrast"]
+
+
 @pytest.mark.parametrize("settings", [{"binWidth": 0}, {"binWidth": -1}, {"binWidth": 5, "binCount": 16}])
 def test_bad_binning_is_a_config_error(settings):
     with pytest.raises(ConfigError, match="bin"):

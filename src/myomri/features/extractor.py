@@ -2,7 +2,9 @@
 
 The order of operations is PyRadiomics 3.0.1's (``RadiomicsFeatureExtractor.execute``):
 
-1. mask checked (integer labels, ``label`` present) and its grid compared with the image's;
+1. mask checked (integer labels, ``label`` present) and its grid compared with the image's within
+   ``geometryTolerance`` mm (a mismatch is a GeometryError unless ``correctMask`` carries the mask
+   onto the image grid, nearest neighbour);
 2. ``normalize``: z-score over the whole image, times ``normalizeScale`` (global settings only);
 3. ``resampledPixelSpacing``: image interpolated and mask nearest-neighbour resampled onto a grid
    covering the ROI bounding box plus ``padDistance`` (else ``preCrop``: crop to box + pad);
@@ -104,7 +106,15 @@ class FeatureExtractor:
         if not np.issubdtype(image.array.dtype, np.number) or image.array.dtype == bool:
             raise InputError(f"{image._where()}image of type {image.array.dtype}, expected numbers")
         mask = validate_mask(mask, label=label)
-        check_same_grid(mask, image)
+        tolerance = {} if s["geometryTolerance"] is None else {"atol": float(s["geometryTolerance"])}
+        if s["correctMask"]:
+            from ..preprocess.geometry import grid_mismatches, transfer_mask
+
+            if grid_mismatches(mask, image, **tolerance):
+                # correctMask: carry the mask onto the image grid (nearest neighbour), as PyRadiomics does
+                mask, _ = transfer_mask(mask, image)
+                mask = validate_mask(mask, label=label)
+        check_same_grid(mask, image, **tolerance)
         if s["normalize"]:
             image = normalize_image(image, scale=s["normalizeScale"], remove_outliers=s["removeOutliers"])
         if s["resampledPixelSpacing"] is not None:
