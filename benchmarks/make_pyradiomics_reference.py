@@ -168,6 +168,26 @@ def main() -> None:
               "imageType": {"Original": {}, "LBP2D": {"binWidth": 1}}, "featureClass": SIX}
     save_case("lbp_resegment_sigma", img[:, :, None], roi[:, :, None], (0.8, 0.8, 6.0), (0.0, 0.0, 0.0), params)
 
+    # 6. Real oblique thigh MRI (Huashan IDEAL, read in place from ../shared/reference): seed-paper
+    #    settings on label 3. Only PyRadiomics' values are stored, not the image.
+    thigh = Path(__file__).resolve().parents[2] / "shared" / "reference" / "muscle" / "huashan_thigh_ideal"
+    if (thigh / "Thigh_001_0000.nii.gz").is_file():
+        from radiomics import featureextractor
+
+        params = {"setting": {"normalize": True, "normalizeScale": 100, "resampledPixelSpacing": [3, 3, 3],
+                              "interpolator": "sitkBSpline", "binWidth": 5, "force2D": True, "label": 3},
+                  "imageType": {"Original": {}, "LBP2D": {"binWidth": 1}}, "featureClass": SIX}
+        (OUT / "real_thigh001_label3_params.json").write_text(json.dumps(params, indent=1, sort_keys=True) + "\n")
+        result = featureextractor.RadiomicsFeatureExtractor(params).execute(
+            str(thigh / "Thigh_001_0000.nii.gz"), str(thigh / "Thigh_001_seg.nii.gz"), label=3)
+        with open(OUT / "real_thigh001_label3_features.csv", "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["feature", "value"])
+            for key, value in result.items():
+                if not key.startswith("diagnostics_"):
+                    w.writerow([key, repr(float(value))])
+        print("real_thigh001_label3: done")
+
     versions = {"pyradiomics": radiomics.__version__, "SimpleITK": sitk.Version_VersionString(),
                 "numpy": np.__version__, "scikit-image": skimage.__version__, "scipy": scipy.__version__,
                 "python": sys.version.split()[0]}
