@@ -19,6 +19,7 @@ COMMAND_MODULES: list[str] = [
     "myomri.cli.info",
     "myomri.cli.extract",
     "myomri.cli.robustness",
+    "myomri.cli.segment",
 ]
 
 
