@@ -48,6 +48,15 @@ def test_perturbations_are_seeded_stay_in_slice_and_near_the_roi():
     assert len({o.tobytes() for o in outs}) > 15
 
 
+def test_thick_slice_axis_is_not_perturbed():
+    roi = np.zeros((30, 30, 5), bool)
+    roi[8:22, 10:20, 1:4] = True
+    rng = np.random.default_rng(2)
+    outs = [perturb_mask(roi, rng=rng, spacing=(0.7, 0.7, 24.0)) for _ in range(10)]
+    # every slice keeps its own in-plane ROI: nothing moves or grows across slices
+    assert all(not o[:, :, [0, 4]].any() and all(o[:, :, k].any() for k in (1, 2, 3)) for o in outs)
+
+
 def _two_region_case():
     """A smooth image region and a noisy one: smooth-texture features of several ROIs."""
     rng = np.random.default_rng(7)

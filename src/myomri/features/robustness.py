@@ -4,7 +4,8 @@ Each ROI ("target") is segmented again ``n`` times by perturbing its mask: a ran
 shrinkage (dilation/erosion by up to ``max_grow`` voxels), a contour randomisation (every voxel of
 the one-voxel band around the contour flips with ``contour_probability``) and a small translation
 (up to ``max_translation`` voxels, rounded to the grid, since the mask is label data). Only the axes
-along which the ROI extends are perturbed, so a 2-D ROI stays in its slice. The features of every
+along which the ROI extends are perturbed, so a 2-D ROI stays in its slice, and axes more than twice
+as coarse as the finest one (thick slices) are left alone. The features of every
 perturbed mask are extracted on the unchanged image.
 
 Reproducibility is the one-way random-effects, single-measure ICC(1,1) (Shrout & Fleiss 1979),
@@ -90,12 +91,15 @@ def perturb_mask(
     roi: np.ndarray,
     *,
     rng: np.random.Generator,
+    spacing: Sequence[float] | None = None,
     max_translation: float = DEF["max_translation"],  # type: ignore[assignment]
     max_grow: int = DEF["max_grow"],  # type: ignore[assignment]
     contour_probability: float = DEF["contour_probability"],  # type: ignore[assignment]
 ) -> np.ndarray:
     """One perturbed copy of a boolean ROI (growth/shrinkage, contour randomisation, translation).
 
+    Only axes along which the ROI extends are perturbed and, when ``spacing`` is given, only those
+    at most twice as coarse as the finest axis (no through-plane moves of thick-slice data).
     Returns a boolean array of the same shape with at least 2 voxels (the original ROI when the
     draws keep emptying it).
     """
@@ -106,6 +110,11 @@ def perturb_mask(
         raise InputError(f"perturbation needs a 3-D ROI of at least 2 voxels, got shape {roi.shape}, "
                          f"{int(roi.sum())} voxel(s)")
     axes = _extended_axes(roi)
+    if spacing is not None:
+        # readers contour slice by slice: an axis much coarser than the finest one (thick slices)
+        # is not perturbed, since one voxel there is far more than a contouring error
+        sp = np.asarray(spacing, float)
+        axes = [a for a in axes if sp[a] <= 2 * sp.min()] or axes
     st = _structure(axes)
     for _ in range(10):
         out = roi.copy()
@@ -182,7 +191,7 @@ def assess_robustness(
             if roi.sum() < 2:
                 raise InputError(f"{mask._where()}label {label} has {int(roi.sum())} voxel(s); need >= 2")
             for r in range(n):
-                pert = perturb_mask(roi, rng=rng, max_translation=max_translation, max_grow=max_grow,
+                pert = perturb_mask(roi, rng=rng, spacing=mask.spacing, max_translation=max_translation, max_grow=max_grow,
                                     contour_probability=contour_probability)
                 try:
                     row = ext.extract(image, mask.with_array(pert.astype(np.uint8)), label=1)
