@@ -117,3 +117,19 @@ def test_bad_input_nan_voxels_and_unknown_setting():
         segment_classical(Image(arr, spacing=water.spacing, origin=water.origin), fat=fat)
     with pytest.raises(ConfigError, match="body_fractoin"):
         segment_classical(water, fat=fat, body_fractoin=0.2)
+
+
+# Demo cohort (myomri.demo): Dixon water/fat with the generator's muscle label map as truth.
+# Measured (2026-11-22, seed 0, subjects 0-5): muscle Dice 0.997-0.999, compartment 0.958-0.973,
+# femur found in 6/6 slices.
+@pytest.mark.parametrize("index,group", [(0, "HC"), (2, "DM")])
+def test_demo_cohort_dixon_dice_vs_generator_truth(index, group):
+    subject_mod = pytest.importorskip("myomri.demo.subject", reason="demo generator not available")
+    from myomri.config.demo import DemoConfig
+
+    data = subject_mod.simulate_subject(index, f"sub-{index:03d}", group, DemoConfig())
+    truth = data.images["dseg"].array > 0
+    labels = segment_classical(data.images["water"], fat=data.images["fat"]).array
+    assert compute_dice(labels == 1, truth) >= 0.98
+    assert compute_dice(muscle_mask(labels, compartment=True), truth) >= 0.94
+    assert all((labels[:, :, k] == 3).any() for k in range(labels.shape[2]))
