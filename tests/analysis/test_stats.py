@@ -107,6 +107,18 @@ def test_roc_perfect_separation_known_answer_and_less_direction():
     assert (r_less.auc, r_less.cutoff, r_less.sensitivity, r_less.specificity) == (1.0, 35.0, 1.0, 1.0)
 
 
+def test_roc_hanley_mcneil_1982_rating_data_known_auc_and_youden_point():
+    # Hanley & McNeil (1982) Radiology 143:29, Table 1: CT ratings 1-5 of 58 normal and 51 abnormal
+    # cases; published trapezoidal AUC 0.8932.
+    neg = np.repeat([1, 2, 3, 4, 5], [33, 6, 6, 11, 2])
+    pos = np.repeat([1, 2, 3, 4, 5], [3, 2, 2, 11, 33])
+    r = analyze_roc(np.r_[pos, neg], ["abnormal"] * 51 + ["normal"] * 58, positive="abnormal")
+    assert r.auc == pytest.approx(0.8932, abs=5e-5)
+    # Youden by hand: rating >= 4 gives sens 44/51, spec 45/58 (J 0.639; >= 3 gives 0.552)
+    assert (r.cutoff, r.sensitivity, r.specificity) == (4.0, 44 / 51, 45 / 58)
+    assert r.cutoff_midpoint == 3.5
+
+
 # Newcombe (1998) Stat Med 17:857, Table I: Wilson score (method 3) and Clopper-Pearson (method 5).
 NEWCOMBE = [
     (81, 263, (0.2553, 0.3662), (0.2527, 0.3676)),
@@ -277,6 +289,8 @@ def test_bad_inputs_raise_clear_input_errors():
         analyze_roc([1, 2, 3, 4], ["a", "a", "b", "b"], positive="IIM")
     with pytest.raises(InputError, match="one label per value"):
         analyze_roc([1, 2, 3], ["a", "b"], positive="a")
+    with pytest.raises(InputError, match="at least 2 per group"):
+        analyze_roc([1.0, 2.0, 3.0, np.nan], ["a", "a", "b", "b"], positive="a")
     with pytest.raises(InputError, match="direction"):
         analyze_roc([1, 2], ["a", "b"], positive="a", direction="up")
     with pytest.raises(InputError, match="not in the table"):

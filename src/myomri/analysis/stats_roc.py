@@ -240,22 +240,23 @@ def analyze_roc(marker, group, *, positive, direction: str | None = None,
     pos_s, neg_s = sign * pos, sign * neg
     m, n = pos.size, neg.size
 
+    if m < 2 or n < 2:
+        # DeLong's variance is a sum of sample variances over each group.
+        raise InputError(
+            f"marker: {m} positive and {n} negative cases with values (after dropping {n_missing} "
+            "missing); ROC analysis needs at least 2 per group"
+        )
     auc, v10, v01 = delong_components(pos_s, neg_s)
-    # DeLong's variance needs >= 2 cases per group for the sample variances.
-    if m >= 2 and n >= 2:
-        var = np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n
-        se = float(np.sqrt(var))
-    else:
-        se = float("nan")
+    se = float(np.sqrt(np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n))
     z = sps.norm.ppf(0.5 + level / 2.0)
     if se > 0:
         ci = (max(0.0, auc - z * se), min(1.0, auc + z * se))
         p_value = float(2.0 * sps.norm.sf(abs(auc - 0.5) / se))
     else:
-        # Complete separation (or no spread): the DeLong variance is 0 and a Wald interval
-        # degenerates to the point; report it as such rather than inventing a width.
-        ci = (auc, auc) if se == 0 else (float("nan"), float("nan"))
-        p_value = 0.0 if se == 0 and auc != 0.5 else float("nan")
+        # Complete separation (or all values tied): the DeLong variance is 0 and the Wald
+        # interval degenerates to the point; report it as such rather than inventing a width.
+        ci = (auc, auc)
+        p_value = 0.0 if auc != 0.5 else 1.0
 
     tp, fp, thr = _roc_points(pos_s, neg_s)
     tpr, fpr = tp / m, fp / n
