@@ -1,0 +1,80 @@
+"""Defaults of the deep-learning per-muscle segmenter, its training, refinement and federated server.
+
+Pixel size: 2.0 mm. Thigh muscles are >= 10 mm thick (sartorius and gracilis, the thinnest, span
+several pixels at 2 mm), clinical thigh Dixon/T1 scans are acquired at 0.7-2 mm in-plane, and the
+demo cohort's Dixon grid is 2 mm, so 2 mm keeps every muscle resolvable while a 128 x 128 one-leg
+tile (256 mm, wider than any adult thigh) keeps CPU inference of a 16-slice volume to seconds.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PIXEL_MM", "TILE", "PERCENTILE", "CLIP_MAX", "CONTRASTS", "INVERTED_CONTRASTS", "FOREGROUND_FRACTION",
+    "NETWORK", "TRAIN", "AUGMENT", "REFINE", "FEDERATED", "MODEL_FORMAT_VERSION", "HUASHAN_TO_MUSCLE",
+    "N_THREADS",
+]  # fmt: skip
+
+#: In-plane pixel size (mm) every slice is resampled to before the network sees it.
+PIXEL_MM = 2.0
+#: Side (pixels) of the square one-leg tile: 128 px x 2 mm = 256 mm.
+TILE = 128
+#: Intensity normalisation: divide by this percentile of the body voxels of the whole volume.
+PERCENTILE = 99.0
+#: Normalised intensities are clipped to [0, CLIP_MAX] (fat in a water image, vessels).
+CLIP_MAX = 2.0
+#: Fraction of the normalisation percentile above which a voxel counts as body (midline, crop).
+FOREGROUND_FRACTION = 0.1
+#: Accepted ``--contrast`` values. The network is trained on water-like contrast (muscle bright, fat
+#: dark); contrasts in INVERTED_CONTRASTS (fat bright, muscle dark) are inverted inside the body first.
+CONTRASTS = ("water", "fat", "t1", "stir")
+INVERTED_CONTRASTS = ("fat", "t1")
+
+#: Architecture of the shipped network (a residual 2-D U-Net; 13 outputs = background + 12 muscles).
+NETWORK = {"arch": "ResUNet2d", "in_channels": 1, "n_classes": 13, "base_channels": 8, "depth": 4}
+
+#: Torch intra-op threads (the target machine has 2 cores).
+N_THREADS = 2
+
+#: Training recipe (``myomri segment train``).
+TRAIN = {
+    "epochs": 40,
+    "batch_size": 16,
+    "learning_rate": 2e-3,
+    "weight_decay": 1e-4,
+    "dice_weight": 1.0,  # loss = CE + dice_weight * soft Dice
+    "validation_fraction": 0.0,
+    "seed": 0,
+}
+
+#: On-the-fly augmentation (applied per tile, all drawn from the seeded generator).
+AUGMENT = {
+    "rotation_deg": 15.0,
+    "scale": (0.85, 1.15),
+    "shift_px": 8.0,
+    "elastic_px": 4.0,  # amplitude of the smooth random displacement
+    "elastic_grid": 5,  # control points per side of that displacement
+    "gamma": (0.7, 1.5),
+    "bias_amplitude": 0.3,  # multiplicative smooth bias field, 1 +/- this
+    "noise_sd": (0.0, 0.08),
+    "invert_prob": 0.15,  # contrast inversion inside the body
+    "flip_ap_prob": 0.0,  # anterior-posterior flips do not occur in real scans
+}
+
+#: Incremental learning (``myomri segment refine``): a few short epochs at a low learning rate.
+REFINE = {"epochs": 5, "batch_size": 8, "learning_rate": 3e-4, "seed": 0}
+
+#: Federated server (``myomri federate serve``).
+FEDERATED = {
+    "host": "127.0.0.1",
+    "port": 8765,
+    "tolerance": 0.01,  # largest accepted drop of validation mean Dice
+    "max_upload_mb": 25.0,
+    "max_samples": 10_000_000,  # a site's claimed data size above this is rejected
+}
+
+#: Version of the model-file layout written by ``segment.model_io``.
+MODEL_FORMAT_VERSION = 1
+
+#: Huashan thigh IDEAL label values (no laterality, no AL) -> our muscle abbreviations.
+HUASHAN_TO_MUSCLE = {1: "SAR", 2: "RF", 3: "VL", 4: "VI", 5: "VM", 6: "AM", 7: "GRA", 8: "BFL", 9: "ST",
+                     10: "SM", 11: "BFS"}  # fmt: skip
