@@ -19,7 +19,9 @@ COMMAND_MODULES: list[str] = [
     "myomri.cli.info",
     "myomri.cli.extract",
     "myomri.cli.robustness",
+    "myomri.cli.demo_data",
     "myomri.cli.segment",
+    "myomri.cli.t2fit",
 ]
 
 

@@ -1,0 +1,217 @@
+"""``myomri t2fit INPUT -o OUTDIR``: T2 maps (mono-exponential or water T2 by EPG) of a multi-echo
+spin-echo series (DICOM folder, or 4-D NIfTI with a JSON sidecar or ``--echo-times``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers) -> None:
+    """Add the ``t2fit`` subcommand."""
+    from ..config import t2 as cfg
+
+    p = subparsers.add_parser(
+        "t2fit",
+        help="fit T2 maps (mono-exponential or EPG water T2 / FF / B1) of a multi-echo series",
+        description=(
+            "Fit a multi-echo spin-echo series voxel by voxel and write t2.nii.gz (ms; the water "
+            "T2 for --model epg), m0.nii.gz, residual.nii.gz, status.nii.gz and, for epg, "
+            "ff.nii.gz and b1.nii.gz, on the input grid, plus summary.json (model, settings, "
+            "free parameters, voxel counts, timing). Unfitted voxels are 0."
+        ),
+    )
+    p.add_argument("input", help="DICOM folder, or 4-D NIfTI/NRRD (echo times from a JSON sidecar)")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--model", choices=("epg", "mono"), default="epg", help="signal model (default epg)")
+    p.add_argument("--method", default=None,
+                   help=f"mono: loglinear|nnls|nlls (default {cfg.MONO_METHOD}); "
+                        f"epg: lsq|myoqmri matching criterion (default {cfg.EPG_OBJECTIVE})")
+    p.add_argument("--echo-times", default=None,
+                   help="comma-separated echo times in ms (overrides headers/sidecar)")
+    p.add_argument("--series", default=None, help="DICOM folder with several series: which one")
+    p.add_argument("--mask", default=None,
+                   help="fit only inside this mask (label map; carried onto the input grid "
+                        "through world coordinates when it lies on another grid)")
+    p.add_argument("--fat-t2", default=str(cfg.FAT_T2_MS),
+                   help=f"fat T2 in ms, or 'estimate' from pure-fat voxels (default {cfg.FAT_T2_MS:g})")
+    p.add_argument("--fat-fraction", default=None,
+                   help="fix FF: a number 0-1 (0 for fat-saturated data) or a FF map (NIfTI, "
+                        "0-1 or %%); default: FF is fitted")
+    p.add_argument("--drop-first-echo", action="store_true", help="leave the first echo out")
+    p.add_argument("--fit-offset", action="store_true", help="mono nnls/nlls: fit a noise offset")
+    p.add_argument("--slice-profile", action="store_true",
+                   help="EPG with the slice profile of Hann-sinc TBW 2 pulses (MyoQMRI-like)")
+    p.add_argument("--profile-sampling", choices=("interpolate", "myoqmri"),
+                   default=cfg.PROFILE_SAMPLING,
+                   help="slice positions: true 1.2x refocusing stretch, or MyoQMRI 2.0.2's binning")
+    p.add_argument("--noise-threshold", type=float, default=None,
+                   help="do not fit voxels whose maximum signal is below this (default: "
+                        f"{cfg.NOISE_AUTO_FRACTION:g} x the {cfg.NOISE_AUTO_PERCENTILE:g}th "
+                        "percentile of voxel maxima)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="worker processes (slabs of slices in parallel; default 1)")
+    p.set_defaults(func=run)
+
+
+def _parse_echo_times(text):
+    from ..errors import EchoTimeError
+
+    try:
+        return [float(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError as exc:
+        raise EchoTimeError(f"--echo-times {text!r}: expected comma-separated numbers in ms") from exc
+
+
+def _fat_fraction(value, image):
+    """None (free), a float, or a map on the input grid (carried through world coordinates)."""
+    import numpy as np
+
+    from ..errors import InputError
+    from ..io.read import read_image
+    from ..preprocess.geometry import check_same_grid
+
+    if value is None:
+        return None, None
+    try:
+        ff = float(value)
+    except ValueError:
+        ff = None
+    if ff is not None:
+        if not 0.0 <= ff <= 1.0:
+            raise InputError(f"--fat-fraction {value}: expected a fraction between 0 and 1")
+        return ff, None
+    ffimg = read_image(value)
+    if ffimg.array.ndim != 3:
+        raise InputError(f"{value}: fat-fraction map must be 3-D, got shape {ffimg.shape}")
+    check_same_grid(ffimg, image)  # a Dixon map must be resampled onto the T2 grid beforehand
+    arr = np.asarray(ffimg.array, dtype=float)
+    if np.nanmax(arr) > 1.0 + 1e-6:
+        if np.nanmax(arr) <= 100.0 + 1e-6:
+            arr = arr / 100.0  # a percent map
+        else:
+            raise InputError(f"{value}: fat-fraction values up to {np.nanmax(arr):g}; expected 0-1 or 0-100 %")
+    arr = np.clip(np.nan_to_num(arr, nan=0.0), 0.0, 1.0)
+    return arr, str(value)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fit and write the maps; returns 0, or 1 when some voxels failed to fit."""
+    import numpy as np
+    from tqdm import tqdm
+
+    from ..errors import InputError
+    from ..io.read import read_image, read_mask, require_echo_times
+    from ..preprocess.geometry import grid_mismatches, transfer_mask
+    from ..t2 import EPGModel, MonoExpModel
+    from ..t2.maps import write_fit
+
+    t0 = time.perf_counter()
+    image = read_image(args.input, series=args.series)
+    tes = None if args.echo_times is None else _parse_echo_times(args.echo_times)
+    image = require_echo_times(image, tes)
+    data = np.asarray(image.array, dtype=float)
+    extra = {"input": str(args.input), "input_grid": image.describe_grid()}
+    mask = None
+    if args.mask:
+        mimg = read_mask(args.mask)
+        if grid_mismatches(mimg, image):
+            mimg, overlap = transfer_mask(mimg, image)
+            extra["mask_transferred"] = True
+            extra["mask_overlap"] = overlap
+        mask = np.asarray(mimg.array) != 0
+        extra["mask"] = str(args.mask)
+    if args.model == "mono":
+        if args.fat_fraction is not None or args.slice_profile:
+            raise InputError("--fat-fraction and --slice-profile apply to --model epg only")
+        model = MonoExpModel(
+            image.echo_times, method=args.method or "loglinear",
+            drop_first_echo=args.drop_first_echo, fit_offset=args.fit_offset,
+            noise_threshold=args.noise_threshold, source=image.source,
+        )
+    else:
+        ff, ff_source = _fat_fraction(args.fat_fraction, image)
+        if ff_source:
+            extra["fat_fraction_map"] = ff_source
+        fat_t2 = args.fat_t2 if args.fat_t2 == "estimate" else float(args.fat_t2)
+        kw = {} if args.method is None else {"objective": args.method}
+        model = EPGModel(
+            image.echo_times, fat_t2=fat_t2, fat_fraction=ff, slice_profile=args.slice_profile,
+            profile_sampling=args.profile_sampling, noise_threshold=args.noise_threshold,
+            drop_first_echo=args.drop_first_echo, source=image.source, **kw,
+        )
+    fit = _fit_slabs(model, data, mask, jobs=max(1, int(args.jobs)), progress=tqdm)
+    extra["seconds_total"] = round(time.perf_counter() - t0, 3)
+    summary = write_fit(fit, image, args.output, **extra)
+    c = summary["counts"]
+    print(
+        f"t2fit: {c['fitted']} voxels fitted ({c['fitted_at_bound']} at a range bound), "
+        f"{c['below_noise']} below noise, {c['outside_mask']} outside mask, "
+        f"{c['invalid_data']} invalid, {c['failed']} failed; maps in {args.output}",
+        file=sys.stderr,
+    )
+    return 1 if c["failed"] else 0
+
+
+def _fit_slabs(model, data, mask, *, jobs, progress):
+    """Fit the volume, in ``jobs`` slabs of slices run in parallel processes when jobs > 1."""
+    import numpy as np
+
+    from ..t2.fit import BELOW_NOISE, FITTED, OUTSIDE_MASK, Fit, select_voxels
+
+    if jobs == 1 or data.shape[2] < 2:
+        return model.fit(data, mask)
+    # whole-volume decisions first, so every slab uses the same threshold and fat T2
+    flat, status, thr = select_voxels(data, mask, model.noise_threshold)
+    model.noise_threshold = thr
+    if getattr(model, "fat_t2", None) == "estimate":
+        model.fat_t2, _ = model._estimate_fat_t2(flat, np.flatnonzero(status == FITTED), None
+                                                 if model.fat_fraction is None else model._phi(data.shape[:-1]))
+    bounds = np.linspace(0, data.shape[2], min(jobs, data.shape[2]) + 1).astype(int)
+    slabs = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+    sub_mask = [None if mask is None else mask[:, :, s] for s in slabs]
+    work = [(model, data[:, :, s], m) for s, m in zip(slabs, sub_mask)]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        fits = list(progress(pool.map(_fit_one, work), total=len(work), desc="slabs", file=sys.stderr))
+    first = next((f for f in fits if f is not None), None)
+    shape = data.shape[:-1]
+    out = {}
+    for name in ("t2", "m0", "residual", "ff", "b1", "offset"):
+        if first is None or getattr(first, name) is None:
+            out[name] = None if first is not None else np.zeros(shape)
+            continue
+        arr = np.zeros(shape)
+        for s, f in zip(slabs, fits):
+            if f is not None:
+                arr[:, :, s] = getattr(f, name)
+        out[name] = arr
+    status = np.zeros(shape, dtype=np.int8)
+    for s, f, m in zip(slabs, fits, sub_mask):
+        if f is not None:
+            status[:, :, s] = f.status
+        else:
+            status[:, :, s] = OUTSIDE_MASK if m is not None and not m.any() else BELOW_NOISE
+    settings = dict(first.settings) if first is not None else model.settings()
+    settings["seconds"] = round(sum(f.settings.get("seconds", 0) for f in fits if f is not None), 3)
+    settings["jobs"] = jobs
+    return Fit(status=status, free_parameters=first.free_parameters if first else [],
+               settings=settings, **out)
+
+
+def _fit_one(item):
+    """Fit one slab; None when it holds nothing to fit (empty mask or no signal)."""
+    from ..errors import InputError, MaskError
+
+    model, data, mask = item
+    try:
+        return model.fit(data, mask)
+    except (MaskError, InputError) as exc:
+        text = str(exc)
+        if "mask is empty" in text or "all voxels to be fitted are zero" in text:
+            return None
+        raise
