@@ -168,6 +168,15 @@ def main() -> None:
               "imageType": {"Original": {}, "LBP2D": {"binWidth": 1}}, "featureClass": SIX}
     save_case("lbp_resegment_sigma", img[:, :, None], roi[:, :, None], (0.8, 0.8, 6.0), (0.0, 0.0, 0.0), params)
 
+    # 7. Orientation check: rotation-sensitive LBP ('default' codes) across force2Ddimension 1.
+    vol = np.stack([muscle_slice(rng, (40, 36))[0] for _ in range(6)], axis=2)
+    roi7 = np.zeros(vol.shape, np.uint8)
+    roi7[8:30, 2:4, 1:5] = 1
+    params = {"setting": {"binWidth": 25, "force2D": True, "force2Ddimension": 1, "label": 1},
+              "imageType": {"Original": {}, "LBP2D": {"binWidth": 8, "lbp2DMethod": "default"}},
+              "featureClass": {"firstorder": [], "glcm": []}}
+    save_case("lbp_default_dim1", vol, roi7, (1.0, 1.2, 3.0), (0.0, 0.0, 0.0), params, keep_images=True)
+
     # 6. Real oblique thigh MRI (Huashan IDEAL, read in place from ../shared/reference): seed-paper
     #    settings on label 3. Only PyRadiomics' values are stored, not the image.
     thigh = Path(__file__).resolve().parents[2] / "shared" / "reference" / "muscle" / "huashan_thigh_ideal"

@@ -28,7 +28,7 @@ def _compare(got: dict, want: dict) -> list[str]:
 @pytest.mark.parametrize(
     "case",
     ["lbp2d_slice", "norm_resample_3mm", "lbp_volume_norm", "dims_true2d", "dims_3d_oneslice", "dims_3d_force2d",
-     "lbp_resegment_sigma"],
+     "lbp_resegment_sigma", "lbp_default_dim1"],
 )
 def test_extract_matches_pyradiomics_reference_case(case):
     image, mask = load_input(case)
