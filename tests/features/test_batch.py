@@ -163,3 +163,17 @@ def test_cli_single_case_and_manifest_exit_codes(cohort, tmp_path):
     # a bad parameter file: one clear line, exit 2
     params.write_text("setting:\n  binWidth: 0\n")
     assert main(["extract", "--manifest", str(bad), "--params", str(params), "-o", str(tmp_path / "x.csv")]) == 2
+
+
+def test_manifest_label_and_session_columns(cohort):
+    folder, rows = cohort
+    for n, r in enumerate(rows):
+        r["session"] = "t0" if n % 2 else "t1"
+        r["label"] = "1"
+    rows.append({**rows[0], "session": "t2"})  # same subject/reader, other session: not a duplicate
+    res = batch.run_batch(_manifest(folder, rows), out=folder / "f.csv", params=PARAMS, progress=False)
+    assert list(res.table["session"]) == ["t1", "t0", "t1", "t0", "t2"]
+    assert (res.table["label"] == 1).all() and res.n_failed == 0
+    rows[1]["label"] = "x"
+    with pytest.raises(InputError, match="line 3: label 'x'"):
+        batch.read_manifest(_manifest(folder, rows))

@@ -117,3 +117,9 @@ def test_settings_hash_is_stable_and_sensitive():
     # explicit defaults hash like omitted ones
     assert read_params({"setting": {"binWidth": SETTING_DEFAULTS["binWidth"]}}).hash == read_params(None).hash
     assert read_params({"setting": {"binWidth": 25}}).hash == read_params({"setting": {"binWidth": 25.0}}).hash
+
+
+def test_shape_classes_are_reported_as_not_implemented():
+    pytest.importorskip("myomri.features.compute", exc_type=ImportError)
+    with pytest.raises(ConfigError, match="'shape' is not implemented"):
+        read_params({"featureClass": {"shape": None, "glcm": None}})
