@@ -115,3 +115,22 @@ def test_cli_robustness_writes_one_row_per_feature(tmp_path):
     assert list(table["feature"]) == ["original_firstorder_Mean", "original_firstorder_Variance",
                                       "original_glcm_Contrast"]
     assert (table["n_targets"] == 3).all() and (table["n_perturbations"] == 3).all()
+
+
+def test_normalising_once_per_target_equals_normalising_per_mask():
+    pytest.importorskip("myomri.features.compute", exc_type=ImportError)
+    from myomri.features.extractor import FeatureExtractor
+    from myomri.features.robustness import assess_robustness
+    from myomri.preprocess.normalize import normalize_image
+
+    img, mask = _two_region_case()
+    pert = perturb_mask(mask.array == 2, rng=np.random.default_rng(0))
+    pmask = mask.with_array(pert.astype(np.uint8))
+    a = FeatureExtractor({"setting": {"normalize": True, "normalizeScale": 100, "binWidth": 5}}).extract(img, pmask)
+    b = FeatureExtractor({"setting": {"binWidth": 5}}).extract(normalize_image(img, scale=100), pmask)
+    feats = [k for k in a if not k.startswith("diagnostics_")]
+    assert [a[k] for k in feats] == [b[k] for k in feats]
+    table = assess_robustness([(img, mask, 1), (img, mask, 2)], n=2, seed=0, progress=False,
+                              params={"setting": {"normalize": True, "normalizeScale": 100, "binWidth": 5},
+                                      "featureClass": {"firstorder": ["Mean"]}})
+    assert table["feature"].tolist() == ["original_firstorder_Mean"]

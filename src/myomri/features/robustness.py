@@ -18,6 +18,7 @@ reported as NaN with the note ``constant`` and never flagged as robust.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import numpy as np
@@ -25,6 +26,7 @@ import numpy as np
 from ..config.features import ROBUSTNESS_DEFAULTS as DEF
 from ..errors import FeatureError, InputError
 from ..io.image import Image
+from ..preprocess.normalize import normalize_image
 
 __all__ = ["icc_1_1", "perturb_mask", "assess_robustness"]
 
@@ -75,6 +77,10 @@ def _structure(axes: Sequence[int]) -> np.ndarray:
             idx[a] = v
             st[tuple(idx)] = True
     return st
+
+
+def _identity(image: Image) -> Image:
+    return image
 
 
 def _extended_axes(roi: np.ndarray) -> list[int]:
@@ -182,11 +188,21 @@ def assess_robustness(
         raise InputError(f"robustness needs at least 2 perturbations, got n={n}")
     ext = FeatureExtractor(params)
     columns = ext.feature_columns()
+    settings = ext.params.settings
+    prepare = _identity
+    if settings["normalize"]:
+        # normalisation uses the whole image, never the mask: do it once per target, not per mask
+        plain = ext.params.to_dict()
+        plain["setting"]["normalize"] = False
+        ext = FeatureExtractor(plain)
+        prepare = functools.partial(normalize_image, scale=settings["normalizeScale"],
+                                    remove_outliers=settings["removeOutliers"])
     values = np.empty((len(cases), n, len(columns)))
     bar = tqdm(total=len(cases) * n, desc="robustness", unit="mask", disable=not progress or None)
     try:
         for t, (image, mask, label) in enumerate(cases):
             rng = np.random.default_rng([seed, t])
+            image = prepare(image)
             roi = np.asarray(mask.array) == label
             if roi.sum() < 2:
                 raise InputError(f"{mask._where()}label {label} has {int(roi.sum())} voxel(s); need >= 2")
