@@ -1,0 +1,133 @@
+"""Bad input to the T2 models and to ``myomri t2fit``: clear typed errors, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from myomri.cli import main
+from myomri.errors import EchoTimeError, GeometryError, InputError, MaskError
+from myomri.io.image import Image
+from myomri.io.nifti import write_nifti
+from myomri.t2 import EPGModel, MonoExpModel
+
+TES = 10.0 * np.arange(1, 11)
+
+
+def _data(shape=(4, 3, 2), t2=40.0):
+    return np.broadcast_to(1000 * np.exp(-TES / t2), shape + (TES.size,)).copy()
+
+
+@pytest.mark.parametrize("model", [MonoExpModel, EPGModel])
+def test_fewer_than_three_echoes_raises_echo_time_error(model):
+    with pytest.raises(EchoTimeError, match="at least 3"):
+        model([10.0, 20.0])
+
+
+@pytest.mark.parametrize("tes", [[10, 20, 20, 30], [10, 30, 20, 40]])
+@pytest.mark.parametrize("model", [MonoExpModel, EPGModel])
+def test_non_increasing_or_duplicate_echo_times_raise(model, tes):
+    with pytest.raises(EchoTimeError, match="not strictly increasing"):
+        model(tes)
+
+
+@pytest.mark.parametrize("model", [MonoExpModel, EPGModel])
+def test_echo_count_not_matching_data_raises(model):
+    with pytest.raises(EchoTimeError, match="11 echoes"):
+        model(TES).fit(np.ones((2, 2, 11)))
+
+
+def test_epg_needs_a_cpmg_train():
+    with pytest.raises(EchoTimeError, match="CPMG"):
+        EPGModel([10.0, 20.0, 35.0, 40.0])
+
+
+@pytest.mark.parametrize("model", [MonoExpModel, EPGModel])
+def test_all_zero_volume_raises_input_error(model):
+    with pytest.raises(InputError, match="all-zero"):
+        model(TES).fit(np.zeros((3, 3, TES.size)))
+
+
+@pytest.mark.parametrize("model", [MonoExpModel, EPGModel])
+def test_all_nan_volume_raises_and_some_nan_are_marked(model):
+    with pytest.raises(InputError, match="NaN"):
+        model(TES).fit(np.full((2, 2, TES.size), np.nan))
+    data = _data()
+    data[0, 0, 0, 4] = np.nan
+    fit = model(TES).fit(data)
+    assert fit.counts()["invalid_data"] == 1 and fit.t2[0, 0, 0] == 0
+    assert np.all(np.isfinite(fit.t2))
+
+
+def test_mask_with_wrong_shape_or_empty_raises_mask_error():
+    with pytest.raises(MaskError, match="does not match"):
+        MonoExpModel(TES).fit(_data(), mask=np.ones((4, 3)))
+    with pytest.raises(MaskError, match="empty"):
+        MonoExpModel(TES).fit(_data(), mask=np.zeros((4, 3, 2)))
+
+
+def test_failed_voxels_are_marked_not_raised():
+    data = _data()
+    data[1, 1, 0] = 1000 * np.exp(+TES / 40.0)  # a growing "decay": log-linear slope > 0
+    fit = MonoExpModel(TES, noise_threshold=0).fit(data)
+    assert fit.counts()["failed"] == 1 and fit.t2[1, 1, 0] == 0
+
+
+def _write_series(tmp_path, data, spacing=(1.5, 1.5, 5.0), origin=(0.0, 0.0, 0.0)):
+    path = tmp_path / "mese.nii.gz"
+    write_nifti(Image(data.astype(np.float32), spacing=spacing, origin=origin), path)
+    return path
+
+
+def test_cli_mask_on_another_grid_without_overlap_raises_geometry_error(tmp_path, capsys):
+    series = _write_series(tmp_path, _data())
+    mask = tmp_path / "mask.nii.gz"
+    write_nifti(Image(np.ones((4, 3, 2), np.uint8), spacing=(1.5, 1.5, 5.0), origin=(500.0, 0, 0)), mask)
+    out = tmp_path / "out"
+    rc = main(["t2fit", str(series), "-o", str(out), "--model", "mono",
+               "--echo-times", ",".join(map(str, TES)), "--mask", str(mask)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "GeometryError" not in err and "mask" in err.lower()
+    assert not out.exists() or not any(out.iterdir())
+    with pytest.raises(GeometryError):
+        main(["--debug", "t2fit", str(series), "-o", str(out), "--model", "mono",
+              "--echo-times", ",".join(map(str, TES)), "--mask", str(mask)])
+
+
+def test_cli_echo_times_count_mismatch_exits_2_with_one_line(tmp_path, capsys):
+    series = _write_series(tmp_path, _data())
+    rc = main(["t2fit", str(series), "-o", str(tmp_path / "o"), "--echo-times", "10,20,30"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "3 echo times for 10 volumes" in err[0]
+
+
+def test_cli_writes_maps_and_summary_on_input_grid(tmp_path):
+    data = _data((5, 4, 2), t2=37.0)
+    data[0, 0, 0] = 0.5  # below the noise threshold
+    series = _write_series(tmp_path, data, origin=(10.0, -20.0, 30.0))
+    out = tmp_path / "maps"
+    rc = main(["t2fit", str(series), "-o", str(out), "--model", "mono", "--method", "nlls",
+               "--echo-times", ",".join(map(str, TES)), "--noise-threshold", "10"])
+    assert rc == 0
+    from myomri.io.nifti import read_nifti
+
+    t2 = read_nifti(out / "t2.nii.gz")
+    assert t2.spatial_shape == (5, 4, 2) and np.allclose(t2.origin, (10.0, -20.0, 30.0))
+    assert t2.array[0, 0, 0] == 0 and np.allclose(t2.array[1:, :, :], 37.0, atol=1e-3)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["below_noise"] == 1 and summary["counts"]["fitted"] == 39
+    assert summary["free_parameters"] == ["t2", "m0"] and summary["model"] == "mono"
+
+
+def test_cli_epg_fixed_ff_summary_lists_free_parameters(tmp_path):
+    series = _write_series(tmp_path, _data((3, 3, 1), t2=33.0))
+    out = tmp_path / "epg"
+    rc = main(["t2fit", str(series), "-o", str(out), "--fat-fraction", "0",
+               "--echo-times", ",".join(map(str, TES))])
+    assert rc == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["free_parameters"] == ["t2_water", "b1", "m0"]
+    assert summary["fixed_parameters"]["fat_fraction"] == 0.0
+    assert {"t2.nii.gz", "m0.nii.gz", "residual.nii.gz", "ff.nii.gz", "b1.nii.gz"} <= set(summary["files"])
