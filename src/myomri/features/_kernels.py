@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["count_glcm", "count_glrlm", "count_glszm", "count_neighbourhood"]
+__all__ = ["count_glcm", "count_glrlm", "find_zones", "count_neighbourhood"]
 
 
 @njit(cache=True, nogil=True)
@@ -49,11 +49,17 @@ def count_glrlm(levels, roi, offsets, n_levels, n_runs):
 
 
 @njit(cache=True, nogil=True)
-def count_glszm(levels, roi, offsets, n_levels, n_sizes):
-    """Size-zone counts ``P[g, s]``: connected zones (over ``offsets``) of equal level g and s voxels."""
-    out = np.zeros((n_levels + 1, n_sizes + 1))
+def find_zones(levels, roi, offsets):
+    """Connected zones (over ``offsets``) of equal grey level: (level, size) of each zone.
+
+    Flood fill with an explicit stack; a (levels x ROI voxels) matrix would be far too large for a
+    3-D ROI, so the zones are returned as two arrays and tallied by the caller.
+    """
     seen = np.zeros(levels.shape[0], dtype=np.bool_)
     stack = np.empty(roi.shape[0], dtype=np.int64)
+    zone_level = np.empty(roi.shape[0], dtype=np.int64)
+    zone_size = np.empty(roi.shape[0], dtype=np.int64)
+    n_zones = 0
     for v in roi:
         if seen[v]:
             continue
@@ -72,8 +78,10 @@ def count_glszm(levels, roi, offsets, n_levels, n_sizes):
                     seen[w] = True
                     stack[top] = w
                     top += 1
-        out[g, size] += 1.0
-    return out
+        zone_level[n_zones] = g
+        zone_size[n_zones] = size
+        n_zones += 1
+    return zone_level[:n_zones], zone_size[:n_zones]
 
 
 @njit(cache=True, nogil=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from myomri.features._angles import generate_offsets
+from myomri.features._kernels import count_neighbourhood
 
 __all__ = ["TextureRoi", "build_texture_roi", "angle_weights", "drop_empty_angles"]
 
@@ -46,12 +47,22 @@ class TextureRoi:
     n_voxels: int
     spacing: tuple
     drop_axis: int | None
+    #: results shared between classes (GLDM and NGTDM need the same neighbourhood pass)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def offsets(self, *, distances, bidirectional: bool) -> tuple[np.ndarray, np.ndarray]:
         """Directions (n, 3) in our axis order and their flat index steps (n,)."""
         vec = generate_offsets(self.shape, distances=distances, drop_axis=self.drop_axis,
                                bidirectional=bidirectional)
         return vec, vec @ self.strides
+
+    def neighbourhood(self, *, distances, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        """GLDM dependence counts and NGTDM (n, s) per level, one kernel pass per (distances, alpha)."""
+        key = ("neighbourhood", tuple(sorted(set(int(d) for d in distances))), float(alpha))
+        if key not in self.memo:
+            _, steps = self.offsets(distances=distances, bidirectional=True)
+            self.memo[key] = count_neighbourhood(self.levels, self.roi, steps, self.n_levels, float(alpha))
+        return self.memo[key]
 
 
 def build_texture_roi(levels: np.ndarray, mask: np.ndarray, *, spacing, pad: int,
@@ -74,7 +85,7 @@ def build_texture_roi(levels: np.ndarray, mask: np.ndarray, *, spacing, pad: int
     flat = padded.ravel()
     strides = np.array(padded.strides, dtype=np.int64) // padded.itemsize
     roi = np.flatnonzero(flat).astype(np.int64)
-    present = np.unique(flat[roi])
+    present = np.flatnonzero(np.bincount(flat[roi]))  # sorted levels that occur (no sort of the ROI)
     return TextureRoi(
         levels=flat, roi=roi, shape=tuple(int(s) for s in levels.shape), strides=strides,
         n_levels=int(present[-1]), grey_levels=present.astype(np.float64), n_voxels=int(roi.size),

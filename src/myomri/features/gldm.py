@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from myomri.features._kernels import count_neighbourhood
 from myomri.features._matrices import TextureRoi
 from myomri.features.glszm import size_features
 
@@ -39,8 +38,7 @@ _FROM_SIZE = {
 
 def calculate_gldm(roi: TextureRoi, *, distances, alpha: float = 0) -> tuple[np.ndarray, np.ndarray]:
     """Dependence matrix (G present levels, D dependence sizes that occur) and those sizes (D,)."""
-    _, steps = roi.offsets(distances=distances, bidirectional=True)
-    dependence, _ = count_neighbourhood(roi.levels, roi.roi, steps, roi.n_levels, float(alpha))
+    dependence, _ = roi.neighbourhood(distances=distances, alpha=alpha)
     p = dependence[roi.grey_levels.astype(np.int64), 1:]
     sizes = np.arange(1, p.shape[1] + 1, dtype=np.float64)
     used = p.sum(axis=0) > 0

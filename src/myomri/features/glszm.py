@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from myomri.features._kernels import count_glszm
+from myomri.features._kernels import find_zones
 from myomri.features._matrices import TextureRoi
 
 __all__ = ["FEATURE_NAMES", "calculate_glszm", "compute_glszm"]
@@ -27,11 +27,12 @@ _EPS = np.spacing(1)
 def calculate_glszm(roi: TextureRoi) -> tuple[np.ndarray, np.ndarray]:
     """Size-zone matrix (G present levels, S zone sizes that occur) and those sizes (S,)."""
     _, steps = roi.offsets(distances=[1], bidirectional=True)
-    counts = count_glszm(roi.levels, roi.roi, steps, roi.n_levels, roi.n_voxels)
-    p = counts[roi.grey_levels.astype(np.int64), 1:]
-    sizes = np.arange(1, roi.n_voxels + 1, dtype=np.float64)
-    used = p.sum(axis=0) > 0
-    return p[:, used], sizes[used]
+    zone_level, zone_size = find_zones(roi.levels, roi.roi, steps)
+    sizes, size_idx = np.unique(zone_size, return_inverse=True)  # only the sizes that occur
+    row = np.searchsorted(roi.grey_levels, zone_level)
+    n_g, n_s = len(roi.grey_levels), len(sizes)
+    p = np.bincount(row * n_s + size_idx, minlength=n_g * n_s).reshape(n_g, n_s).astype(np.float64)
+    return p, sizes.astype(np.float64)
 
 
 def size_features(p: np.ndarray, i: np.ndarray, j: np.ndarray) -> dict[str, np.floating]:

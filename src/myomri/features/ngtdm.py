@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from myomri.features._kernels import count_neighbourhood
 from myomri.features._matrices import TextureRoi
 
 __all__ = ["FEATURE_NAMES", "calculate_ngtdm", "compute_ngtdm"]
@@ -19,8 +18,9 @@ FEATURE_NAMES = ("Coarseness", "Contrast", "Busyness", "Complexity", "Strength")
 
 def calculate_ngtdm(roi: TextureRoi, *, distances) -> np.ndarray:
     """NGTDM rows (n_i, s_i, grey level i) for the grey levels with n_i > 0, shape (G, 3)."""
-    _, steps = roi.offsets(distances=distances, bidirectional=True)
-    _, counts = count_neighbourhood(roi.levels, roi.roi, steps, roi.n_levels, 0.0)
+    # the NGTDM part of the pass does not depend on alpha: reuse GLDM's pass when there is one
+    done = [k for k in roi.memo if k[0] == "neighbourhood" and k[1] == tuple(sorted(set(map(int, distances))))]
+    _, counts = roi.memo[done[0]] if done else roi.neighbourhood(distances=distances, alpha=0.0)
     grey = np.arange(roi.n_levels + 1, dtype=np.float64)
     table = np.column_stack([counts, grey])[1:]
     return table[table[:, 0] > 0]

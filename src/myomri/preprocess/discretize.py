@@ -110,4 +110,9 @@ def discretize_values(values: np.ndarray, *, bin_width=None, bin_count=None) -> 
     if values.size and not np.all(np.isfinite(values)):
         raise InputError("ROI intensities contain NaN or infinite values; expected finite numbers")
     edges = compute_bin_edges(values, bin_width=bin_width, bin_count=bin_count)
+    if (bin_count is None and values.dtype.kind in "iu" and float(bin_width).is_integer()
+            and len(edges) > 2):
+        # integers and an integer width: the bin index is exact integer arithmetic, identical to
+        # digitize on the edges low + n * W (and several times faster on large ROIs)
+        return (values.astype(np.int64) - int(edges[0])) // int(bin_width) + 1, edges
     return np.digitize(values, edges).astype(np.int64), edges
