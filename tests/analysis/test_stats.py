@@ -114,7 +114,7 @@ def test_roc_hanley_mcneil_1982_rating_data_known_auc_and_youden_point():
     pos = np.repeat([1, 2, 3, 4, 5], [3, 2, 2, 11, 33])
     r = analyze_roc(np.r_[pos, neg], ["abnormal"] * 51 + ["normal"] * 58, positive="abnormal")
     assert r.auc == pytest.approx(0.8932, abs=5e-5)
-    # Youden by hand: rating >= 4 gives sens 44/51, spec 45/58 (J 0.639; >= 3 gives 0.552)
+    # Youden by hand: rating >= 4 gives sens 44/51, spec 45/58 (J 0.639; >= 3 gives 0.574, >= 5 gives 0.613)
     assert (r.cutoff, r.sensitivity, r.specificity) == (4.0, 44 / 51, 45 / 58)
     assert r.cutoff_midpoint == 3.5
 

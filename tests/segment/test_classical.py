@@ -122,6 +122,7 @@ def test_bad_input_nan_voxels_and_unknown_setting():
 # Demo cohort (myomri.demo): Dixon water/fat with the generator's muscle label map as truth.
 # Measured (2026-11-22, seed 0, subjects 0-5): muscle Dice 0.997-0.999, compartment 0.958-0.973,
 # femur found in 6/6 slices.
+@pytest.mark.slow
 @pytest.mark.parametrize("index,group", [(0, "HC"), (2, "DM")])
 def test_demo_cohort_dixon_dice_vs_generator_truth(index, group):
     subject_mod = pytest.importorskip("myomri.demo.subject", reason="demo generator not available")
