@@ -28,6 +28,8 @@ def register(subparsers) -> None:
         "(default: 19 PM, 22 DM, 14 ADM, 19 nonIIM, 10 HC)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty OUTDIR")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="subjects simulated in parallel (default 1; output does not depend on it)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
 
@@ -65,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     if args.subjects_per_group is not None:
         changes["composition"] = parse_composition(args.subjects_per_group)
     config = DemoConfig(**changes).validate()
-    summary = generate_cohort(args.outdir, config=config, overwrite=args.overwrite, progress=not args.no_progress)
+    summary = generate_cohort(
+        args.outdir, config=config, overwrite=args.overwrite, progress=not args.no_progress, n_jobs=args.jobs
+    )
     print(summary.format())
     return 0

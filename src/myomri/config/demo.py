@@ -26,8 +26,8 @@ DEFAULT_COMPOSITION: dict[str, int] = {"PM": 19, "DM": 22, "ADM": 14, "nonIIM": 
 class GroupParams:
     """Per-group distributions of the planted effects.
 
-    ``t2_mean``/``t2_sd``: subject mean muscle water T2 (ms), drawn normal and clipped to
-    ``t2_min``. ``pattern``: Dirichlet concentration of the oedema pattern weights
+    ``t2_mean``/``t2_sd``: subject mean muscle water T2 (ms), drawn from a normal truncated
+    below at ``t2_min``. ``pattern``: Dirichlet concentration of the oedema pattern weights
     (diffuse, fascial, patchy) - overlapping between groups on purpose so the STIR texture is
     learnable but not trivially separable. ``ff``: subject muscle fat fraction (mean, sd).
     ``age``: (mean, sd) years; ``female``: probability of female sex. ``ild_prob``: probability
@@ -50,11 +50,11 @@ class GroupParams:
 
 GROUP_PARAMS: dict[str, GroupParams] = {
     # IIM groups share the paper's 47.4 +/- 9.0 ms overall; ADM milder (less weakness, lower CK).
-    "PM": GroupParams(49.0, 8.5, 36.0, (1.2, 0.8, 4.0), (0.09, 0.04), (55, 13), 0.6, 0.45, 0.75, 0.45),
-    "DM": GroupParams(50.0, 8.5, 36.0, (3.5, 3.0, 1.0), (0.07, 0.03), (52, 14), 0.65, 0.5, 0.7, 0.3),
-    "ADM": GroupParams(41.5, 5.0, 35.0, (1.5, 3.5, 1.0), (0.05, 0.02), (45, 12), 0.65, 0.65, 0.7, 0.25,
+    "PM": GroupParams(49.0, 8.5, 35.5, (1.0, 0.8, 2.2), (0.09, 0.04), (55, 13), 0.6, 0.45, 0.75, 0.45),
+    "DM": GroupParams(50.0, 8.5, 35.5, (2.0, 1.8, 0.8), (0.07, 0.03), (52, 14), 0.65, 0.5, 0.7, 0.3),
+    "ADM": GroupParams(41.5, 5.0, 35.0, (1.0, 2.0, 0.7), (0.05, 0.02), (45, 12), 0.65, 0.65, 0.7, 0.25,
                        log_ck_offset=-1.0),
-    "nonIIM": GroupParams(39.5, 4.5, 34.0, (1.0, 1.0, 2.0), (0.07, 0.03), (55, 14), 0.55, 0.3, 0.5, 0.3),
+    "nonIIM": GroupParams(39.5, 4.5, 34.0, (1.0, 1.0, 1.5), (0.07, 0.03), (55, 14), 0.55, 0.3, 0.5, 0.3),
     "HC": GroupParams(33.9, 0.9, 31.0, (1.0, 1.0, 1.0), (0.04, 0.015), (36.6, 11), 0.9, 0.0, 0.0, 0.0),
 }  # fmt: skip
 

@@ -27,6 +27,14 @@ AIR, SKIN, SUBCUT_FAT, SEPTUM, CORTEX, MARROW, MUSCLE = range(7)
 TISSUE_NAMES = ("air", "skin", "subcutaneous fat", "intermuscular fat", "cortex", "marrow", "muscle")
 
 
+def _dot3(p: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """``p @ k.T`` for (n, 3) points and (m, 3) vectors, without BLAS."""
+    out = p[:, 0:1] * k[:, 0]
+    out += p[:, 1:2] * k[:, 1]
+    out += p[:, 2:3] * k[:, 2]
+    return out
+
+
 @dataclass(frozen=True)
 class SmoothField:
     """A smooth random scalar field in world mm: a sum of cosine plane waves.
@@ -66,12 +74,14 @@ class SmoothField:
         k = self.wavevectors.astype(np.float32)
         phases = self.phases.astype(np.float32)
         amps = self.amplitudes.astype(np.float32)
+        # explicit broadcasting instead of ``p @ k.T``: a (n, 3) x (3, m) BLAS call spawns
+        # threads that thrash on a shared machine and is slower than three fused multiplies here
         if k.ndim == 2:
-            arg = p @ k.T
+            arg = _dot3(p, k)
             arg += phases
             return (np.cos(arg, out=arg) @ amps).astype(float)
         n_fields, n_modes, _ = k.shape
-        arg = p @ k.reshape(-1, 3).T
+        arg = _dot3(p, k.reshape(-1, 3))
         arg += phases.ravel()
         vals = np.cos(arg, out=arg)
         vals *= amps.ravel()

@@ -83,7 +83,7 @@ def simulate_subject(index: int, subject: str, group: str, config: DemoConfig) -
     mese = make_grid(c.mese_grid, direction=direction, shift=shift)
     pts = voxel_centres(mese)
     smp = phantom.sample(pts)
-    normalise_oedema(state, pts, smp)
+    normalise_oedema(state, c, pts, smp)
     maps = tissue_maps(state, c, pts, smp)
     b1_at, b1_params = b1_field(rng, c.b1_range)
     # truth maps are quantised to binary fractions *before* simulating, so the stored float32

@@ -51,7 +51,13 @@ class DiseaseState:
 def draw_disease(rng, config: DemoConfig, group: str, phantom: Phantom, *, ars_positive: bool) -> DiseaseState:
     """Draw the planted disease state of a subject of ``group``."""
     gp = config.groups[group]
-    target = max(gp.t2_min, rng.normal(gp.t2_mean, gp.t2_sd))
+    # truncated normal by rejection (clipping would pile subjects up at the bound)
+    target = rng.normal(gp.t2_mean, gp.t2_sd)
+    for _ in range(100):
+        if target >= gp.t2_min:
+            break
+        target = rng.normal(gp.t2_mean, gp.t2_sd)
+    target = max(target, gp.t2_min)
     base = min(rng.normal(33.6, 0.5), target - 0.3)
     elevation = target - base
     conc = np.asarray(gp.pattern, dtype=float)
@@ -152,7 +158,30 @@ def tissue_maps(state: DiseaseState, config: DemoConfig, points: np.ndarray, sam
     return TissueMaps(t2, ff, pd, sample)
 
 
-def normalise_oedema(state: DiseaseState, points: np.ndarray, sample: PhantomSample) -> None:
-    """Set ``state.f_norm`` so the oedema field averages 1 over the muscle points given."""
-    f = oedema_field(state, points, sample)[sample.label > 0]
-    state.f_norm = float(f.mean()) if f.size and f.mean() > 0 else 1.0
+def normalise_oedema(state: DiseaseState, config: DemoConfig, points: np.ndarray, sample: PhantomSample) -> None:
+    """Set ``state.f_norm`` so the muscle water T2 over the given points averages exactly
+    ``t2_base + elevation``.
+
+    Starts from ``f_norm = mean(f)`` (exact without clipping) and, because the hottest foci are
+    capped at ``oedema_t2_cap``, solves for the gain by bisection so the planted mean holds.
+    """
+    m = sample.label > 0
+    f = oedema_field(state, points, sample)[m]
+    if f.size == 0 or f.mean() <= 0:
+        state.f_norm = 1.0
+        return
+    lab = sample.label[m] - 1
+    rest = state.t2_base + state.muscle_offset[lab] + state.texture_sd * state.texture_field(points[m])
+    target = state.t2_base + state.elevation
+    unit = state.elevation * f / f.mean()
+
+    def mean_t2(gain: float) -> float:
+        return float(np.clip(rest + gain * unit, 20.0, config.oedema_t2_cap).mean())
+
+    lo, hi = 0.0, 1.0
+    while mean_t2(hi) < target and hi < 64:
+        lo, hi = hi, 2 * hi
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if mean_t2(mid) < target else (lo, mid)
+    state.f_norm = float(f.mean()) / (0.5 * (lo + hi))

@@ -1,0 +1,38 @@
+"""``myomri demo-data`` command line."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from myomri.cli import main
+from myomri.cli.demo_data import parse_composition
+from myomri.errors import ConfigError
+
+
+def test_demo_data_command_writes_cohort_and_prints_summary(tmp_path, capsys):
+    out = tmp_path / "demo"
+    rc = main(["demo-data", str(out), "--seed", "3", "--subjects-per-group", "HC=1,PM=1", "--no-progress"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "2 subjects (PM 1, HC 1)" in text
+    assert "true mean muscle water T2 per group (ms): PM" in text and "time taken" in text
+    assert sorted(pd.read_csv(out / "participants.tsv", sep="\t")["group"]) == ["HC", "PM"]
+    # a second run into the now non-empty folder is refused with one clear line
+    rc = main(["demo-data", str(out), "--subjects-per-group", "1", "--no-progress"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "not empty" in err and "--overwrite" in err and "Traceback" not in err
+
+
+def test_subjects_per_group_accepts_one_number_or_group_list():
+    assert parse_composition("2") == {"PM": 2, "DM": 2, "ADM": 2, "nonIIM": 2, "HC": 2}
+    assert parse_composition("pm=3, hc=1") == {"PM": 3, "HC": 1}
+    with pytest.raises(ConfigError, match="GROUP=N"):
+        parse_composition("IBM=2")
+
+
+def test_bad_subjects_per_group_exits_2(tmp_path, capsys):
+    assert main(["demo-data", str(tmp_path / "x"), "--subjects-per-group", "PM=two", "--no-progress"]) == 2
+    assert "GROUP=N" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
