@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "myomri.cli.robustness",
     "myomri.cli.demo_data",
     "myomri.cli.segment",
+    "myomri.cli.federate",
     "myomri.cli.t2fit",
 ]
 

@@ -18,10 +18,26 @@ def register(subparsers) -> None:
     """Add the ``segment`` subcommand."""
     from ..config.segment import METHODS, TISSUE_LABELS
 
+    from .segment_dl import add_dl_options, add_refine_parser, add_train_parser
+
     values = ", ".join(f"{k} {v}" for k, v in TISSUE_LABELS.items())
-    p = subparsers.add_parser(
+    top = subparsers.add_parser(
         "segment",
-        help="segment muscle, subcutaneous fat and bone in an axial thigh image",
+        help="segment muscle, subcutaneous fat and bone (or each muscle) in an axial thigh image; train/refine models",
+        usage="myomri segment IMAGE [options] | myomri segment {train,refine} ...",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "myomri segment IMAGE [options]: segment one image (options below).\n"
+            "myomri segment train ...: train a per-muscle model (deep learning) on image/mask pairs.\n"
+            "myomri segment refine ...: fine-tune a model on corrected masks (incremental learning)."
+        ),
+    )
+    # IMAGE or a command name: argparse subparsers with a fallback (see _ImageOrCommand)
+    sub = top.add_subparsers(action=_ImageOrCommand, dest="segment_command", metavar="IMAGE | train | refine")
+    add_train_parser(sub)
+    add_refine_parser(sub)
+    p = sub.add_parser(
+        _IMAGE_COMMAND, prog="myomri segment",
         description=(
             "Segment an axial thigh volume: a Dixon pair (IMAGE = water, --fat FAT) or one T1- or "
             "T2-weighted image with bright fat. Writes a label map on the input grid "
@@ -39,7 +55,37 @@ def register(subparsers) -> None:
                    help="what to write: the tissue label map (default) or a binary muscle/compartment mask")
     p.add_argument("--series", default=None,
                    help="series number or description when IMAGE/FAT is a DICOM folder with several series")
+    add_dl_options(p)
     p.set_defaults(func=run)
+    top.epilog = "options of 'myomri segment IMAGE':\n\n" + p.format_help()
+
+
+#: Hidden name of the one-image subcommand: ``myomri segment IMAGE ...`` is parsed by it.
+_IMAGE_COMMAND = "segment-image"
+
+
+class _ImageOrCommand(argparse._SubParsersAction):
+    """Subcommands where an unknown first word (an image path) selects the one-image command."""
+
+    class _AnyWord:
+        # argparse checks ``word in choices`` before calling the action; every word is acceptable here
+        def __init__(self, names: dict):
+            self.names = names
+
+        def __contains__(self, key) -> bool:
+            return True
+
+        def __iter__(self):
+            return iter(self.names)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.choices = self._AnyWord(self._name_parser_map)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values and values[0] not in self._name_parser_map:
+            values = [_IMAGE_COMMAND, *values]
+        super().__call__(parser, namespace, values, option_string)
 
 
 def _read(path: str, series):
@@ -67,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
     from ..io.read import write_image
 
     image = _read(args.image, args.series)
+    if args.method == "dl":  # per-muscle labels, not the tissue map: its own writer
+        from .segment_dl import run_dl
+
+        return run_dl(args, image)
     fat = _read(args.fat, args.series) if args.fat else None
     if args.method not in _SEGMENTERS:  # argparse choices come from config; keep both in step
         raise InputError(f"segmentation method {args.method!r} is not available; choose one of {sorted(_SEGMENTERS)}")

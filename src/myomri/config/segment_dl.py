@@ -67,7 +67,8 @@ REFINE = {"epochs": 5, "batch_size": 8, "learning_rate": 3e-4, "seed": 0}
 FEDERATED = {
     "host": "127.0.0.1",
     "port": 8765,
-    "tolerance": 0.01,  # largest accepted drop of validation mean Dice
+    "tolerance": 0.01,  # largest accepted drop of validation mean Dice (merged vs served model)
+    "candidate_tolerance": 0.1,  # largest accepted drop of the site's own model (rejects random/poisoned)
     "max_upload_mb": 25.0,
     "max_samples": 10_000_000,  # a site's claimed data size above this is rejected
 }

@@ -35,7 +35,7 @@ __all__ = [
 
 def check_volume(image: Image, *, name: str = "image") -> None:
     """Raise ``InputError`` unless ``image`` is a non-empty, finite 3-D volume with some contrast."""
-    src = image.meta.get("source", name) if isinstance(image.meta, dict) else name
+    src = image.source or name
     if image.array.ndim != 3:
         raise InputError(f"{src}: expected a 3-D axial volume (i, j, slices), found {image.array.ndim}-D "
                          f"array of shape {image.array.shape}")  # fmt: skip

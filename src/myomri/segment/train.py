@@ -21,7 +21,7 @@ import numpy as np
 from ..config import segment_dl as cfg
 from ..errors import InputError
 
-__all__ = ["TileSet", "load_cases", "augment_batch", "segmentation_loss", "train_model", "predict_tiles",
+__all__ = ["TileSet", "load_cases", "augment_batch", "segmentation_loss", "train_model", "predict_tiles", "read_case_list",
            "dice_per_muscle"]  # fmt: skip
 
 
@@ -200,7 +200,7 @@ def train_model(data: TileSet, *, model=None, epochs: int | None = None, batch_s
                                         if max_seconds else 0.0)  # fmt: skip
             opt.step()
             step += 1
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         done = ep + 1
         if log:
             log(f"epoch {done}/{epochs} loss {total / len(data):.4f} ({time.perf_counter() - start:.0f} s)")
@@ -241,3 +241,46 @@ def dice_per_muscle(pred, truth, *, muscles=None) -> dict[str, float]:
         s = int(a.sum()) + int(b.sum())
         out[m] = float(2 * np.logical_and(a, b).sum() / s) if s else float("nan")
     return out
+
+
+def read_case_list(path) -> list[tuple[str, str, str, str]]:
+    """Cases from a tab-separated file with a header: ``image``, ``mask`` and optional ``scheme``
+    (``myomri``/``huashan``) and ``contrast`` columns; relative paths are relative to the file.
+
+    Raises
+    ------
+    ConfigError
+        Missing columns, unknown scheme/contrast or missing files (all problems at once).
+    """
+    from pathlib import Path
+
+    from ..errors import ConfigError, MissingFileError
+
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(path, "case list")
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    if not lines:
+        raise ConfigError(["empty case list; expected a header 'image<TAB>mask[<TAB>scheme<TAB>contrast]'"], path)
+    head = [h.strip().lower() for h in lines[0].split("\t")]
+    problems = [f"header lacks column {c!r}" for c in ("image", "mask") if c not in head]
+    if problems:
+        raise ConfigError(problems, path)
+    cases = []
+    for n, ln in enumerate(lines[1:], 2):
+        row = dict(zip(head, (v.strip() for v in ln.split("\t")), strict=False))
+        img, msk = (path.parent / row.get(k, "") for k in ("image", "mask"))
+        scheme, contrast = row.get("scheme") or "myomri", row.get("contrast") or "water"
+        for p in (img, msk):
+            if not p.exists():
+                problems.append(f"line {n}: file not found: {p}")
+        if scheme not in ("myomri", "huashan"):
+            problems.append(f"line {n}: scheme {scheme!r}; expected 'myomri' or 'huashan'")
+        if contrast not in cfg.CONTRASTS:
+            problems.append(f"line {n}: contrast {contrast!r}; expected one of {cfg.CONTRASTS}")
+        cases.append((str(img), str(msk), scheme, contrast))
+    if not cases:
+        problems.append("no cases listed below the header")
+    if problems:
+        raise ConfigError(problems, path)
+    return cases

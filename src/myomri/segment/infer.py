@@ -1,0 +1,90 @@
+"""Per-muscle segmentation of an axial thigh volume with a trained network.
+
+``segment_dl`` cuts the volume into one-leg tiles (left leg mirrored), runs the network, puts the
+probabilities back on the input grid (right leg -> labels 1..12, left leg -> 13..24, see
+:mod:`myomri.config.labels`) and keeps, for every label, only its largest 3-D connected component
+(a muscle is one connected body; stray islands are errors).
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from ..config import segment_dl as cfg
+from ..errors import MissingFileError
+from ..io.image import Image
+
+__all__ = ["default_model_path", "segment_dl", "keep_largest_components"]
+
+_SHIPPED = "thigh_unet.pt"
+
+
+def default_model_path() -> Path:
+    """Path of the weights shipped in ``myomri/data`` (raises ``MissingFileError`` when absent)."""
+    path = Path(str(resources.files("myomri").joinpath("data", _SHIPPED)))
+    if not path.is_file():
+        raise MissingFileError(path, "shipped segmentation weights (train them with 'myomri segment train', "
+                                     "pass --model, or use --method classical)")  # fmt: skip
+    return path
+
+
+def keep_largest_components(labels: np.ndarray) -> np.ndarray:
+    """For every non-zero label keep its largest 3-D connected component (26-connected); others -> 0."""
+    out = np.asarray(labels).copy()
+    structure = np.ones((3,) * out.ndim, bool)
+    for v in np.unique(out):
+        if v == 0:
+            continue
+        comp, n = ndimage.label(out == v, structure=structure)
+        if n > 1:
+            sizes = np.bincount(comp.ravel())
+            sizes[0] = 0
+            out[(comp > 0) & (comp != int(np.argmax(sizes)))] = 0
+    return out
+
+
+def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: int = cfg.N_THREADS,
+               cleanup: bool = True) -> Image:  # fmt: skip
+    """Label map (uint8, values 0..24) of the twelve muscles of both thighs on ``image``'s grid.
+
+    Parameters
+    ----------
+    image : Image
+        3-D axial thigh volume containing both thighs.
+    model : SegmentationModel, path or None
+        A loaded model, a model file, or None for the shipped weights.
+    contrast : {'water', 'fat', 't1', 'stir'}
+        Image contrast; fat-bright contrasts are inverted before the network.
+
+    Raises
+    ------
+    InputError
+        Not a 3-D volume, empty/constant, non-finite, or unknown contrast.
+    FormatError, MissingFileError
+        Unreadable or missing model file.
+    """
+    import torch
+
+    from .model_io import SegmentationModel, load_model
+    from .preprocess import check_volume, prepare_volume, tiles_to_labels
+    from .train import predict_tiles
+
+    check_volume(image)
+    if not isinstance(model, SegmentationModel):
+        model = load_model(default_model_path() if model is None else Path(os.fspath(model)))
+    torch.set_num_threads(n_threads)
+    pre = model.preprocess
+    tiles, _, layout = prepare_volume(image, contrast=contrast, tile=int(pre.get("tile", cfg.TILE)),
+                                      pixel_mm=float(pre.get("pixel_mm", cfg.PIXEL_MM)))  # fmt: skip
+    probs = predict_tiles(model.network, tiles)
+    labels = tiles_to_labels(probs, layout)
+    if cleanup:
+        labels = keep_largest_components(labels)
+    out = image.with_array(labels.astype(np.uint8))
+    out.meta.update({"segmentation": "myomri dl", "model_lineage": model.lineage, "contrast": contrast})
+    return out
