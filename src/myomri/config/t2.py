@@ -78,3 +78,8 @@ ECHO_SPACING_RTOL: float = 0.01
 
 #: ROI statistics: voxels of the map equal to this value are "not fitted" and excluded.
 ROI_UNFITTED_VALUE: float = 0.0
+
+#: QMRITools demo ``T2data.nii.gz`` layout (see the reference README): 17 echoes per slice then
+#: one T2-map frame per slice, frames in file order with the slice index running fastest.
+QMRITOOLS_N_ECHOES: int = 17
+QMRITOOLS_ECHO_SPACING_MS: float = 7.6
