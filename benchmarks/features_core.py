@@ -7,19 +7,26 @@ Synthetic, seeded inputs (smoothed noise, MR-like intensities):
 * ``2d-180``:  the 2-D case discretised to ~180 grey levels.
 
 The first call (numba JIT compile or cache load) is timed separately and excluded from the per-case
-figures (median of ``--repeat`` runs). Run: ``python benchmarks/features_core.py [--repeat 20]``.
+figures (median of ``--repeat`` runs). BLAS is limited to one thread (one process, one thread). Run: ``python benchmarks/features_core.py [--repeat 20]``.
 The comparison with PyRadiomics itself is in ``benchmarks/features.py``.
 """
 
 from __future__ import annotations
 
-import argparse
-import time
+import os
 
-import numpy as np
-from scipy import ndimage
+# one process, one thread (as PyRadiomics): keep OpenBLAS from spinning threads in the small eigen/SVD
+# problems of GLCM MCC (on a loaded 2-core box its threads make them ~10x slower)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from myomri.features.compute import compute_features
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+from scipy import ndimage  # noqa: E402
+
+from myomri.features.compute import compute_features  # noqa: E402
 
 CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm")
 

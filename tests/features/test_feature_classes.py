@@ -282,3 +282,17 @@ def test_shape_mismatch_unknown_setting_and_class_are_clear_errors():
         compute_features(values, roi, spacing=(1, 1, 1), settings={}, classes=["glcmm"])
     with pytest.raises(MaskError, match="0/1"):
         compute_features(values, roi.astype(np.uint8) * 2, spacing=(1, 1, 1), settings={}, classes=["glcm"])
+
+
+def test_roi_without_neighbouring_voxels_raises_feature_error_for_neighbourhood_classes():
+    from myomri.errors import FeatureError
+
+    values = np.arange(64, dtype=float).reshape(8, 8, 1)
+    roi = np.zeros(values.shape, dtype=bool)
+    roi[1, 1, 0] = roi[5, 6, 0] = True  # two isolated voxels: no pair, no neighbourhood
+    ok = compute_features(values, roi, spacing=(1, 1, 1), settings={"binWidth": 10},
+                          classes=["firstorder", "glrlm", "glszm", "gldm"])
+    assert ok["glszm_ZonePercentage"] == 1.0 and ok["gldm_SmallDependenceEmphasis"] == 1.0
+    for cls in ("glcm", "ngtdm"):
+        with pytest.raises(FeatureError, match="neighbour"):
+            compute_features(values, roi, spacing=(1, 1, 1), settings={"binWidth": 10}, classes=[cls])

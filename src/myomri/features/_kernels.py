@@ -49,39 +49,54 @@ def count_glrlm(levels, roi, offsets, n_levels, n_runs):
 
 
 @njit(cache=True, nogil=True)
-def find_zones(levels, roi, offsets):
-    """Connected zones (over ``offsets``) of equal grey level: (level, size) of each zone.
+def _find_root(parent, x):
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]  # path halving keeps the trees flat
+        x = parent[x]
+    return x
 
-    Flood fill with an explicit stack; a (levels x ROI voxels) matrix would be far too large for a
-    3-D ROI, so the zones are returned as two arrays and tallied by the caller.
+
+@njit(cache=True, nogil=True)
+def find_zones(levels, roi, offsets):
+    """Connected zones of equal grey level: (level, size) of each zone.
+
+    Union-find over the one-directional ``offsets`` (each neighbour pair is seen once; streaming over
+    the ROI per direction is about twice as fast as a flood fill). A (levels x ROI voxels) matrix would
+    be far too large for a 3-D ROI, so the zones come back as two arrays and the caller tallies them.
     """
-    seen = np.zeros(levels.shape[0], dtype=np.bool_)
-    stack = np.empty(roi.shape[0], dtype=np.int64)
-    zone_level = np.empty(roi.shape[0], dtype=np.int64)
-    zone_size = np.empty(roi.shape[0], dtype=np.int64)
+    n = roi.shape[0]
+    index = np.full(levels.shape[0], -1, dtype=np.int64)
+    for r in range(n):
+        index[roi[r]] = r
+    parent = np.arange(n)
+    for a in range(offsets.shape[0]):
+        off = offsets[a]
+        for r in range(n):
+            v = roi[r]
+            if levels[v + off] == levels[v]:
+                ra = _find_root(parent, r)
+                rb = _find_root(parent, index[v + off])
+                if ra != rb:
+                    if ra < rb:
+                        parent[rb] = ra
+                    else:
+                        parent[ra] = rb
+    size = np.zeros(n, dtype=np.int64)
     n_zones = 0
-    for v in roi:
-        if seen[v]:
-            continue
-        g = levels[v]
-        seen[v] = True
-        stack[0] = v
-        top = 1
-        size = 0
-        while top > 0:
-            top -= 1
-            u = stack[top]
-            size += 1
-            for off in offsets:
-                w = u + off
-                if not seen[w] and levels[w] == g:
-                    seen[w] = True
-                    stack[top] = w
-                    top += 1
-        zone_level[n_zones] = g
-        zone_size[n_zones] = size
-        n_zones += 1
-    return zone_level[:n_zones], zone_size[:n_zones]
+    for r in range(n):
+        root = _find_root(parent, r)
+        size[root] += 1
+        if root == r:
+            n_zones += 1
+    zone_level = np.empty(n_zones, dtype=np.int64)
+    zone_size = np.empty(n_zones, dtype=np.int64)
+    k = 0
+    for r in range(n):
+        if parent[r] == r:
+            zone_level[k] = levels[roi[r]]
+            zone_size[k] = size[r]
+            k += 1
+    return zone_level, zone_size
 
 
 @njit(cache=True, nogil=True)

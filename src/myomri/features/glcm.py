@@ -10,8 +10,11 @@ HXY2 = HXY, MCC = 1 for a single grey level.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
+from myomri.errors import FeatureError
 from myomri.features._kernels import count_glcm
 from myomri.features._matrices import TextureRoi, angle_weights, drop_empty_angles
 
@@ -41,6 +44,9 @@ def calculate_glcm(roi: TextureRoi, *, distances, symmetrical: bool = True, weig
         p = np.sum(p * w[None, None, :], axis=2, keepdims=True)
     p = drop_empty_angles(p)
     total = p.sum(axis=(0, 1))
+    if not np.any(total > 0):
+        raise FeatureError(f"GLCM: no two ROI voxels are neighbours at distances {list(distances)} "
+                           f"({len(directions)} directions); texture is undefined for this ROI")
     with np.errstate(invalid="ignore", divide="ignore"):
         return p / np.where(total == 0, np.nan, total)[None, None, :]
 
@@ -152,6 +158,23 @@ def _mcc(p, px, py) -> float:
     """
     if p.shape[0] < 2:
         return 1.0  # a single grey level: flat region convention
+    with _one_blas_thread(p.shape[0]):
+        return _mcc_directions(p, px, py)
+
+
+def _one_blas_thread(n_levels: int):
+    """Keep BLAS single-threaded for these small dense problems: with several threads (and other
+    processes on the cores) OpenBLAS spins and an SVD of 181 x 181 gets ~10x slower."""
+    if n_levels < 32:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: only a speed matter
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+def _mcc_directions(p, px, py) -> float:
     a = p.transpose(2, 0, 1)  # (A, G, G)
     pxa, pya = px.T, py.T  # (A, G)
     with np.errstate(divide="ignore"):

@@ -26,7 +26,7 @@ _EPS = np.spacing(1)
 
 def calculate_glszm(roi: TextureRoi) -> tuple[np.ndarray, np.ndarray]:
     """Size-zone matrix (G present levels, S zone sizes that occur) and those sizes (S,)."""
-    _, steps = roi.offsets(distances=[1], bidirectional=True)
+    _, steps = roi.offsets(distances=[1], bidirectional=False)  # union-find sees each pair once
     zone_level, zone_size = find_zones(roi.levels, roi.roi, steps)
     sizes, size_idx = np.unique(zone_size, return_inverse=True)  # only the sizes that occur
     row = np.searchsorted(roi.grey_levels, zone_level)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from myomri.errors import FeatureError
 from myomri.features._matrices import TextureRoi
 
 __all__ = ["FEATURE_NAMES", "calculate_ngtdm", "compute_ngtdm"]
@@ -29,6 +30,9 @@ def calculate_ngtdm(roi: TextureRoi, *, distances) -> np.ndarray:
 def compute_ngtdm(roi: TextureRoi, *, distances) -> dict[str, float]:
     """The 5 NGTDM features (names without class prefix) of a discretised ROI."""
     table = calculate_ngtdm(roi, distances=distances)
+    if table.shape[0] == 0:
+        raise FeatureError(f"NGTDM: no ROI voxel has a neighbour in the ROI at distances {list(distances)}; "
+                           "texture is undefined for this ROI")
     n, s, i = table.T
     n_vp = n.sum()
     p = n / n_vp
