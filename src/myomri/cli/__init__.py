@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "myomri.cli.segment",
     "myomri.cli.federate",
     "myomri.cli.t2fit",
+    "myomri.cli.roi_stats",
 ]
 
 

@@ -1,0 +1,123 @@
+"""Per-label statistics of a quantitative map (T2, FF, ...): count, mean, SD, median, IQR.
+
+Map voxels equal to the "unfitted" value (0: voxels a fit left out) or non-finite are excluded
+and counted, never averaged in. ``combine=True`` adds the whole-muscle value over both thighs as
+seed paper 2 reports it (all labelled voxels pooled), plus one row per side when the labels are
+myomri's thigh labels (right 1..12, left 13..24).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..config import labels as lab
+from ..config import t2 as cfg
+from ..errors import FormatError, InputError, MaskError
+from ..io.image import Image
+
+__all__ = ["roi_statistics", "read_names", "map_roi_statistics"]
+
+COLUMNS = [
+    "label", "name", "n_labelled", "n_excluded", "n", "mean", "sd", "median", "q1", "q3", "iqr",
+]
+
+
+def _stats(v: np.ndarray) -> dict:
+    if v.size == 0:
+        return dict(n=0, mean=np.nan, sd=np.nan, median=np.nan, q1=np.nan, q3=np.nan, iqr=np.nan)
+    q1, med, q3 = np.percentile(v, [25, 50, 75])
+    return dict(
+        n=int(v.size), mean=float(v.mean()), sd=float(v.std(ddof=1)) if v.size > 1 else 0.0,
+        median=float(med), q1=float(q1), q3=float(q3), iqr=float(q3 - q1),
+    )
+
+
+def roi_statistics(values, labels, *, names=None, combine=False, unfitted_value=cfg.ROI_UNFITTED_VALUE):
+    """Statistics of ``values`` within each non-zero label of ``labels`` (same shape).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per label (columns ``COLUMNS``); with ``combine`` also ``all_muscles`` and, for
+        thigh labels, ``all_R`` / ``all_L``. A label whose voxels were all excluded has n = 0
+        and NaN statistics (it is listed, not dropped).
+    """
+    import pandas as pd
+
+    values = np.asarray(values, dtype=float)
+    labels = np.asarray(labels)
+    if values.shape != labels.shape:
+        raise MaskError(f"label map shape {labels.shape} does not match map shape {values.shape}")
+    if labels.dtype.kind == "f":
+        if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
+            raise MaskError("label map holds non-integer values; expected integer labels")
+        labels = labels.astype(np.int64)
+    present = [int(v) for v in np.unique(labels) if v != 0]
+    if not present:
+        raise MaskError("label map holds no label (all zero)")
+    usable = np.isfinite(values) & (values != unfitted_value)
+    thigh = all(v in lab.LABEL_VALUES for v in present)
+    rows = []
+
+    def add(label, name, sel):
+        v = values[sel & usable]
+        rows.append(dict(label=label, name=name, n_labelled=int(sel.sum()),
+                         n_excluded=int((sel & ~usable).sum()), **_stats(v)))
+
+    for value in present:
+        name = (names or {}).get(value) or (lab.label_name(value) if thigh else f"label_{value}")
+        add(value, name, labels == value)
+    if combine:
+        if thigh:
+            for side_index, side in enumerate(lab.SIDES):
+                side_values = [v for v in present if (v - 1) // lab.N_MUSCLES == side_index]
+                if side_values:
+                    add(f"all_{side}", f"all muscles, {lab.SIDE_NAMES[side]}", np.isin(labels, side_values))
+        add("all", "all_muscles", labels != 0)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def read_names(path: str | os.PathLike) -> dict[int, str]:
+    """Label names from an ITK-SNAP label file, or from ``value name`` lines."""
+    from ..io.labels import read_label_names
+
+    try:
+        return read_label_names(path)
+    except FormatError:
+        pass
+    names = {}
+    for n, line in enumerate(open(path, encoding="utf-8-sig").read().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.replace(",", " ").replace("\t", " ").split(None, 1)
+        try:
+            names[int(parts[0])] = parts[1].strip().strip('"') if len(parts) > 1 else ""
+        except ValueError as exc:
+            raise FormatError(
+                f"{path} line {n}: {line!r}; expected an ITK-SNAP label file or 'value name' lines"
+            ) from exc
+    if not names:
+        raise FormatError(f"{path}: no label names found")
+    return names
+
+
+def map_roi_statistics(value_map: Image, mask: Image, *, names=None, combine=False):
+    """``roi_statistics`` of two images; a mask on another grid is carried onto the map's grid
+    through world coordinates. Returns ``(table, overlap)`` (overlap 1.0 on the same grid)."""
+    from ..preprocess.geometry import grid_mismatches, transfer_mask
+
+    if value_map.array.ndim != 3:
+        raise InputError(
+            f"{value_map.source or 'map'}: expected a 3-D map, got shape {value_map.shape}"
+        )
+    overlap, transferred = 1.0, False
+    if grid_mismatches(mask, value_map):
+        mask, overlap = transfer_mask(mask, value_map)
+        transferred = True
+    table = roi_statistics(value_map.array, mask.array, names=names, combine=combine)
+    table["mask_transferred"] = transferred
+    table["mask_overlap"] = overlap
+    return table, overlap
