@@ -113,17 +113,19 @@ def count_neighbourhood(levels, roi, offsets, n_levels, alpha):
     n_off = offsets.shape[0]
     dependence = np.zeros((n_levels + 1, n_off + 2))
     ngtdm = np.zeros((n_levels + 1, 2))
+    # grey levels are integers: |h - g| <= alpha  <=>  |h - g| <= floor(alpha), all in integer arithmetic
+    tol = np.int64(np.floor(alpha))
     for v in roi:
-        g = levels[v]
+        g = np.int64(levels[v])
         count = 0
-        total = 0.0
+        total = np.int64(0)
         dep = 1
-        for off in offsets:
-            h = levels[v + off]
+        for a in range(n_off):
+            h = np.int64(levels[v + offsets[a]])
             if h > 0:
                 count += 1
                 total += h
-                if abs(h - g) <= alpha:
+                if abs(h - g) <= tol:
                     dep += 1
         dependence[g, dep] += 1.0
         if count > 0:

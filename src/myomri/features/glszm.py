@@ -28,10 +28,15 @@ def calculate_glszm(roi: TextureRoi) -> tuple[np.ndarray, np.ndarray]:
     """Size-zone matrix (G present levels, S zone sizes that occur) and those sizes (S,)."""
     _, steps = roi.offsets(distances=[1], bidirectional=False)  # union-find sees each pair once
     zone_level, zone_size = find_zones(roi.levels, roi.roi, steps)
-    sizes, size_idx = np.unique(zone_size, return_inverse=True)  # only the sizes that occur
-    row = np.searchsorted(roi.grey_levels, zone_level)
+    # look-up tables instead of sorting the (many) zones: present level -> row, occurring size -> column
+    sizes = np.flatnonzero(np.bincount(zone_size))
+    col_of = np.zeros(sizes[-1] + 1, dtype=np.int64)
+    col_of[sizes] = np.arange(len(sizes))
+    row_of = np.zeros(roi.n_levels + 1, dtype=np.int64)
+    row_of[roi.grey_levels.astype(np.int64)] = np.arange(len(roi.grey_levels))
     n_g, n_s = len(roi.grey_levels), len(sizes)
-    p = np.bincount(row * n_s + size_idx, minlength=n_g * n_s).reshape(n_g, n_s).astype(np.float64)
+    flat = row_of[zone_level] * n_s + col_of[zone_size]
+    p = np.bincount(flat, minlength=n_g * n_s).reshape(n_g, n_s).astype(np.float64)
     return p, sizes.astype(np.float64)
 
 
