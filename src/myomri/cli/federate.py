@@ -91,13 +91,14 @@ def _serve(args) -> int:
     from ..segment.train import load_cases, read_case_list
 
     tokens = read_tokens(args.token_file)
-    validation = load_cases(read_case_list(args.validation))
     from pathlib import Path
 
     initial = None
     if not (Path(args.store) / "current.json").is_file():
         initial = load_model(args.model or default_model_path())
     store = ModelStore(args.store, initial_model=initial, initial_samples=args.initial_samples)
+    pre = store.load().preprocess
+    validation = load_cases(read_case_list(args.validation), tile=pre["tile"], pixel_mm=pre["pixel_mm"])
     app = make_app(store, validation, tokens, tolerance=args.tolerance, max_upload_mb=args.max_upload_mb,
                    log=lambda s: print(s, file=sys.stderr, flush=True))  # fmt: skip
     print(f"serving version {store.current_info()['version']} on http://{args.host}:{args.port} "

@@ -89,11 +89,11 @@ def _threads(args) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ..segment.model_io import load_model, save_model
+    from ..segment.model_io import load_model, new_model, save_model
     from ..segment.train import load_cases, train_model
 
-    data = load_cases(_cases(args))
-    model = load_model(args.init) if args.init else None
+    model = load_model(args.init) if args.init else new_model(seed=args.seed)
+    data = load_cases(_cases(args), tile=model.preprocess["tile"], pixel_mm=model.preprocess["pixel_mm"])
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     model = train_model(data, model=model, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                         seed=args.seed, n_threads=_threads(args), log=log,
@@ -112,8 +112,9 @@ def run_refine(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(_threads(args))
     model = load_model(args.model)
-    data = load_cases(_cases(args))
-    val = load_cases(read_case_list(args.validation)) if args.validation else None
+    pre = {"tile": model.preprocess["tile"], "pixel_mm": model.preprocess["pixel_mm"]}
+    data = load_cases(_cases(args), **pre)
+    val = load_cases(read_case_list(args.validation), **pre) if args.validation else None
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     refined, report = refine_model(model, data, validation=val, epochs=args.epochs, batch_size=args.batch_size,
                                    learning_rate=args.lr, seed=args.seed, log=log)  # fmt: skip

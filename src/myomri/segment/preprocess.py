@@ -185,7 +185,7 @@ def _crop(a: np.ndarray, x0: int, y0: int, tile: int, fill=0) -> np.ndarray:
 
 
 def prepare_volume(image: Image, *, contrast: str = "water", labels: np.ndarray | None = None,
-                   tile: int = cfg.TILE, pixel_mm: float = cfg.PIXEL_MM):  # fmt: skip
+                   tile: int | None = None, pixel_mm: float | None = None):  # fmt: skip
     """Cut ``image`` into one-leg tiles.
 
     Parameters
@@ -202,6 +202,8 @@ def prepare_volume(image: Image, *, contrast: str = "water", labels: np.ndarray 
     label_tiles : ndarray (2 * n_slices, tile, tile) int64 or None
     layout : TileLayout
     """
+    tile = cfg.TILE if tile is None else int(tile)
+    pixel_mm = cfg.PIXEL_MM if pixel_mm is None else float(pixel_mm)
     check_volume(image)
     can, perm, flips = canonical_view(image)
     sp = np.asarray(image.spacing, dtype=float)[list(perm)]

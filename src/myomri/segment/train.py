@@ -46,11 +46,12 @@ class TileSet:
                    np.concatenate([s.al_unlabelled for s in sets]))  # fmt: skip
 
 
-def load_cases(cases, *, tile: int = cfg.TILE, pixel_mm: float = cfg.PIXEL_MM, progress: bool = True) -> TileSet:
+def load_cases(cases, *, tile: int | None = None, pixel_mm: float | None = None, progress: bool = True) -> TileSet:
     """Read ``cases`` = iterable of (image_path, mask_path, scheme, contrast) into a :class:`TileSet`.
 
     ``scheme`` is ``'myomri'`` (labels 1..24) or ``'huashan'`` (11 labels, no AL: flagged).
     Images and masks must share a grid; tiles without any muscle are kept (they teach background).
+    ``tile``/``pixel_mm`` default to the config (pass a model's ``preprocess`` values to match it).
     """
     from tqdm import tqdm
 
