@@ -85,6 +85,8 @@ def test_mese_is_4d_with_bids_sidecar_echo_times_in_seconds(small_cohort):
     assert img.array.ndim == 4 and img.array.shape[3] == 10
     np.testing.assert_allclose(side["EchoTime"], np.arange(1, 11) * 0.010)
     assert side["RepetitionTime"] == pytest.approx(6.69)
+    assert side["SliceThickness"] == 5.0
+    assert not [k for k in side if k.startswith("Patient")]  # no patient fields in sidecars
     stir = read_nifti(out / row["image"])
     assert stir.spatial_shape[2] == 1
     np.testing.assert_allclose(stir.spacing, (1.2, 1.2, 8.0))

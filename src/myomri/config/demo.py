@@ -98,11 +98,12 @@ class DemoConfig:
 
     # --- grids (centres in LPS mm; thigh slab centred at z = 0) ---
     stir_grid: GridSpec = GridSpec((384, 256, 1), (1.2, 1.2, 8.0), (0.0, 8.0, 0.0))
-    dixon_grid: GridSpec = GridSpec((224, 136, 6), (2.0, 2.0, 6.0), (0.0, 6.0, 2.0))
+    dixon_grid: GridSpec = GridSpec((224, 136, 7), (2.0, 2.0, 6.0), (0.0, 6.0, 0.0))
     mese_grid: GridSpec = GridSpec((256, 144, 5), (1.7, 1.7, 6.0), (0.0, 4.0, 0.0))
     mese_max_rotation_deg: float = 4.0  # per-subject in-plane rotation of the MESE grid
     mese_max_tilt_deg: float = 2.0  # per-subject tilt about the L-R axis
     mese_max_shift_mm: float = 4.0
+    mese_slice_thickness: float = 5.0  # 1 mm gap: slice spacing 6 mm (as in the T2 paper)
 
     # --- MESE physics ---
     n_echoes: int = 10

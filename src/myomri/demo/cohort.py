@@ -112,6 +112,8 @@ def _sidecar(meta: dict, echo_times_ms=None) -> dict:
     for key in ("RepetitionTime", "InversionTime"):
         if key in meta:
             out[key] = round(meta[key] / 1000.0, 6)
+    if "SliceThickness" in meta:
+        out["SliceThickness"] = meta["SliceThickness"]  # mm, as in DICOM/BIDS
     return out
 
 

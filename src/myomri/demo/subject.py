@@ -101,7 +101,8 @@ def simulate_subject(index: int, subject: str, group: str, config: DemoConfig) -
     shape = mese.spatial_shape
     tes = tuple(c.echo_spacing * (n + 1) for n in range(c.n_echoes))
     meta = {"RepetitionTime": c.repetition_time, "MagneticFieldStrength": c.field_strength_mese,
-            "SeriesDescription": "demo MESE T2 mapping", "EchoTime": list(tes)}  # fmt: skip
+            "SeriesDescription": "demo MESE T2 mapping", "EchoTime": list(tes),
+            "SliceThickness": c.mese_slice_thickness}  # fmt: skip
     out.images["mese"] = mese.with_array(
         sig.reshape(shape + (c.n_echoes,)).astype(sig.dtype if sig.dtype == np.int16 else np.float32), echo_times=tes
     )
@@ -124,7 +125,7 @@ def simulate_subject(index: int, subject: str, group: str, config: DemoConfig) -
     stir_arr = _to_int16(stir_arr) if c.stir_snr is not None else stir_arr
     out.images["stir"] = stir.with_array(stir_arr.reshape(stir.spatial_shape))
     out.images["stir"].meta.update({"RepetitionTime": c.stir_tr, "EchoTime": c.stir_te, "InversionTime": c.stir_ti,
-                                    "MagneticFieldStrength": c.field_strength_stir,
+                                    "MagneticFieldStrength": c.field_strength_stir, "SliceThickness": c.stir_grid.spacing[2],
                                     "SeriesDescription": "demo STIR axial"})  # fmt: skip
     tissue2d = ssmp.tissue.reshape(stir.spatial_shape)[:, :, 0]
     roi = truth_roi(tissue2d)
