@@ -52,8 +52,8 @@ def test_fat_fraction_known_values():
 
 
 # Huashan IDEAL thighs (muscular dystrophy, heavy fat infiltration) vs the union of the 11 nnU-Net
-# muscle labels. Measured (2026-11-22): muscle Dice 0.604 / 0.399 / 0.691; compartment (muscle +
-# intramuscular fat) 0.549 / 0.448 / 0.598; femur found in 13 / 9 / 10 of 16 slices. The reference leaves adductor longus/brevis, gluteal
+# muscle labels. Measured (2026-11-22): muscle Dice 0.605 / 0.401 / 0.693; compartment (muscle +
+# intramuscular fat) 0.551 / 0.456 / 0.603; bone found in 15 / 15 / 15 of 16 slices. The reference leaves adductor longus/brevis, gluteal
 # and hip muscles and the end slices unlabelled, and counts fat-replaced muscle as muscle, so these
 # numbers are far below what the synthetic thighs give. Thresholds sit a little below the measures.
 HUASHAN_MIN_DICE = {
@@ -77,7 +77,7 @@ def test_huashan_ideal_dice_vs_union_of_muscle_labels(reference, subject):
     assert compute_dice(labels == 1, truth) >= min_muscle
     assert compute_dice(muscle_mask(labels, compartment=True), truth) >= min_compartment
     # The femur is found in most slices, and almost no labelled muscle is called bone.
-    assert sum((labels[:, :, k] == 3).any() for k in range(labels.shape[2])) >= 7
+    assert sum((labels[:, :, k] == 3).any() for k in range(labels.shape[2])) >= 13
     assert np.mean(labels[truth] == 3) < 0.02
 
 

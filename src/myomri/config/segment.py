@@ -52,6 +52,8 @@ CLASSICAL: dict[str, object] = {
     "bone_min_rim_cortex": 0.6,      # fraction of the hull outline within the tolerance of cortex
     "bone_rim_tolerance_mm": 2.0,
     "bone_core_opening_mm": 1.0,
+    # When no femur is found, cortex is sought again below this multiple of the body threshold.
+    "bone_retry_factor": 2.0,
     "bone_min_piece_mm2": 5.0,
     "bone_max_pieces": 8,
 }

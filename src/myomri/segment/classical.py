@@ -316,7 +316,12 @@ def segment_classical(water: Image, *, fat: Image | None = None, **options) -> I
         for side in _split_legs(body, lr):
             c = _compartment(lean_open, depth, side, s)
             comp |= c
-            bone |= _femur(dark, fat_k, c, side, px, s)
+            femur = _femur(dark, fat_k, c, side, px, s)
+            if not femur.any():
+                # Thin cortex seen with partial volume is grey, not black: try a laxer cut.
+                dim = body & (signal[box] <= s["bone_retry_factor"] * body_thr)
+                femur = _femur(dim, fat_k & ~dim, c, side, px, s)
+            bone |= femur
         sl = out[box]
         sl[body] = OTHER
         sl[body & ~comp & fat_k] = SUBCUT
