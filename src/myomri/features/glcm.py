@@ -153,7 +153,7 @@ def _mcc(p, px, py) -> float:
     M = Dx^-1/2 P Dy^-1/2, so its eigenvalues are the squared singular values of M (real, accurate,
     fast). The eps changes Q by dQ (computed exactly, one matrix product); by Bauer-Fike on the
     symmetric form, lambda_2 moves by at most ||Dx^1/2 dQ Dx^-1/2||_F. Where that could move MCC by more
-    than 1e-7 relative (rare grey levels in large ROIs), the direction is computed PyRadiomics' way, eps
+    than 5e-7 relative (rare grey levels in large ROIs), the direction is computed PyRadiomics' way, eps
     included, so the values stay PyRadiomics-exact.
     """
     if p.shape[0] < 2:
@@ -162,16 +162,24 @@ def _mcc(p, px, py) -> float:
         return _mcc_directions(p, px, py)
 
 
+_BLAS = {}
+
+
 def _one_blas_thread(n_levels: int):
     """Keep BLAS single-threaded for these small dense problems: with several threads (and other
     processes on the cores) OpenBLAS spins and an SVD of 181 x 181 gets ~10x slower."""
     if n_levels < 32:
         return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: only a speed matter
+    if "controller" not in _BLAS:
+        try:  # scanning the loaded libraries is slow: do it once
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS["controller"] = ThreadpoolController()
+        except ImportError:  # optional: only a speed matter
+            _BLAS["controller"] = None
+    if _BLAS["controller"] is None:
         return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
+    return _BLAS["controller"].limit(limits=1, user_api="blas")
 
 
 def _mcc_directions(p, px, py) -> float:
@@ -182,16 +190,14 @@ def _mcc_directions(p, px, py) -> float:
         ry = np.where(pya > 0, 1 / np.sqrt(pya), 0.0)
     s = np.linalg.svd(a * rx[:, :, None] * ry[:, None, :], compute_uv=False)  # descending
     values = s[:, 1].astype(np.float64)
-    for k in range(a.shape[0]):
-        prod = pxa[k][:, None] * pya[k][None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # 1/prod - 1/(prod + eps) = eps / (prod (prod + eps)), zero where p is zero
-            w = np.where(a[k] > 0, a[k] * (_EPS / (prod * (prod + _EPS))), 0.0)
-        d_q = w @ a[k].T
-        sx = np.sqrt(pxa[k])
-        bound = np.linalg.norm(d_q * sx[:, None] * rx[k][None, :])
-        if 0.5 * bound > 1e-7 * max(s[k, 1] ** 2, 1e-300):
-            values[k] = _mcc_pyradiomics(a[k], pxa[k], pya[k])
+    prod = pxa[:, :, None] * pya[:, None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # 1/prod - 1/(prod + eps) = eps / (prod (prod + eps)), zero where p is zero
+        w = np.where(a > 0, a * (_EPS / (prod * (prod + _EPS))), 0.0)
+    d_q = w @ a.transpose(0, 2, 1)
+    bound = np.linalg.norm(d_q * np.sqrt(pxa)[:, :, None] * rx[:, None, :], axis=(1, 2))
+    for k in np.flatnonzero(0.5 * bound > 5e-7 * np.maximum(s[:, 1] ** 2, 1e-300)):
+        values[k] = _mcc_pyradiomics(a[k], pxa[k], pya[k])
     return float(np.nanmean(values))
 
 
