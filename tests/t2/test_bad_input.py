@@ -131,3 +131,19 @@ def test_cli_epg_fixed_ff_summary_lists_free_parameters(tmp_path):
     assert summary["free_parameters"] == ["t2_water", "b1", "m0"]
     assert summary["fixed_parameters"]["fat_fraction"] == 0.0
     assert {"t2.nii.gz", "m0.nii.gz", "residual.nii.gz", "ff.nii.gz", "b1.nii.gz"} <= set(summary["files"])
+
+
+def test_cli_jobs_2_gives_the_same_maps_as_jobs_1(tmp_path):
+    rng = np.random.default_rng(2)
+    data = _data((4, 4, 3), t2=35.0) * rng.uniform(0.8, 1.2, (4, 4, 3, 1))
+    series = _write_series(tmp_path, data)
+    tes = ",".join(map(str, TES))
+    for jobs in (1, 2):
+        assert main(["t2fit", str(series), "-o", str(tmp_path / f"j{jobs}"), "--echo-times", tes,
+                     "--fat-fraction", "0", "--jobs", str(jobs)]) == 0
+    from myomri.io.nifti import read_nifti
+
+    a = read_nifti(tmp_path / "j1" / "t2.nii.gz").array
+    b = read_nifti(tmp_path / "j2" / "t2.nii.gz").array
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert np.all(a > 0)
