@@ -157,3 +157,22 @@ def test_cli_bad_study_exits_2_with_one_line(tmp_path, capsys):
     assert main(["study", "validate", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "xgboost" in err[0]
+
+
+def test_study_permutation_p_and_bootstrap_ci_reported_on_the_auc_row_only(tmp_path):
+    path = write_study(tmp_path, classifiers=["lda"], selection={"mode": "none", "features": ["sig_a", "sig_b"]},
+                       validation={"folds": 3, "repeats": 2, "seed": 0}, bootstrap=100,
+                       permutation={"n": 4, "repeats": 1})
+    perf = run_study(load_study(path)).performance
+    auc = perf[(perf.metric == "auc") & (perf.average == "macro")]
+    assert auc["permutation_p"].iloc[0] == pytest.approx(1 / 5)  # planted signal beats all 4 permutations
+    assert auc["ci_low"].iloc[0] < auc["mean"].iloc[0] < auc["ci_high"].iloc[0]
+    others = perf[perf.metric != "auc"]
+    assert others[["ci_low", "ci_high", "permutation_p"]].isna().all().all()
+
+
+def test_study_is_deterministic_for_a_seed(tmp_path):
+    path = write_study(tmp_path, classifiers=["knn"], validation={"folds": 3, "repeats": 2, "seed": 5})
+    a = run_study(load_study(path)).repeats
+    b = run_study(load_study(path)).repeats
+    pd.testing.assert_frame_equal(a, b)
