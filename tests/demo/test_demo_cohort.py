@@ -172,9 +172,19 @@ def test_non_empty_outdir_is_refused_without_overwrite_and_left_untouched(tmp_pa
     (out / "keep.txt").write_text("mine")
     with pytest.raises(InputError, match="not empty.*--overwrite"):
         generate_cohort(out, config=DemoConfig(composition={"HC": 1}), progress=False)
+    # --overwrite never deletes a folder that is not a previous demo cohort
+    with pytest.raises(InputError, match="not one"):
+        generate_cohort(out, config=DemoConfig(composition={"HC": 1}), overwrite=True, progress=False)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
-    generate_cohort(out, config=DemoConfig(composition={"HC": 1}), overwrite=True, progress=False)
-    assert not (out / "keep.txt").exists() and (out / "manifest.csv").is_file()
+
+
+def test_overwrite_replaces_a_previous_demo_cohort(tmp_path):
+    out = tmp_path / "demo"
+    generate_cohort(out, config=DemoConfig(composition={"HC": 1}, seed=1), progress=False)
+    (out / "stale.txt").write_text("old")
+    generate_cohort(out, config=DemoConfig(composition={"HC": 1}, seed=2), overwrite=True, progress=False)
+    assert not (out / "stale.txt").exists() and (out / "manifest.csv").is_file()
+    assert json.loads((out / "truth" / "planted.json").read_text())["seed"] == 2
 
 
 def test_outdir_that_is_a_file_is_refused(tmp_path):

@@ -131,13 +131,32 @@ def _tsv_value(v) -> str:
     return "n/a" if v is None else str(v)
 
 
+def _is_demo_cohort(folder: Path) -> bool:
+    try:
+        desc = json.loads((folder / "dataset_description.json").read_text())
+        return desc["GeneratedBy"][0]["Name"] == "myomri demo-data"
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return False
+
+
 def _check_outdir(outdir: Path, overwrite: bool) -> None:
     if outdir.exists() and not outdir.is_dir():
         raise InputError(f"{outdir}: exists and is not a folder; expected a new or empty output folder")
-    if outdir.is_dir() and any(outdir.iterdir()) and not overwrite:
+    if not outdir.is_dir() or not any(outdir.iterdir()):
+        return
+    if not overwrite:
         raise InputError(
             f"{outdir}: folder is not empty; expected a new or empty folder (pass --overwrite to replace it)"
         )
+    # --overwrite deletes the folder: only ever a previous demo cohort, never the working folder
+    if not _is_demo_cohort(outdir):
+        raise InputError(
+            f"{outdir}: --overwrite only replaces a previous demo cohort (dataset_description.json written "
+            "by myomri demo-data), and this folder is not one; choose a new or empty folder"
+        )
+    cwd = Path.cwd().resolve()
+    if cwd == outdir.resolve() or outdir.resolve() in cwd.parents:
+        raise InputError(f"{outdir}: refusing to replace the folder holding the current working directory")
 
 
 def _simulate_and_write(root: Path, subject: str, group: str, config: DemoConfig):
@@ -187,7 +206,7 @@ def generate_cohort(
 
     t0 = time.perf_counter()
     config = (config or DemoConfig()).validate()
-    outdir = Path(outdir)
+    outdir = Path(outdir).absolute()  # so '.' or 'x/..' still has a name and a parent
     _check_outdir(outdir, overwrite)
     outdir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-", dir=outdir.parent))
