@@ -27,6 +27,15 @@ def test_synthetic_dixon_thighs_recover_known_tissues(touching):
     assert set(np.unique(labels)) <= set(TISSUE_LABELS)
 
 
+def test_single_thigh_image_segments_muscle_and_femur():
+    water, fat, truth = make_two_thighs()
+    half = slice(0, 120)  # the first thigh only (its body ends at i ~ 113)
+    one = [Image(im.array[half], spacing=im.spacing, origin=im.origin) for im in (water, fat)]
+    labels = segment_classical(one[0], fat=one[1]).array
+    assert compute_dice(labels == 1, truth[half] == 1) > 0.97
+    assert compute_dice(labels == 3, truth[half] == 3) > 0.9
+
+
 def test_single_t1_weighted_image_without_fat_segments_muscle():
     water, fat, truth = make_two_thighs()
     # T1-weighted: fat bright, muscle intermediate, cortex dark

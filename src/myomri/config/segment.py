@@ -29,6 +29,10 @@ CLASSICAL: dict[str, object] = {
     "body_opening_mm": 2.0,       # removes noise specks and thin artefact streaks outside the body
     "min_leg_area_mm2": 2000.0,   # a body component smaller than 20 cm2 is not a thigh
     "max_legs": 2,
+    # The body is split into two legs where its left-right profile narrows below this fraction
+    # of the smaller side's width, or anyway when it is wider than one thigh can be.
+    "leg_waist_ratio": 0.6,
+    "single_leg_max_width_mm": 220.0,
     # Fat vs lean tissue: Otsu threshold of fat fraction (Dixon) or of normalised intensity
     # (single T1/T2-weighted image) inside the body, clipped to this range so that an all-lean or
     # all-fat slice cannot drag it to an absurd value; ``fat_threshold`` fixes it instead.

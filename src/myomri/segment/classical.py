@@ -122,13 +122,22 @@ def _body_slice(signal2d: np.ndarray, threshold: float, px: float, s: dict) -> n
     return np.isin(lab, keep)
 
 
-def _split_legs(body: np.ndarray, lr_axis: int) -> list[np.ndarray]:
-    """Masks of the two sides, cut at the narrowest point of the middle of the body profile."""
+def _split_legs(body: np.ndarray, lr_axis: int, px: float, s: dict) -> list[np.ndarray]:
+    """Masks of the two legs, cut at the narrowest point of the middle of the body profile.
+
+    One mask (the whole body) when the body is no wider than one thigh and its profile has no
+    waist: a single thigh is not cut in half. Two thighs pressed together (or the pelvis level)
+    are wider than one thigh and are still cut at their narrowest point.
+    """
     profile = body.sum(axis=1 - lr_axis)
     cols = np.flatnonzero(profile)
     lo, hi = int(cols[0]), int(cols[-1])
     a, b = lo + int(0.3 * (hi - lo)), lo + int(0.7 * (hi - lo))
     cut = a + int(np.argmin(profile[a:b + 1]))
+    narrow = profile[cut] < s["leg_waist_ratio"] * min(profile[lo:cut].max(initial=0),
+                                                       profile[cut:hi + 1].max(initial=0))
+    if not narrow and (hi - lo + 1) * px < s["single_leg_max_width_mm"]:
+        return [body]
     index = np.arange(body.shape[lr_axis])
     left = (index < cut)[:, None] if lr_axis == 0 else (index < cut)[None, :]
     left = np.broadcast_to(left, body.shape)
@@ -313,7 +322,7 @@ def segment_classical(water: Image, *, fat: Image | None = None, **options) -> I
         lean_open = ndi.binary_opening(lean, _disk(s["lean_opening_mm"], px))
         comp = np.zeros_like(body)
         bone = np.zeros_like(body)
-        for side in _split_legs(body, lr):
+        for side in _split_legs(body, lr, px, s):
             c = _compartment(lean_open, depth, side, s)
             comp |= c
             femur = _femur(dark, fat_k, c, side, px, s)
