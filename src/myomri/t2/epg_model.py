@@ -1,5 +1,5 @@
 """Bi-component (water + fat) EPG model of multi-echo spin-echo data, fitted by dictionary
-matching with continuous refinement (see ``matching``)."""
+matching (``matching``) and continuous Levenberg-Marquardt refinement (``refine``)."""
 
 from __future__ import annotations
 
@@ -284,14 +284,11 @@ def _polish(r, y, water, fat, t2g, b1g, phi, objective):
             better = cand[4] < best[4]
             best = tuple(c if c is None else np.where(better, c, b) for c, b in zip(cand, best))
     t2n, b1n, ffn, m0n, _ = best
+    w, f = atoms_at(water, fat, t2g, b1g, t2n, b1n)
+    s = (1.0 - ffn[:, None]) * w + ffn[:, None] * f
     if m0n is None:
         # a normalised criterion has no amplitude: least-squares M0 at the refined parameters
-        w, f = atoms_at(water, fat, t2g, b1g, t2n, b1n)
-        s = (1.0 - ffn[:, None]) * w + ffn[:, None] * f
         m0n = np.maximum(np.einsum("me,me->m", s, y[ok]) / np.einsum("me,me->m", s, s), 0.0)
-    else:
-        w, f = atoms_at(water, fat, t2g, b1g, t2n, b1n)
-        s = (1.0 - ffn[:, None]) * w + ffn[:, None] * f
     step_t, step_b = t2g[1] - t2g[0], b1g[1] - b1g[0]
     # express the refined point as grid index + offset so the caller's bookkeeping still holds
     it = np.clip(np.rint((t2n - t2g[0]) / step_t).astype(int), 0, t2g.size - 1)
