@@ -17,6 +17,7 @@ import numpy as np
 from myomri.errors import FeatureError
 from myomri.features._kernels import count_glcm
 from myomri.features._matrices import TextureRoi, angle_weights, drop_empty_angles
+from myomri.features._matrices import mean_over_angles as _mean
 
 __all__ = ["FEATURE_NAMES", "calculate_glcm", "compute_glcm"]
 
@@ -56,14 +57,6 @@ def compute_glcm(roi: TextureRoi, *, distances, symmetrical: bool = True, weight
     """The 24 GLCM features (names without class prefix) of a discretised ROI."""
     p = calculate_glcm(roi, distances=distances, symmetrical=symmetrical, weighting_norm=weighting_norm)
     return glcm_features(p, roi.grey_levels, roi.n_levels)
-
-
-def _mean(x) -> float:
-    """Mean over directions, ignoring NaN (as PyRadiomics' nanmean) without nanmean's overhead."""
-    x = np.asarray(x, dtype=np.float64)
-    if np.isnan(x).any():
-        return float(np.nanmean(x)) if not np.isnan(x).all() else float("nan")
-    return float(x.mean())
 
 
 def _entropy(p, axis=0):
@@ -168,7 +161,7 @@ _BLAS = {}
 def _one_blas_thread(n_levels: int):
     """Keep BLAS single-threaded for these small dense problems: with several threads (and other
     processes on the cores) OpenBLAS spins and an SVD of 181 x 181 gets ~10x slower."""
-    if n_levels < 32:
+    if n_levels < 64:  # smaller problems stay single-threaded in OpenBLAS anyway
         return contextlib.nullcontext()
     if "controller" not in _BLAS:
         try:  # scanning the loaded libraries is slow: do it once

@@ -12,6 +12,7 @@ import numpy as np
 
 from myomri.features._kernels import count_glrlm
 from myomri.features._matrices import TextureRoi, angle_weights, drop_empty_angles
+from myomri.features._matrices import mean_over_angles as mean
 
 __all__ = ["FEATURE_NAMES", "calculate_glrlm", "compute_glrlm"]
 
@@ -60,9 +61,6 @@ def compute_glrlm(roi: TextureRoi, *, weighting_norm=None) -> dict[str, float]:
     mu_j = np.sum(prn * j[:, None], axis=0)
     ij = i[:, None, None] ** 2 * j[None, :, None] ** 2
     ratio = i[:, None, None] ** 2 / j[None, :, None] ** 2
-
-    def mean(x):
-        return float(np.nanmean(x))
 
     return {
         "ShortRunEmphasis": mean(np.sum(pr / j2, axis=0) / n_runs),
