@@ -65,7 +65,9 @@ def generate_offsets(
     dz, dy, dx = (g.ravel() for g in np.meshgrid(rng, rng, rng, indexing="ij"))
     ours = np.stack([dx, dy, dz], axis=1)
     cheb = np.abs(ours).max(axis=1)
-    keep = np.isin(cheb, distances)
+    keep = np.zeros(len(cheb), dtype=bool)
+    for d in distances:
+        keep |= cheb == d
     for axis in range(3):
         # a move of |a| along an axis needs at least |a| + 1 voxels there
         keep &= np.abs(ours[:, axis]) < int(size[axis])
