@@ -176,3 +176,17 @@ def test_study_is_deterministic_for_a_seed(tmp_path):
     a = run_study(load_study(path)).repeats
     b = run_study(load_study(path)).repeats
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_rank_deficient_qda_is_refitted_and_reported_in_notes(tmp_path):
+    from _study_synth import FEATURES
+
+    features, clinical = make_study_tables(0)
+    keep = clinical.subject[(clinical.group != "ADM") | clinical.index.isin(range(50, 58))]
+    path = write_study(tmp_path, classifiers=["qda"], reproducibility=None, collinearity=None, bootstrap=0,
+                       selection={"mode": "none", "features": FEATURES},
+                       validation={"folds": 4, "repeats": 1, "seed": 0})
+    _rewrite(tmp_path, features=features[features.subject.isin(keep)], clinical=clinical[clinical.subject.isin(keep)])
+    res = run_study(load_study(path))
+    assert any("qda fallback in 4 of 4 outer folds" in n for n in res.notes), res.notes
+    assert np.isfinite(res.repeats["value"]).all()

@@ -84,6 +84,7 @@ class ForwardSFS(SelectorMixin, BaseEstimator):
     support_ : ndarray of bool
     k_score_ : float, inner-CV accuracy of the chosen subset
     path_ : list of (tuple of column indices, score) after each step
+    n_fallback_fits_ : int, inner fits whose estimator reported ``fallback_used_`` (rank-safe QDA)
     """
 
     def __init__(self, estimator=None, k: int | Sequence[int] = cfg.SFS_K, cv: int = cfg.SFS_INNER_FOLDS):
@@ -104,6 +105,7 @@ class ForwardSFS(SelectorMixin, BaseEstimator):
         splits = list(StratifiedKFold(n_splits=self.cv).split(X, y))
         chosen: list[int] = []
         self.path_ = []
+        self.n_fallback_fits_ = 0
         remaining = list(range(X.shape[1]))
         while len(chosen) < sizes[-1]:
             scores = [self._score(X, y, chosen + [j], splits) for j in remaining]
@@ -123,6 +125,7 @@ class ForwardSFS(SelectorMixin, BaseEstimator):
         accs = []
         for tr, te in splits:
             est = clone(self.estimator).fit(X[np.ix_(tr, cols)], y[tr])
+            self.n_fallback_fits_ += int(getattr(est, "fallback_used_", False))
             accs.append(np.mean(est.predict(X[np.ix_(te, cols)]) == y[te]))
         return float(np.mean(accs))
 

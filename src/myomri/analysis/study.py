@@ -244,7 +244,10 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
                                              seed=config.seed, positive_idx=pos_idx, n_jobs=n_jobs)
             boot[(task.name, clf)] = (label, ci, perm_p)
             for key, val in res.notes.items():
-                if val and key != "convergence_warnings":
+                if val and key == "qda_fallback_in_sfs_fits":
+                    notes.append(f"task {task.name}, {clf}: rank-deficient QDA refitted with {cfg.QDA_FALLBACK} in "
+                                 f"{val} inner SFS fits")
+                elif val and key != "convergence_warnings":
                     notes.append(f"task {task.name}, {clf}: {key.replace('_', ' ')} in {val} of {n_outer} outer folds")
                 elif val:
                     notes.append(f"task {task.name}, {clf}: {val} ConvergenceWarning(s) (scikit-learn default max_iter)")

@@ -105,6 +105,8 @@ def _fit_fold(template, X, y, train, test, limit_threads=False):
             uni = est.named_steps["univariate"]
             cols = np.flatnonzero(uni.support_)
             notes["univariate_fallback"] = int(uni.fallback_)
+            if isinstance(est.named_steps["sfs"].estimator, RankSafeQDA):
+                notes["qda_fallback_in_sfs_fits"] = est.named_steps["sfs"].n_fallback_fits_
             selected = tuple(int(c) for c in cols[est.named_steps["sfs"].support_])
         final = est.steps[-1][1]
     else:
