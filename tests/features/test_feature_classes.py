@@ -296,3 +296,53 @@ def test_roi_without_neighbouring_voxels_raises_feature_error_for_neighbourhood_
     for cls in ("glcm", "ngtdm"):
         with pytest.raises(FeatureError, match="neighbour"):
             compute_features(values, roi, spacing=(1, 1, 1), settings={"binWidth": 10}, classes=[cls])
+
+
+def test_asymmetric_glcm_joint_average_is_the_row_mean():
+    values = np.array([1.0, 2.0, 3.0]).reshape(3, 1, 1)  # a ramp along i: pairs (1,2) and (2,3)
+    roi = np.ones(values.shape, dtype=bool)
+    s = {"binWidth": 1, "minimumROIDimensions": 1}
+    asym = compute_features(values, roi, spacing=(1, 1, 1), settings={**s, "symmetricalGLCM": False},
+                            classes=["glcm"])
+    sym = compute_features(values, roi, spacing=(1, 1, 1), settings=s, classes=["glcm"])
+    # one direction; P = {(1,2): 1/2, (2,3): 1/2}: row mean 1.5; symmetric: 2
+    assert asym["glcm_JointAverage"] == pytest.approx(1.5)
+    assert sym["glcm_JointAverage"] == pytest.approx(2.0)
+    assert asym["glcm_Contrast"] == pytest.approx(1.0) and sym["glcm_Contrast"] == pytest.approx(1.0)
+
+
+def test_infinity_weighting_with_isotropic_voxels_equals_plain_merging_for_glcm():
+    values, roi = _random_roi(seed=6)
+    s = {"binWidth": 10}
+    merged = compute_features(values, roi, spacing=(1, 1, 1), settings={**s, "weightingNorm": "no_weighting"},
+                              classes=["glcm"])
+    inf = compute_features(values, roi, spacing=(1, 1, 1), settings={**s, "weightingNorm": "infinity"},
+                           classes=["glcm"])
+    _close(merged, inf, rtol=1e-12)  # every direction weighs exp(-1): normalisation removes it
+    manhattan = compute_features(values, roi, spacing=(1, 1, 1), settings={**s, "weightingNorm": "manhattan"},
+                                 classes=["glcm"])
+    assert not np.isclose(manhattan["glcm_Contrast"], merged["glcm_Contrast"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode,bounds", [("absolute", [150, 300]), ("relative", [0.4, 0.9]), ("sigma", [-1, 1])])
+def test_resegmentation_equals_computing_on_the_pre_thresholded_roi(mode, bounds):
+    values, roi = _random_roi(seed=7)
+    roi_vals = values[roi].astype(float)
+    lo, hi = {"absolute": bounds,
+              "relative": [roi_vals.max() * b for b in bounds],
+              "sigma": [roi_vals.mean() + roi_vals.std() * b for b in bounds]}[mode]
+    cut = roi & (values >= lo) & (values <= hi)
+    s = {"binWidth": 10}
+    got = compute_features(values, roi, spacing=(1, 1, 1), classes=CLASSES,
+                           settings={**s, "resegmentRange": bounds, "resegmentMode": mode})
+    want = compute_features(values, cut, spacing=(1, 1, 1), settings=s, classes=CLASSES)
+    _close(got, want, rtol=1e-12)
+    assert got["firstorder_Minimum"] >= lo and got["firstorder_Maximum"] <= hi
+
+
+def test_inputs_are_not_modified():
+    values, roi = _random_roi(seed=8)
+    v0, r0 = values.copy(), roi.copy()
+    compute_features(values, roi, spacing=(1, 1, 1), settings={"resegmentRange": [100]}, classes=CLASSES)
+    np.testing.assert_array_equal(values, v0)
+    np.testing.assert_array_equal(roi, r0)
