@@ -1,0 +1,228 @@
+"""The pipeline's stages. Each calls the stage packages (t2, segment, features, tables, analysis);
+no science lives here, only the wiring between files.
+
+Per-subject stage: :func:`run_t2_subject` (segmentation or given labels -> mask transfer onto the
+MESE grid -> T2 fit inside the muscles -> maps + per-muscle ROI statistics). It is a module-level
+function of one picklable task dict, so joblib and Dask workers can run it.
+Cohort stages: :func:`run_features`, :func:`run_study_stage`, :func:`run_statistics`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["t2_task", "run_t2_subject", "run_features", "run_study_stage", "run_statistics", "clinical_frame"]
+
+
+def t2_task(spec, settings: dict, outdir: Path) -> dict:
+    """The picklable work item of one subject's T2 stage (paths as strings, no patient data)."""
+    return {"subject": spec.subject, "mese": str(spec.mese), "echo_times": spec.echo_times,
+            "labels": None if spec.labels is None else str(spec.labels),
+            "water": None if spec.water is None else str(spec.water),
+            "fat": None if spec.fat is None else str(spec.fat),
+            "t2": settings["t2"], "segmentation": settings["segmentation"], "outdir": str(outdir)}
+
+
+def _muscle_labels(task: dict):
+    """The label map to average T2 in, on its own grid: given labels, classical or DL masks."""
+    from ..io.read import read_image, read_mask
+
+    method = task["segmentation"]["method"]
+    if method == "given":
+        return read_mask(task["labels"])
+    water = read_image(task["water"])
+    if method == "classical":
+        from ..segment.classical import muscle_mask, segment_classical
+
+        fat = read_image(task["fat"]) if task["fat"] else None
+        tissue = segment_classical(water, fat=fat)
+        return tissue.with_array(muscle_mask(tissue).astype(np.uint8))
+    from ..segment.infer import segment_dl
+
+    return segment_dl(water, model=task["segmentation"].get("model"))
+
+
+def _model(settings: dict, image):
+    from ..t2 import EPGModel, MonoExpModel
+
+    if settings["model"] == "mono":
+        return MonoExpModel(image.echo_times, method=settings.get("method") or "loglinear", source=image.source)
+    ff = None if settings["fat_fraction"] == "fit" else float(settings["fat_fraction"])
+    kw = {"objective": settings["method"]} if settings.get("method") else {}
+    return EPGModel(image.echo_times, fat_fraction=ff, fat_t2=float(settings["fat_t2"]),
+                    source=image.source, **kw)
+
+
+def run_t2_subject(task: dict) -> dict:
+    """Fit one subject's MESE series inside its muscles; write maps and ROI statistics.
+
+    Writes ``t2.nii.gz``, ``labels.nii.gz`` (muscle labels on the MESE grid; 0 where not fitted),
+    ``ff.nii.gz`` (EPG) and ``roi_stats.csv`` into ``task['outdir']``; returns the subject summary.
+    """
+    from ..io.atomic import atomic_path
+    from ..io.nifti import write_nifti
+    from ..io.read import read_image, require_echo_times
+    from ..preprocess.geometry import grid_mismatches, transfer_mask
+    from ..tables.roistats import roi_statistics
+
+    out = Path(task["outdir"])
+    out.mkdir(parents=True, exist_ok=True)
+    image = require_echo_times(read_image(task["mese"]), task["echo_times"])
+    if image.array.ndim != 4:
+        raise InputError(f"{task['mese']}: expected a multi-echo (4-D) series, got shape {image.shape}")
+    labels = _muscle_labels(task)
+    overlap = 1.0
+    if grid_mismatches(labels, image):
+        labels, overlap = transfer_mask(labels, image)
+    lab = np.asarray(labels.array).astype(np.int16)
+    if task["t2"]["slices"] == "centre":
+        keep = np.zeros(lab.shape[2], bool)
+        keep[lab.shape[2] // 2] = True
+        lab[:, :, ~keep] = 0
+    if not lab.any():
+        raise InputError(f"{task['labels'] or task['water']}: no muscle label lands on the MESE grid of "
+                         f"{task['mese']} (overlap {overlap:.2f}); check the series' geometry")
+    fit = _model(task["t2"], image).fit(np.asarray(image.array, dtype=float), lab > 0)
+    grid = image.volume(0)
+    write_nifti(grid.with_array(fit.t2.astype(np.float32)), out / "t2.nii.gz")
+    write_nifti(grid.with_array(lab.astype(np.uint8)), out / "labels.nii.gz")
+    if fit.ff is not None:
+        write_nifti(grid.with_array(fit.ff.astype(np.float32)), out / "ff.nii.gz")
+    t2_unfit = np.where(fit.fitted, fit.t2, 0.0)  # roistats excludes 0 (unfitted) voxels and counts them
+    table = roi_statistics(t2_unfit, lab, combine=True)
+    table.insert(0, "subject", task["subject"])
+    if fit.ff is not None:
+        ff_tab = roi_statistics(np.where(fit.fitted, fit.ff, np.nan), lab, combine=True)
+        table["ff_mean"] = ff_tab["mean"].to_numpy()
+    with atomic_path(out / "roi_stats.csv") as tmp:
+        table.to_csv(tmp, index=False)
+    whole = table[table["label"].astype(str) == "all"].iloc[0]
+    counts = fit.counts()
+    return {"subject": task["subject"], "t2_mean": float(whole["mean"]), "t2_median": float(whole["median"]),
+            "t2_sd": float(whole["sd"]), "ff_mean": float(whole["ff_mean"]) if "ff_mean" in table else None,
+            "n_voxels": int(whole["n"]), "n_excluded": int(whole["n_excluded"]),
+            "mask_overlap": float(overlap), "fit_failed": int(counts.get("failed", 0)),
+            "slices": task["t2"]["slices"]}
+
+
+def clinical_frame(config):
+    """The clinical table with a ``subject`` column (pseudonymous id) and numeric lab values."""
+    import pandas as pd
+
+    from .config import read_table
+
+    clin = read_table(config.clinical).rename(columns={config.clinical_id: "subject"})
+    clin["subject"] = clin["subject"].astype(str)
+    for col in clin.columns:
+        if col in ("subject", config.group_column):
+            continue
+        num = pd.to_numeric(clin[col], errors="coerce")
+        if num.notna().sum() == clin[col].notna().sum():
+            clin[col] = num
+    return clin
+
+
+def run_features(config, outdir: Path, *, jobs: int, executor: str, scheduler, progress: bool) -> dict:
+    """STIR features of every reader ROI (``features.batch``; resumable per case)."""
+    import pandas as pd
+
+    from ..features.batch import run_batch
+    from ..io.atomic import atomic_path
+
+    rows = [{"subject": s.subject, **r} for s in config.subjects for r in s.rois]
+    if not rows:
+        raise InputError(f"{config.subjects_table}: no STIR image + ROI rows; features need them")
+    manifest = outdir / "manifest.csv"
+    with atomic_path(manifest) as tmp:
+        pd.DataFrame(rows, columns=["subject", "reader", "session", "image", "mask", "label"]).to_csv(tmp, index=False)
+    res = run_batch(manifest, out=outdir / "features_raw.csv", params=config.features["params"], jobs=jobs,
+                    executor=executor, scheduler=scheduler, progress=progress)
+    table = res.table
+    ok = table[table["status"] == "ok"]
+    names = [c for c in table.columns if c.startswith(("original_", "lbp-"))]
+    with atomic_path(outdir / "features.csv") as tmp:
+        ok[["subject", "reader", "session", *names]].to_csv(tmp, index=False)
+    return {"n_cases": len(table), "n_ok": len(ok), "n_computed": res.n_computed, "n_cached": res.n_cached,
+            "n_features": len(names), "failures": res.errors}
+
+
+def run_study_stage(config, features_csv: Path, outdir: Path, *, jobs: int, progress: bool) -> dict:
+    """Reproducibility, selection and classifiers (``analysis.study``) on the reference reader."""
+    from ..analysis.study import run_study
+    from ..analysis.study_config import parse_study
+    from ..io.atomic import atomic_path
+    from ..report.study_tables import write_study_outputs
+
+    clin = clinical_frame(config)
+    ok_subjects = set(_read_ids(features_csv))
+    clin = clin[clin["subject"].isin(ok_subjects)]
+    with atomic_path(outdir / "clinical.csv") as tmp:
+        clin.to_csv(tmp, index=False)
+    raw = {**config.analysis, "features": str(features_csv), "clinical": str(outdir / "clinical.csv")}
+    study = parse_study(raw, base=outdir, source=f"{config.source} (analysis)")
+    result = run_study(study, n_jobs=jobs, progress=progress)
+    write_study_outputs(result, outdir)
+    with atomic_path(outdir / "notes.json") as tmp:
+        Path(tmp).write_text(json.dumps({"notes": result.notes,
+                                         "features_after_icc": result.features_after_icc,
+                                         "features_after_collinearity": result.features_after_collinearity},
+                                        indent=1))
+    return {"n_tasks": len(study.tasks), "classifiers": study.classifiers, "repeats": study.repeats,
+            "folds": study.folds, "mode": study.mode, "notes": result.notes}
+
+
+def _read_ids(path: Path) -> list[str]:
+    import pandas as pd
+
+    return pd.read_csv(path, usecols=["subject"], dtype=str)["subject"].tolist()
+
+
+def run_statistics(config, t2_table, outdir: Path) -> dict:
+    """Clinical statistics of seed paper 2 on the subject T2 table (``analysis.stats*``)."""
+    import pandas as pd
+
+    from ..analysis.stats import analyze_roc, characteristics_table, correlate_markers, run_mann_whitney
+    from ..io.atomic import atomic_path
+
+    st = config.statistics
+    clin = clinical_frame(config)
+    df = clin.merge(t2_table, on="subject", how="inner")
+    g = df[config.group_column].astype(str)
+    label = np.where(g.isin(st["positive"]), "positive", np.where(g.isin(st["negative"]), "negative", None))
+    two = df[label != None].assign(_two=label[label != None])  # noqa: E711 - elementwise
+    out = {}
+    marker = st["marker"]
+    if (two["_two"] == "positive").sum() >= 2 and (two["_two"] == "negative").sum() >= 2:
+        roc = analyze_roc(two[marker].to_numpy(float), two["_two"].to_numpy(), positive="positive")
+        mw = run_mann_whitney(two[marker].to_numpy(float), two["_two"].to_numpy(), positive="positive")
+        summary = {**roc.summary(), "mann_whitney_u": mw.statistic, "mann_whitney_p": mw.p_value}
+        _write(outdir / "roc.csv", pd.DataFrame([summary]), atomic_path)
+        _write(outdir / "roc_curve.csv", pd.DataFrame({"fpr": roc.fpr, "tpr": roc.tpr}), atomic_path)
+        out["roc"] = summary
+    else:
+        out["roc"] = None
+    within = two[two["_two"] == "positive"] if st["within"] == "positive" else df
+    present = [v for v in st["correlations"] if v in within.columns]
+    if present and len(within) >= 3:
+        corr = correlate_markers(within, marker, present)
+        _write(outdir / "correlations.csv", corr, atomic_path)
+        out["correlations"] = corr.to_dict("records")
+    cont = [c for c in [marker, *st["continuous"]] if c in clin.columns or c == marker]
+    cat = [c for c in st["categorical"] if c in df.columns]
+    table = characteristics_table(df, config.group_column, continuous=cont, categorical=cat)
+    _write(outdir / "characteristics.csv", table, atomic_path)
+    extra = [v for v in st["correlations"] if v in df.columns and v not in t2_table.columns]
+    _write(outdir / "t2_subjects.csv", df[["subject", config.group_column, *t2_table.columns[1:], *extra]],
+           atomic_path)
+    out["n_subjects"] = int(len(df))
+    return out
+
+
+def _write(path: Path, df, atomic_path) -> None:
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)

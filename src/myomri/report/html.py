@@ -1,0 +1,202 @@
+"""The self-contained study report ``OUTDIR/report.html`` (every figure embedded as base64 PNG).
+
+Built from the files the pipeline stages wrote (so a report can be regenerated from a finished
+run) plus the run's outcome: methods paragraph generated from the settings, cohort table, T2
+results (ROC, box plots, correlations, map overlays), radiomics results (ICC, selected features,
+performance tables in the papers' layouts, ROC curves, confusion matrices), failures.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import numpy as np
+
+from ..io.atomic import atomic_write_text
+from .figures import plot_correlation, plot_marker_roc, plot_t2_boxes, plot_t2_overlay
+from .tables import frame_to_html, markdown_to_html
+
+__all__ = ["write_report", "img_tag"]
+
+CSS = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.4}
+table.tab{border-collapse:collapse;margin:0.6em 0;font-size:0.85em}
+table.tab td,table.tab th{border:1px solid #bbb;padding:2px 6px;text-align:left}
+table.tab th{background:#eee}.figs{display:flex;flex-wrap:wrap;gap:10px}
+.figs figure{margin:0}.fail{color:#a00}code{background:#f3f3f3}"""
+
+
+def img_tag(png: bytes, alt: str) -> str:
+    """An ``<img>`` holding the PNG inline (data URI)."""
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+
+
+def _figure(png: bytes, caption: str) -> str:
+    return f"<figure>{img_tag(png, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
+
+
+def _csv(path: Path):
+    import pandas as pd
+
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def _methods(config, run) -> str:
+    t2, seg, an = config.t2, config.segmentation, config.analysis
+    val = an.get("validation", {})
+    sel = an.get("selection", {})
+    rep = an.get("reproducibility", {})
+    mode = sel.get("mode", "nested")
+    ff = "fitted per voxel" if t2["fat_fraction"] == "fit" else f"fixed at {t2['fat_fraction']}"
+    model = (f"a bi-component (water/fat) extended-phase-graph model (fat T2 {t2['fat_t2']} ms, fat fraction {ff}, "
+             "B1 fitted)" if t2["model"] == "epg" else "a mono-exponential model")
+    segtxt = {"given": "label maps given with the data", "classical": "the classical (threshold and morphology) "
+              "segmentation of the Dixon series", "dl": "the deep-learning segmenter"}[seg["method"]]
+    nested = {"nested": "The z-scoring, univariate filter and sequential forward selection were nested inside "
+              "every outer training fold (leak-free); the reproducibility (ICC) and collinearity filters "
+              "do not use the labels and were applied once to all subjects, as in the paper.",
+              "published": "Feature selection was run once on all subjects before cross-validation, as "
+              "published; performance estimates are therefore optimistic.",
+              "none": "A fixed feature list was used; z-scoring was fitted inside each training fold."}[mode]
+    p = [f"Water T2 maps were fitted to the multi-echo spin-echo series with {model}, "
+         f"{'on all slices' if t2['slices'] == 'all' else 'on the centre slice only'}, inside the thigh muscles "
+         f"from {segtxt}, carried onto the T2 grid through the scanner (world) coordinates. The mean muscle "
+         "T2 of each subject pools all labelled, fitted voxels of both thighs.",
+         "Radiomics features (PyRadiomics-compatible, original and LBP-2D images) were extracted from the "
+         "STIR ROIs of every reader with the parameters in the run manifest (intensity normalisation, "
+         "resampling before extraction). Features with ICC("
+         f"{rep.get('icc', 'A1')}) >= {rep.get('threshold', 0.8)} in the inter-reader ({', '.join(rep.get('inter') or [])}) "
+         f"and intra-reader ({', '.join(rep.get('intra') or [])}) analyses were kept, then those collinear at "
+         f"|r| >= {an.get('collinearity')}. Classifiers ({', '.join(an.get('classifiers', []))}) were validated "
+         f"by stratified {val.get('folds', 10)}-fold cross-validation repeated {val.get('repeats', 100)} times "
+         f"(seed {val.get('seed', 0)}). " + nested,
+         f"T2 between {'/'.join(config.statistics['positive'])} and {'/'.join(config.statistics['negative'])} "
+         "was compared by ROC analysis (DeLong 95% CI, Youden cut-off with Wilson intervals) and the "
+         "Mann-Whitney U test; Spearman correlations with "
+         f"{', '.join(config.statistics['correlations'])} (within the "
+         f"{'patients' if config.statistics['within'] == 'positive' else 'whole cohort'}) carry Holm-corrected p-values."]
+    if config.reductions:
+        p.append("Reductions from the papers' settings in this run: " + "; ".join(config.reductions) + ".")
+    nfail = len(run.failures)
+    p.append(f"{nfail} failure(s) were recorded (listed below); the run went on without them." if nfail
+             else "No stage failed.")
+    return "".join(f"<p>{html.escape(x)}</p>" for x in p)
+
+
+def _t2_section(out: Path, config) -> list[str]:
+    import pandas as pd
+
+    st = out / "stages" / "stats"
+    parts = ["<h2>Muscle water T2</h2>"]
+    subj = _csv(st / "t2_subjects.csv")
+    if subj is None:
+        return parts + ["<p><em>No T2 results (stage disabled or failed).</em></p>"]
+    gcol = config.group_column
+    groups = [g for g in pd.unique(subj[gcol].astype(str))]
+    order = [g for g in (*config.statistics["negative"], *config.statistics["positive"]) if g in groups]
+    order += [g for g in groups if g not in order]
+    marker = config.statistics["marker"]
+    figs = [_figure(plot_t2_boxes({g: subj.loc[subj[gcol].astype(str) == g, marker].to_numpy(float)
+                                   for g in order}), f"{marker} per group")]
+    roc, curve = _csv(st / "roc.csv"), _csv(st / "roc_curve.csv")
+    pos, neg = "/".join(config.statistics["positive"]), "/".join(config.statistics["negative"])
+    if roc is not None and curve is not None:
+        r = roc.iloc[0]
+        figs.append(_figure(plot_marker_roc(curve["fpr"], curve["tpr"], auc=r["auc"],
+                                            ci=(r["auc_ci_low"], r["auc_ci_high"]), cutoff=r["cutoff"],
+                                            label=f"{pos} vs {neg}"), f"ROC of {marker}: {pos} vs {neg}"))
+    parts.append('<div class="figs">' + "".join(figs) + "</div>")
+    if roc is not None:
+        parts += [f"<h3>ROC: {html.escape(pos)} vs {html.escape(neg)}</h3>",
+                  frame_to_html(roc, columns=["auc", "auc_ci_low", "auc_ci_high", "p_value", "cutoff", "sensitivity",
+                                              "sensitivity_ci_low", "sensitivity_ci_high", "specificity",
+                                              "specificity_ci_low", "specificity_ci_high", "mann_whitney_u",
+                                              "mann_whitney_p", "n_positive", "n_negative"])]
+    corr = _csv(st / "correlations.csv")
+    if corr is not None:
+        parts += ["<h3>Correlations</h3>", frame_to_html(corr)]
+        data, cfigs = subj, []
+        positive = data[gcol].astype(str).isin(config.statistics["positive"])
+        use = data[positive] if config.statistics["within"] == "positive" else data
+        for row in corr.itertuples(index=False):
+            if row.variable in use.columns:
+                x = pd.to_numeric(use[row.variable], errors="coerce").to_numpy(float)
+                cfigs.append(_figure(plot_correlation(
+                    x, use[marker].to_numpy(float), xlabel=row.variable, ylabel=marker, rho=row.rho,
+                    p=row.p_adjusted, log_x=row.variable in ("CK", "ALT", "AST", "LDH") and np.nanmin(x) > 0),
+                    f"{marker} vs {row.variable}"))
+        parts.append('<div class="figs">' + "".join(cfigs) + "</div>")
+    parts.append(_overlays(out, subj, gcol, order, int(config.report["overlays"])))
+    return parts
+
+
+def _overlays(out: Path, subj, gcol: str, order: list[str], n: int) -> str:
+    from ..io.nifti import read_nifti
+
+    picked, seen = [], set()
+    for g in order:  # one subject per group first, so the overlays show the contrast between groups
+        rows = subj[subj[gcol].astype(str) == g]
+        if len(rows) and len(picked) < n:
+            picked.append((rows.iloc[0]["subject"], g))
+            seen.add(rows.iloc[0]["subject"])
+    figs = []
+    for sid, g in picked:
+        folder = out / "stages" / "t2" / str(sid)
+        if (folder / "t2.nii.gz").is_file() and (folder / "labels.nii.gz").is_file():
+            t2, lab = read_nifti(folder / "t2.nii.gz").array, read_nifti(folder / "labels.nii.gz").array
+            figs.append(_figure(plot_t2_overlay(t2, lab, title=f"{sid} ({g})"), f"T2 map of {sid} ({g})"))
+    if not figs:
+        return ""
+    return "<h3>T2 maps with the segmentation</h3><div class=\"figs\">" + "".join(figs) + "</div>"
+
+
+def _study_section(out: Path) -> list[str]:
+    so = out / "stages" / "study"
+    parts = ["<h2>Radiomics classification</h2>"]
+    if not (so / "performance.md").is_file():
+        return parts + ["<p><em>No classification results (stage disabled or failed).</em></p>"]
+    icc = _csv(so / "icc.csv")
+    if icc is not None:
+        parts += ["<h3>Reproducibility (ICC)</h3>", frame_to_html(icc, max_rows=40)]
+    sel = _csv(so / "selection.csv")
+    if sel is not None:
+        parts += ["<h3>Selected features</h3>", frame_to_html(sel, max_rows=60)]
+    parts.append(markdown_to_html((so / "performance.md").read_text(encoding="utf-8"), heading_offset=2))
+    for prefix, title in (("roc_", "ROC curves"), ("confusion_", "Confusion matrices")):
+        pngs = sorted(so.glob(f"{prefix}*.png"))
+        if pngs:
+            parts.append(f"<h3>{title}</h3><div class=\"figs\">" + "".join(
+                _figure(p.read_bytes(), p.stem) for p in pngs) + "</div>")
+    return parts
+
+
+def write_report(outdir, *, config, run) -> Path:
+    """Write ``OUTDIR/report.html`` and return its path."""
+    import pandas as pd
+
+    out = Path(outdir)
+    title = html.escape(config.report["title"])
+    groups = pd.Series([s.group for s in config.subjects]).value_counts()
+    parts = [f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title><style>{CSS}</style>"
+             f"</head><body><h1>{title}</h1>",
+             f"<p>{len(config.subjects)} subjects (" + ", ".join(f"{html.escape(str(g))} {n}" for g, n in
+                                                                  groups.items()) + f"); run time {run.seconds:.0f} s.</p>",
+             "<h2>Methods</h2>", _methods(config, run), "<h2>Cohort</h2>"]
+    chars = _csv(out / "stages" / "stats" / "characteristics.csv")
+    parts.append(frame_to_html(chars) if chars is not None else "<p><em>No characteristics table.</em></p>")
+    parts += _t2_section(out, config)
+    parts += _study_section(out)
+    parts.append("<h2>Failures and exclusions</h2>")
+    skipped = run.stages.get("t2_skipped") or []
+    if skipped:
+        parts.append(f"<p>Without a T2 series (left out of the T2 analysis): {html.escape(', '.join(skipped))}.</p>")
+    if run.failures:
+        parts.append('<div class="fail">' + frame_to_html(pd.DataFrame(run.failures)) + "</div>")
+    elif not skipped:
+        parts.append("<p>None.</p>")
+    parts.append("</body></html>")
+    path = out / "report.html"
+    atomic_write_text(path, "\n".join(parts))
+    return path
