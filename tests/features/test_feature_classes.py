@@ -346,3 +346,14 @@ def test_inputs_are_not_modified():
     compute_features(values, roi, spacing=(1, 1, 1), settings={"resegmentRange": [100]}, classes=CLASSES)
     np.testing.assert_array_equal(values, v0)
     np.testing.assert_array_equal(roi, r0)
+
+
+def test_absurdly_fine_binning_raises_feature_error_not_memory_error():
+    from myomri.errors import FeatureError
+
+    values, roi = _random_roi(seed=9)
+    with pytest.raises(FeatureError, match="GiB"):  # ~40,000 levels: dense GLCMs of ~160 GiB
+        compute_features(values * 1000.0, roi, spacing=(1, 1, 1), settings={"binWidth": 10}, classes=["glcm"])
+    with pytest.raises(ConfigError, match="bins"):  # ~40 million bins: refused before any allocation
+        compute_features(values * 1000.0, roi, spacing=(1, 1, 1), settings={"binWidth": 0.01},
+                         classes=["firstorder"])

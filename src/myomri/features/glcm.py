@@ -29,12 +29,19 @@ FEATURE_NAMES = (
 )
 
 _EPS = np.spacing(1)
+#: refuse discretisations whose dense co-occurrence matrices would not fit in memory (PyRadiomics crashes)
+_MAX_MATRIX_BYTES = 2 * 2**30
 
 
 def calculate_glcm(roi: TextureRoi, *, distances, symmetrical: bool = True, weighting_norm=None
                    ) -> np.ndarray:
     """Normalised GLCMs, shape (n_present_levels, n_present_levels, n_directions) as PyRadiomics' P_glcm."""
     directions, steps = roi.offsets(distances=distances, bidirectional=False)
+    need = len(steps) * (roi.n_levels + 1) ** 2 * 8
+    if need > _MAX_MATRIX_BYTES:
+        raise FeatureError(f"GLCM of {roi.n_levels} grey levels x {len(steps)} directions would need "
+                           f"{need / 2**30:.1f} GiB; expected a coarser discretisation (larger binWidth or "
+                           "smaller binCount)")
     counts = count_glcm(roi.levels, roi.roi, steps, roi.n_levels)  # (a, g, h)
     present = roi.grey_levels.astype(np.int64)
     p = counts[:, present][:, :, present].transpose(1, 2, 0)

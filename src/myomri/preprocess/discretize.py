@@ -20,7 +20,10 @@ import numpy as np
 
 from myomri.errors import ConfigError, InputError
 
-__all__ = ["compute_bin_edges", "discretize_values", "validate_binning"]
+__all__ = ["compute_bin_edges", "discretize_values", "validate_binning", "MAX_BINS"]
+
+#: more bins than this is a mistake (a bin width meant for other units), not a discretisation
+MAX_BINS = 100_000
 
 
 def validate_binning(*, bin_width, bin_count) -> None:
@@ -74,6 +77,10 @@ def compute_bin_edges(values: np.ndarray, *, bin_width=None, bin_count=None) -> 
         return edges
     minimum = values.min()
     maximum = values.max()
+    n_bins = (float(maximum) - float(minimum)) / float(bin_width) + 2
+    if n_bins > MAX_BINS:
+        raise ConfigError(f"binWidth {bin_width} cuts the ROI range [{minimum}, {maximum}] into ~{n_bins:.3g} "
+                          f"bins; expected at most {MAX_BINS} (use a larger binWidth or binCount)")
     low = minimum - (minimum % bin_width)
     # + 2 widths: arange excludes its stop and digitize treats the last edge as open
     high = maximum + 2 * bin_width
