@@ -147,3 +147,13 @@ def test_cli_jobs_2_gives_the_same_maps_as_jobs_1(tmp_path):
     b = read_nifti(tmp_path / "j2" / "t2.nii.gz").array
     np.testing.assert_allclose(a, b, rtol=1e-6)
     assert np.all(a > 0)
+
+
+def test_cli_reads_echo_times_from_bids_sidecar_in_seconds(tmp_path):
+    series = _write_series(tmp_path, _data((3, 3, 1), t2=42.0))
+    (tmp_path / "mese.json").write_text(json.dumps({"EchoTime": (TES / 1000).tolist()}))
+    out = tmp_path / "side"
+    assert main(["t2fit", str(series), "-o", str(out), "--model", "mono"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    np.testing.assert_allclose(summary["settings"]["echo_times_ms"], TES)
+    assert summary["statistics_of_fitted_voxels"]["t2"]["median"] == pytest.approx(42.0, abs=1e-3)

@@ -105,3 +105,24 @@ def test_cli_roi_stats_on_qmritools_scanner_map(reference, tmp_path):
     t = pd.read_csv(out)
     assert t["n"].iloc[0] == m.sum() and 35 < t["median"].iloc[0] < 50
     assert t["mask_overlap"].iloc[0] == 1.0
+
+
+def test_myoqmri_map_stats_with_a_mask_drawn_on_the_dicom_grid(reference):
+    # the MyoQMRI NIfTI map stores rows first, our DICOM grid columns first: the mask is carried
+    # through world coordinates and must give exactly the statistics of the transposed voxels
+    from myomri.io.read import read_image
+
+    folder = reference / "muscle" / "myoqmri_mese_calf"
+    dicom = read_image(folder / "dicom")
+    t2map = read_image(folder / "myoqmri_2.0.2_output" / "water_T2_ms.nii.gz")
+    first = dicom.volume(0).array.astype(float)
+    labels = (np.where(first > 400, 1, 0) + np.where(first > 1200, 1, 0)).astype(np.uint8)
+    table, overlap = map_roi_statistics(t2map, dicom.volume(0).with_array(labels), combine=True)
+    assert overlap == 1.0
+    direct = t2map.array.transpose(1, 0, 2)
+    t = table.set_index("label")
+    for value in (1, 2):
+        v = direct[(labels == value) & (direct != 0)]
+        assert t.loc[value, "n"] == v.size
+        assert t.loc[value, "mean"] == pytest.approx(v.mean(), rel=1e-12)
+        assert t.loc[value, "median"] == pytest.approx(np.median(v), rel=1e-12)
