@@ -17,7 +17,7 @@ from myomri.io.image import Image
 #: Tiny preprocessing/architecture used by the tests (seconds on one core).
 PIXEL_MM = 4.0
 TILE = 32
-TINY_ARCH = {"arch": "ResUNet2d", "in_channels": 1, "n_classes": 13, "base_channels": 4, "depth": 2}
+TINY_ARCH = {"arch": "ResUNet2d", "in_channels": 1, "n_classes": 13, "base_channels": 4, "depth": 3}
 
 
 def make_phantom(*, seed: int = 0, n_slices: int = 3, shape=(84, 48), spacing=(4.0, 4.0, 6.0),

@@ -38,7 +38,8 @@ def evaluate_tiles(model, data) -> dict:
 
 
 def refine_model(model, cases, *, validation=None, epochs: int | None = None, batch_size: int | None = None,
-                 learning_rate: float | None = None, seed: int | None = None, log=None):  # fmt: skip
+                 learning_rate: float | None = None, seed: int | None = None, augment: bool = True,
+                 n_threads: int = cfg.N_THREADS, log=None):  # fmt: skip
     """Fine-tune a copy of ``model`` on ``cases`` (a :class:`~myomri.segment.train.TileSet`).
 
     Returns
@@ -59,7 +60,7 @@ def refine_model(model, cases, *, validation=None, epochs: int | None = None, ba
         cases, model=refined, epochs=r["epochs"] if epochs is None else epochs,
         batch_size=r["batch_size"] if batch_size is None else batch_size,
         learning_rate=r["learning_rate"] if learning_rate is None else learning_rate,
-        seed=r["seed"] if seed is None else seed, log=log,
+        seed=r["seed"] if seed is None else seed, augment=augment, n_threads=n_threads, log=log,
     )  # fmt: skip
     refined.history[-1]["step"] = "refine"
     report = {"cases": {"before": before_cases, "after": evaluate_tiles(refined, cases)}}
