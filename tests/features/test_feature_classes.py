@@ -357,3 +357,13 @@ def test_absurdly_fine_binning_raises_feature_error_not_memory_error():
     with pytest.raises(ConfigError, match="bins"):  # ~40 million bins: refused before any allocation
         compute_features(values * 1000.0, roi, spacing=(1, 1, 1), settings={"binWidth": 0.01},
                          classes=["firstorder"])
+
+
+@pytest.mark.parametrize("settings", [{"voxelArrayShift": "2000"}, {"force2D": "yes"}, {"distances": [0]},
+                                      {"weightingNorm": "cosine"}, {"resegmentMode": "percent"},
+                                      {"minimumROISize": 0}, {"gldm_a": -1}, {"force2Ddimension": 3}])
+def test_invalid_setting_values_raise_config_error_naming_the_setting(settings):
+    values, roi = _random_roi()
+    key = next(iter(settings))
+    with pytest.raises(ConfigError, match=key):
+        compute_features(values, roi, spacing=(1, 1, 1), settings=settings, classes=["firstorder", "glcm"])

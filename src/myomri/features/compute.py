@@ -98,6 +98,15 @@ def resolve_settings(settings: Mapping[str, object] | None) -> dict[str, object]
     a = merged["gldm_a"]
     if not isinstance(a, (int, float)) or isinstance(a, bool) or a < 0:
         problems.append(f"gldm_a must be a number >= 0, got {a!r}")
+    for key in ("force2D", "symmetricalGLCM"):
+        if not isinstance(merged[key], (bool, np.bool_)):
+            problems.append(f"{key} must be true or false, got {merged[key]!r}")
+    shift = merged["voxelArrayShift"]
+    if not isinstance(shift, (int, float, np.number)) or isinstance(shift, bool) or not math.isfinite(shift):
+        problems.append(f"voxelArrayShift must be a finite number, got {shift!r}")
+    size = merged["minimumROISize"]
+    if size is not None and (not isinstance(size, (int, float, np.number)) or isinstance(size, bool) or size < 1):
+        problems.append(f"minimumROISize must be null or a number >= 1, got {size!r}")
     if merged["minimumROIDimensions"] not in (1, 2, 3):
         problems.append(f"minimumROIDimensions must be 1, 2 or 3, got {merged['minimumROIDimensions']!r}")
     if problems:
