@@ -39,8 +39,9 @@ def register(subparsers) -> None:
     p.add_argument("--fat-t2", default=str(cfg.FAT_T2_MS),
                    help=f"fat T2 in ms, or 'estimate' from pure-fat voxels (default {cfg.FAT_T2_MS:g})")
     p.add_argument("--fat-fraction", default=None,
-                   help="fix FF: a number 0-1 (0 for fat-saturated data) or a FF map (NIfTI, "
-                        "0-1 or %%); default: FF is fitted")
+                   help="fix FF: a number 0-1 (0 for fat-saturated data) or a FF map (e.g. "
+                        "Dixon, 0-1 or %%, any grid: interpolated through world coordinates); "
+                        "default: FF is fitted")
     p.add_argument("--drop-first-echo", action="store_true", help="leave the first echo out")
     p.add_argument("--fit-offset", action="store_true", help="mono nnls/nlls: fit a noise offset")
     p.add_argument("--slice-profile", action="store_true",
@@ -67,12 +68,10 @@ def _parse_echo_times(text):
 
 
 def _fat_fraction(value, image):
-    """None (free), a float, or a map on the input grid (carried through world coordinates)."""
-    import numpy as np
-
+    """None (free), a float, or a map carried onto the input grid (NaN outside the map)."""
     from ..errors import InputError
     from ..io.read import read_image
-    from ..preprocess.geometry import check_same_grid
+    from ..t2.fatmap import ff_on_grid
 
     if value is None:
         return None, None
@@ -84,18 +83,7 @@ def _fat_fraction(value, image):
         if not 0.0 <= ff <= 1.0:
             raise InputError(f"--fat-fraction {value}: expected a fraction between 0 and 1")
         return ff, None
-    ffimg = read_image(value)
-    if ffimg.array.ndim != 3:
-        raise InputError(f"{value}: fat-fraction map must be 3-D, got shape {ffimg.shape}")
-    check_same_grid(ffimg, image)  # a Dixon map must be resampled onto the T2 grid beforehand
-    arr = np.asarray(ffimg.array, dtype=float)
-    if np.nanmax(arr) > 1.0 + 1e-6:
-        if np.nanmax(arr) <= 100.0 + 1e-6:
-            arr = arr / 100.0  # a percent map
-        else:
-            raise InputError(f"{value}: fat-fraction values up to {np.nanmax(arr):g}; expected 0-1 or 0-100 %")
-    arr = np.clip(np.nan_to_num(arr, nan=0.0), 0.0, 1.0)
-    return arr, str(value)
+    return ff_on_grid(read_image(value), image), str(value)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -135,7 +123,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         ff, ff_source = _fat_fraction(args.fat_fraction, image)
         if ff_source:
+            # voxels the FF map does not cover are left out (counted as outside the mask)
+            covered = np.isfinite(ff)
             extra["fat_fraction_map"] = ff_source
+            extra["outside_fat_fraction_map"] = int((~covered & (mask if mask is not None else True)).sum())
+            mask = covered if mask is None else (mask & covered)
+            ff = np.where(covered, ff, 0.0)
         fat_t2 = args.fat_t2 if args.fat_t2 == "estimate" else float(args.fat_t2)
         kw = {} if args.method is None else {"objective": args.method}
         model = EPGModel(
