@@ -60,3 +60,18 @@ def test_wrong_frame_count_is_a_format_error(tmp_path):
     write_nifti(Image(np.ones((4, 4, 3, 5), np.float32)), path)
     with pytest.raises(FormatError, match="frames"):
         read_qmritools_t2data(path)
+
+
+def test_t2fit_reads_the_qmritools_echo_frames(reference, tmp_path):
+    import json
+
+    from myomri.cli import main
+
+    out = tmp_path / "q"
+    rc = main(["t2fit", str(reference / "muscle" / "qmritools_calf" / "T2data.nii.gz"), "-o", str(out),
+               "--input-layout", "qmritools", "--model", "mono", "--drop-first-echo",
+               "--noise-threshold", "100"])
+    assert rc == 0
+    s = json.loads((out / "summary.json").read_text())
+    np.testing.assert_allclose(s["settings"]["echo_times_ms"], 7.6 * np.arange(1, 18))
+    assert s["counts"]["fitted"] > 10000

@@ -33,6 +33,8 @@ def register(subparsers) -> None:
     p.add_argument("--echo-times", default=None,
                    help="comma-separated echo times in ms (overrides headers/sidecar)")
     p.add_argument("--series", default=None, help="DICOM folder with several series: which one")
+    p.add_argument("--input-layout", choices=("series", "qmritools"), default="series",
+                   help="'qmritools': INPUT is a QMRITools T2data file (echo frames + map frames)")
     p.add_argument("--mask", default=None,
                    help="fit only inside this mask (label map; carried onto the input grid "
                         "through world coordinates when it lies on another grid)")
@@ -98,7 +100,12 @@ def run(args: argparse.Namespace) -> int:
     from ..t2.maps import write_fit
 
     t0 = time.perf_counter()
-    image = read_image(args.input, series=args.series)
+    if args.input_layout == "qmritools":
+        from ..t2.vendor import read_qmritools_t2data
+
+        image = read_qmritools_t2data(args.input)[0]
+    else:
+        image = read_image(args.input, series=args.series)
     tes = None if args.echo_times is None else _parse_echo_times(args.echo_times)
     image = require_echo_times(image, tes)
     data = np.asarray(image.array, dtype=float)
