@@ -367,3 +367,13 @@ def test_invalid_setting_values_raise_config_error_naming_the_setting(settings):
     key = next(iter(settings))
     with pytest.raises(ConfigError, match=key):
         compute_features(values, roi, spacing=(1, 1, 1), settings=settings, classes=["firstorder", "glcm"])
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint16, np.int32])
+@pytest.mark.parametrize("width", [1, 3, 25, 25.0])
+def test_integer_binning_shortcut_equals_digitize_on_the_edges(dtype, width):
+    rng = np.random.default_rng(10)
+    low = 0 if np.dtype(dtype).kind == "u" else -700
+    x = rng.integers(low, 3000, size=5000).astype(dtype)
+    levels, edges = discretize_values(x, bin_width=width)
+    np.testing.assert_array_equal(levels, np.digitize(x, edges))
