@@ -9,7 +9,7 @@ the muscle water T2 (IIM 47.4 +/- 9.0 ms, healthy 33.9 +/- 0.9 ms) and the MESE 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 from ..errors import ConfigError
 
@@ -165,6 +165,16 @@ class DemoConfig:
         default_factory=lambda: {"CK": 1.0, "ALT": 0.55, "AST": 0.55, "LDH": 0.35}
     )
     ars_oedema_boost: float = 0.5  # anti-ARS positives get more patchy, heterogeneous oedema
+    jo1_fraction_of_ars: float = 0.55  # anti-Jo-1 is the commonest anti-ARS antibody
+    ild_ars_extra_prob: float = 0.35  # anti-synthetase syndrome: ILD more likely ...
+    ild_ars_score_boost: float = 0.8  # ... and more severe/extensive (per sub-score)
+
+    # --- oedema patterns ---
+    patches_mean: float = 10.0  # Poisson mean number of oedema foci over both thighs
+    patch_sigma_mm: tuple[float, float] = (4.0, 12.0)  # Gaussian radius range of a focus
+    patch_gain: float = 12.0  # peak of a focus relative to the diffuse pattern (before scaling)
+    fascial_gain: float = 4.0  # fascial pattern at the fascia relative to the diffuse pattern
+    fascial_width_mm: tuple[float, float] = (2.5, 6.0)  # decay length of fascial oedema
 
     @property
     def n_subjects(self) -> int:
@@ -214,9 +224,6 @@ class DemoConfig:
             raise ConfigError(problems)
         return self
 
-    def field_names(self) -> list[str]:
-        """Names of all settings (for CLI/config listings)."""
-        return [f.name for f in fields(self)]
 
 
 #: Anatomical layout of one (right) thigh at mid-proximal level, in coordinates normalised to

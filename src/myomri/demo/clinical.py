@@ -25,7 +25,7 @@ def draw_demographics(rng: np.random.Generator, config: DemoConfig, group: str) 
     female = bool(rng.random() < gp.female)
     age = int(np.clip(round(rng.normal(*gp.age)), 18, 85))
     ars = bool(rng.random() < gp.ars_prob)
-    jo1 = bool(ars and rng.random() < 0.55)  # Jo-1 is the commonest anti-ARS antibody
+    jo1 = bool(ars and rng.random() < config.jo1_fraction_of_ars)
     tested = bool(rng.random() < gp.antibody_tested)
     return {"female": female, "age": age, "ars": ars, "jo1": jo1, "tested": tested}
 
@@ -41,9 +41,9 @@ def draw_clinical(rng: np.random.Generator, config: DemoConfig, group: str, demo
         offset = gp.log_ck_offset if name == "CK" else 0.5 * gp.log_ck_offset
         log_e = config.enzyme_intercepts[name] + config.enzyme_slopes[name] * (t2_mean - 34.0) / 10.0
         rec[name] = int(max(5, round(float(np.exp(log_e + offset + noise)))))
-    ild_prob = min(0.95, gp.ild_prob + (0.35 if demo["ars"] else 0.0))
+    ild_prob = min(0.95, gp.ild_prob + (config.ild_ars_extra_prob if demo["ars"] else 0.0))
     if rng.random() < ild_prob:
-        boost = 0.8 if demo["ars"] else 0.0
+        boost = config.ild_ars_score_boost if demo["ars"] else 0.0
         severity = int(np.clip(round(rng.normal(2.2 + boost, 0.8)), 1, 4))
         extent = int(np.clip(round(rng.normal(2.2 + boost, 0.8)), 1, 4))
         rec["ILD_score"] = severity + extent

@@ -11,7 +11,7 @@ Dixon) renders from the same maps, so they agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,7 +24,7 @@ __all__ = ["DiseaseState", "TissueMaps", "draw_disease", "oedema_field", "normal
 
 @dataclass
 class DiseaseState:
-    """Planted effects of one subject (all recorded in ``truth/planted.json``)."""
+    """Planted effects of one subject (the scalar ones are recorded in ``truth/planted.json``)."""
 
     group: str
     t2_base: float  # healthy muscle water T2 of this subject (ms)
@@ -39,8 +39,9 @@ class DiseaseState:
     ff_field: SmoothField
     texture_field: SmoothField
     texture_sd: float
+    fascial_gain: float
+    patch_gain: float
     f_norm: float = 1.0
-    extras: dict = field(default_factory=dict)
 
     @property
     def t2_planted(self) -> float:
@@ -71,7 +72,7 @@ def draw_disease(rng, config: DemoConfig, group: str, phantom: Phantom, *, ars_p
     involvement = np.concatenate([base_inv, base_inv * rng.lognormal(0, 0.1, N_MUSCLES)])
     offset = rng.normal(0, 0.6, size=N_MUSCLES)
     offsets = np.concatenate([offset, offset])
-    n_patch = rng.poisson(10 * (1 + (config.ars_oedema_boost if ars_positive else 0.0)))
+    n_patch = rng.poisson(config.patches_mean * (1 + (config.ars_oedema_boost if ars_positive else 0.0)))
     patches = []
     for _ in range(n_patch):
         leg = phantom.legs[rng.integers(2)]
@@ -80,14 +81,14 @@ def draw_disease(rng, config: DemoConfig, group: str, phantom: Phantom, *, ars_p
         uv = (leg.seeds[k] + rng.normal(0, 0.5 * leg.weights[k], 2)) * rf
         x = leg.centre[0] + leg.lateral_sign * uv[0]
         y = leg.centre[1] - uv[1]
-        patches.append((x, y, rng.uniform(-25, 25), rng.uniform(4, 12), rng.lognormal(0, 0.4)))
+        patches.append((x, y, rng.uniform(-25, 25), rng.uniform(*config.patch_sigma_mm), rng.lognormal(0, 0.4)))
     ff_mean = float(np.clip(rng.normal(*gp.ff), 0.01, 0.4))
     return DiseaseState(
         group=group,
         t2_base=float(base),
         elevation=float(elevation),
         weights=tuple(float(w) for w in weights),
-        fascial_width=float(rng.uniform(2.5, 6.0)),
+        fascial_width=float(rng.uniform(*config.fascial_width_mm)),
         muscle_involvement=involvement,
         muscle_offset=offsets,
         patches=np.asarray(patches, dtype=float).reshape(-1, 5),
@@ -95,6 +96,8 @@ def draw_disease(rng, config: DemoConfig, group: str, phantom: Phantom, *, ars_p
         diffuse_field=SmoothField.random(rng, n_modes=5, wavelength=(30, 100), sd=0.35),
         ff_field=SmoothField.random(rng, n_modes=5, wavelength=(20, 80), sd=0.4),
         texture_field=SmoothField.random(rng, n_modes=16, wavelength=(2.5, 9.0), sd=1.0),
+        fascial_gain=config.fascial_gain,
+        patch_gain=config.patch_gain,
         texture_sd=config.texture_sd * (1 + 0.04 * elevation) * (1.3 if ars_positive else 1.0),
     )
 
@@ -108,12 +111,12 @@ def oedema_field(state: DiseaseState, points: np.ndarray, sample: PhantomSample)
     p = points[m]
     wd, wf, wp = state.weights
     diffuse = np.clip(1.0 + state.diffuse_field(p), 0.0, None)
-    fascial = 4.0 * np.exp(-np.clip(sample.boundary_mm[m], 0, None) / state.fascial_width)
+    fascial = state.fascial_gain * np.exp(-np.clip(sample.boundary_mm[m], 0, None) / state.fascial_width)
     patchy = np.zeros(m.size)
     for x, y, z, s, a in state.patches:
         d2 = (p[:, 0] - x) ** 2 + (p[:, 1] - y) ** 2 + (p[:, 2] - z) ** 2
         near = d2 < (4 * s) ** 2
-        patchy[near] += 12.0 * a * np.exp(-d2[near] / (2 * s * s))
+        patchy[near] += state.patch_gain * a * np.exp(-d2[near] / (2 * s * s))
     inv = state.muscle_involvement[sample.label[m] - 1]
     f[m] = inv * (wd * diffuse + wf * fascial + wp * patchy)
     return f
