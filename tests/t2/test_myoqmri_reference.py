@@ -69,3 +69,25 @@ def test_epg_default_least_squares_is_close_to_myoqmri(calf):
     d = fit.t2[water] - ref["water_T2_ms"][water]
     # measured: median difference +0.98 ms, median |difference| 1.16 ms
     assert 0.5 < np.median(d) < 1.5 and np.median(np.abs(d)) < 1.5
+
+
+def test_t2fit_cli_on_the_dicom_folder_writes_maps_on_the_dicom_grid(reference, tmp_path, calf):
+    import json
+
+    from myomri.cli import main
+    from myomri.io.nifti import write_nifti
+
+    series, ref, water = calf
+    mask = np.zeros(series.spatial_shape, np.uint8)
+    mask[:, :, 4] = water[:, :, 4]
+    write_nifti(series.volume(0).with_array(mask), tmp_path / "mask.nii.gz")
+    out = tmp_path / "maps"
+    rc = main(["t2fit", str(reference / "muscle" / "myoqmri_mese_calf" / "dicom"), "-o", str(out),
+               "--mask", str(tmp_path / "mask.nii.gz"), "--slice-profile", "--noise-threshold", "300"])
+    assert rc == 0
+    t2 = read.read_image(out / "t2.nii.gz")
+    np.testing.assert_allclose(t2.affine_ras, series.affine_ras, atol=1e-4)
+    s = json.loads((out / "summary.json").read_text())
+    assert s["counts"]["fitted"] == mask.sum() and s["counts"]["outside_mask"] == mask.size - mask.sum()
+    assert 26.0 < s["statistics_of_fitted_voxels"]["t2"]["median"] < 32.0
+    assert set(s["free_parameters"]) == {"t2_water", "b1", "m0", "ff"}
