@@ -45,3 +45,25 @@ def make_phantom(*, seed: int = 0, n_slices: int = 3, shape=(84, 48), spacing=(4
     labels = np.repeat(lab[:, :, None], n_slices, axis=2)
     image = Image(np.clip(vol, 0, None).astype(np.float32), spacing=spacing, origin=(0.0, 0.0, 0.0))
     return image, labels
+
+
+def phantom_tiles(seeds, **kw):
+    """TileSet of the phantoms of ``seeds`` (tiny tiles)."""
+    from myomri.segment.preprocess import muscle_indices, prepare_volume
+    from myomri.segment.train import TileSet
+
+    sets = []
+    for s in seeds:
+        image, lab = make_phantom(seed=s, **kw)
+        t, lt, _ = prepare_volume(image, labels=muscle_indices(lab), tile=TILE, pixel_mm=PIXEL_MM)
+        sets.append(TileSet(t, lt))
+    return TileSet.concat(sets)
+
+
+def tiny_model(seed: int = 0, **arch):
+    """An untrained tiny model whose preprocessing matches the phantom tiles."""
+    from myomri.segment.model_io import new_model
+
+    m = new_model({**TINY_ARCH, **arch}, seed=seed)
+    m.preprocess.update(tile=TILE, pixel_mm=PIXEL_MM)
+    return m
