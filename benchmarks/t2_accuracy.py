@@ -3,13 +3,16 @@
 Grid: water T2 25-70 ms x FF 0-0.6 x B1 0.65-1.15 x SNR 30-100 (SNR = M0 / sigma), ``--n``
 voxels per cell (seeded). Protocols:
 
-* ``17e-free``: 17 echoes x 10 ms, FF fitted (the MyoQMRI protocol), with slice profile;
+* ``17e-free``: 17 echoes x 10 ms, FF fitted (the MyoQMRI protocol);
 * ``10e-ff0``: 10 echoes x 10 ms (seed paper 2), fat-saturated so FF fixed at 0 (only FF = 0
-  cells), with slice profile.
+  cells).
+
+Signals are simulated and fitted with the Hann-sinc slice profile, or with ideal pulses
+(``--no-slice-profile``).
 
 Usage::
 
-    .venv/bin/python benchmarks/t2_accuracy.py [--n 200] [--protocol 17e-free 10e-ff0]
+    .venv/bin/python benchmarks/t2_accuracy.py [--n 200] [--protocol 17e-free 10e-ff0] [--no-slice-profile]
 
 Prints one row per cell and a summary per protocol and SNR.
 """
@@ -35,17 +38,17 @@ PROTOCOLS = {
 }
 
 
-def run(protocol: str, n: int, seed: int = 0):
+def run(protocol: str, n: int, seed: int = 0, slice_profile: bool = True):
     from _synth import synth_voxels  # tests/t2/_synth.py: the same generator as the tests
 
     from myomri.t2 import EPGModel
     from myomri.t2.dictionary import default_slice_profile
 
     spec = PROTOCOLS[protocol]
-    prof = default_slice_profile()
+    prof = default_slice_profile() if slice_profile else None
     esp, ne = 10.0, spec["n_echoes"]
     model = EPGModel(esp * np.arange(1, ne + 1), fat_fraction=spec["fat_fraction"],
-                     slice_profile=True, noise_threshold=0)
+                     slice_profile=slice_profile, noise_threshold=0)
     rows = []
     k = 0
     for snr in SNRS:
@@ -68,10 +71,13 @@ def main(argv=None):
     p.add_argument("--n", type=int, default=200)
     p.add_argument("--protocol", nargs="+", default=list(PROTOCOLS))
     p.add_argument("--summary-only", action="store_true")
+    p.add_argument("--no-slice-profile", action="store_true",
+                   help="ideal pulses in both simulation and fit (no slice profile)")
     args = p.parse_args(argv)
     for protocol in args.protocol:
-        rows = run(protocol, args.n)
-        print(f"\n== {protocol}: {args.n} voxels per cell ==")
+        rows = run(protocol, args.n, slice_profile=not args.no_slice_profile)
+        prof = "ideal pulses" if args.no_slice_profile else "slice profile"
+        print(f"\n== {protocol} ({prof}): {args.n} voxels per cell ==")
         if not args.summary_only:
             print(f"{'SNR':>4s} {'T2':>5s} {'FF':>4s} {'B1':>5s} {'bias ms':>8s} {'RMSE ms':>8s} {'FF bias':>8s} {'B1 bias':>8s} {'unfit':>5s}")
             for r in rows:
