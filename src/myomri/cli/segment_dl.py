@@ -59,7 +59,8 @@ def add_train_parser(sub) -> None:
 def add_refine_parser(sub) -> None:
     from ..config.segment_dl import REFINE
 
-    p = sub.add_parser("refine", prog="myomri segment refine", help="fine-tune a model on corrected masks (incremental learning)",
+    p = sub.add_parser("refine", prog="myomri segment refine",
+                       help="fine-tune a model on corrected masks (incremental learning)",
                        description="Fine-tune MODEL on user-corrected masks for a few epochs; prints the Dice "
                                    "before and after on those cases and on --validation.")  # fmt: skip
     p.add_argument("--model", metavar="M", required=True, help="model to refine")

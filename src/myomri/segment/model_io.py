@@ -188,8 +188,9 @@ def load_model(path: str | os.PathLike) -> SegmentationModel:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for truncated/garbled files
+        first = str(exc).splitlines()[0][:200] if str(exc) else ""
         raise FormatError(f"{path}: cannot read the segmentation model (corrupted or not a torch file): "
-                          f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from exc  # fmt: skip
+                          f"{type(exc).__name__}: {first}") from exc  # fmt: skip
     return _parse(obj, str(path))
 
 

@@ -109,8 +109,9 @@ def resample_inplane(a: np.ndarray, spacing_xy, *, pixel_mm: float = cfg.PIXEL_M
     matrix = np.array(list(f) + [1.0] * extra)
     offset = np.array([0.5 * fi - 0.5 for fi in f] + [0.0] * extra)
     out_shape = tuple(shape_out) + a.shape[2:]
-    return ndimage.affine_transform(a, matrix, offset=offset, output_shape=out_shape, order=order,
-                                    mode="nearest" if order == 0 else "constant", cval=0.0, prefilter=False)  # fmt: skip
+    mode = "nearest" if order == 0 else "constant"
+    return ndimage.affine_transform(a, matrix, offset=offset, output_shape=out_shape, order=order, mode=mode,
+                                    cval=0.0, prefilter=False)  # fmt: skip
 
 
 def find_midline(norm: np.ndarray) -> int:
@@ -219,7 +220,7 @@ def prepare_volume(image: Image, *, contrast: str = "water", labels: np.ndarray 
         lh = _halves(lab, mid)
         label_tiles = np.concatenate([np.moveaxis(_crop(h, *o, tile), 2, 0) for h, o in zip(lh, offsets, strict=True)])
         label_tiles = label_tiles.astype(np.int64)
-    layout = TileLayout(perm, flips, tuple(can.shape), tuple(norm.shape[:2]), mid, offsets, tile)  # type: ignore[arg-type]
+    layout = TileLayout(perm, flips, tuple(can.shape), tuple(norm.shape[:2]), mid, offsets, tile)  # type: ignore
     return tiles.astype(np.float32), label_tiles, layout
 
 

@@ -21,8 +21,8 @@ import numpy as np
 from ..config import segment_dl as cfg
 from ..errors import InputError
 
-__all__ = ["TileSet", "load_cases", "augment_batch", "segmentation_loss", "train_model", "predict_tiles", "read_case_list",
-           "dice_per_muscle"]  # fmt: skip
+__all__ = ["TileSet", "load_cases", "augment_batch", "segmentation_loss", "train_model", "predict_tiles",
+           "read_case_list", "dice_per_muscle"]  # fmt: skip
 
 
 class TileSet:

@@ -100,8 +100,8 @@ def make_app(store, validation, tokens: dict[str, str], *, tolerance: float = cf
         auth(request)
         data, info = store.model_bytes()
         lineage = store.load(info["version"]).lineage
-        return web.Response(body=data, content_type="application/octet-stream",
-                            headers={"X-Myomri-Version": str(info["version"]), "X-Myomri-Lineage": lineage})  # fmt: skip
+        headers = {"X-Myomri-Version": str(info["version"]), "X-Myomri-Lineage": lineage}
+        return web.Response(body=data, content_type="application/octet-stream", headers=headers)
 
     async def push(request):
         site = auth(request)
@@ -118,7 +118,8 @@ def make_app(store, validation, tokens: dict[str, str], *, tolerance: float = cf
         loop = asyncio.get_running_loop()
         async with lock:
             try:
-                candidate = await loop.run_in_executor(None, lambda: state_from_bytes(data, source=f"upload from {site}"))
+                source = f"upload from {site}"
+                candidate = await loop.run_in_executor(None, lambda: state_from_bytes(data, source=source))
                 rec = await loop.run_in_executor(None, lambda: store.submit(
                     candidate, site=site, n_samples=n_samples, base_lineage=base, evaluate=evaluate,
                     tolerance=tolerance, candidate_tolerance=candidate_tolerance))  # fmt: skip
