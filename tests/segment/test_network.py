@@ -126,3 +126,15 @@ def test_empty_and_non_finite_images_are_rejected():
     with pytest.raises(InputError, match="contrast"):
         image, _ = make_phantom()
         segment_dl(image, model=model, contrast="dwi")
+
+
+def test_largest_component_cleanup_removes_islands_only():
+    from myomri.segment.infer import keep_largest_components
+
+    lab = np.zeros((20, 20, 3), np.uint8)
+    lab[2:8, 2:8, :] = 5  # the muscle
+    lab[15:17, 15:17, 1] = 5  # a stray island of the same label
+    lab[12:14, 2:4, :] = 17  # another label, one component: kept
+    out = keep_largest_components(lab)
+    assert (out == 5).sum() == 6 * 6 * 3 and out[15, 15, 1] == 0
+    assert (out == 17).sum() == (lab == 17).sum()
