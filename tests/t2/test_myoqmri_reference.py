@@ -41,7 +41,8 @@ def test_epg_water_t2_matches_myoqmri_within_half_ms_median(calf):
     """Same model options as MyoQMRI 2.0.2: 17 echoes, FF free, its slice profile, fat T2 151 ms,
     T1 1400/365 ms, noise threshold 300, T2 20-80 ms, B1 0.5-1.2, and its matching criterion
     (squared signals normalised to the first echo). Our grid is finer and the result continuous;
-    MyoQMRI's values sit on its 1.017 ms grid, which alone gives ~0.25 ms median |dT2|."""
+    MyoQMRI's values sit on its 1.017 ms grid, which alone gives ~0.25 ms median |dT2|; measured
+    0.47 ms, median difference -0.06 ms."""
     from myomri.t2 import EPGModel
 
     series, ref, water = calf

@@ -61,6 +61,8 @@ MYOQMRI_B1_STARTS: tuple[float, ...] = (0.0, -0.1, 0.1, -0.2, 0.2)
 
 #: Levenberg-Marquardt iterations of the continuous refinement after dictionary matching.
 LM_MAX_ITER: int = 12
+#: The squared, normalised "myoqmri" criterion has flatter valleys and needs more iterations.
+MYOQMRI_LM_MAX_ITER: int = 30
 
 #: Voxels per chunk in dictionary matching (bounds memory: chunk x atoms floats).
 CHUNK_VOXELS: int = 8192

@@ -276,7 +276,8 @@ def _polish(r, y, water, fat, t2g, b1g, phi, objective):
     for db1 in starts:
         cand = refine_lm(
             y[ok], water, fat, t2g, b1g, t2[ok], np.clip(b1[ok] + db1, b1g[0], b1g[-1]), ff[ok],
-            objective=objective, fix_ff=phi is not None, n_iter=cfg.LM_MAX_ITER,
+            objective=objective, fix_ff=phi is not None,
+            n_iter=cfg.MYOQMRI_LM_MAX_ITER if objective == "myoqmri" else cfg.LM_MAX_ITER,
         )
         if best is None:
             best = cand
