@@ -246,7 +246,8 @@ class EPGModel:
             slice_profile=self.slice_profile,
             profile_sampling=self.profile_sampling if self.slice_profile else None,
             t2_grid_ms=list(map(float, self.t2_grid)), b1_grid=list(map(float, self.b1_grid)),
-            drop_first_echo=self.drop_first_echo, objective=self.objective, refocusing_width_factor=cfg.REFOCUSING_WIDTH_FACTOR,
+            drop_first_echo=self.drop_first_echo, objective=self.objective,
+            refocusing_width_factor=cfg.REFOCUSING_WIDTH_FACTOR,
             pulse_tbw=cfg.PULSE_TBW,
         )
 

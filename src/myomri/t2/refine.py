@@ -120,8 +120,9 @@ def refine_lm(
         raise ValueError(f"unknown objective {objective!r}")
     theta = np.stack(cols, axis=1)
     npar = theta.shape[1]
-    lo = np.stack([cell.u_lo, cell.v_lo, np.zeros(len(y))] + ([np.zeros(len(y))] if npar == 4 else []), 1)
-    hi = np.stack([cell.u_hi, cell.v_hi, np.ones(len(y))] + ([np.full(len(y), np.inf)] if npar == 4 else []), 1)
+    zeros, ones = np.zeros(len(y)), np.ones(len(y))
+    lo = np.stack([cell.u_lo, cell.v_lo, zeros] + ([zeros] if npar == 4 else []), 1)
+    hi = np.stack([cell.u_hi, cell.v_hi, ones] + ([np.full(len(y), np.inf)] if npar == 4 else []), 1)
     with np.errstate(all="ignore"):
         r = resid(cell, target, theta, False)
     cost = np.sum(r * r, axis=1)
@@ -162,11 +163,14 @@ def refine_lm(
     # a voxel stopped at the edge of its cell (not of the dictionary) was started far from its
     # minimum, e.g. along the T2-B1 valley: re-centre its cell there and continue
     tol = 0.02  # LM with clipped steps stalls just short of the cell edge
-    edge = ((np.abs(theta[:, 0]) >= MAX_OFFSET - tol) & (theta[:, 0] > cell.u_lo + tol) & (theta[:, 0] < cell.u_hi - tol)) | (
-        (np.abs(theta[:, 1]) >= MAX_OFFSET - tol) & (theta[:, 1] > cell.v_lo + tol) & (theta[:, 1] < cell.v_hi - tol)
-    )
-    edge |= (np.abs(theta[:, 0]) >= MAX_OFFSET - tol) & (cell.u_hi - cell.u_lo >= 2 * MAX_OFFSET - tol)
-    edge |= (np.abs(theta[:, 1]) >= MAX_OFFSET - tol) & (cell.v_hi - cell.v_lo >= 2 * MAX_OFFSET - tol)
+
+    def at_cell_edge(x, lo, hi):
+        # the cell limit, not the end of the dictionary range
+        return ((x >= MAX_OFFSET - tol) & (hi >= MAX_OFFSET - 1e-9)) | (
+            (x <= -MAX_OFFSET + tol) & (lo <= -MAX_OFFSET + 1e-9)
+        )
+
+    edge = at_cell_edge(theta[:, 0], cell.u_lo, cell.u_hi) | at_cell_edge(theta[:, 1], cell.v_lo, cell.v_hi)
     if edge.any() and _depth < MAX_RECENTRE:
         e = np.flatnonzero(edge)
         again = refine_lm(
