@@ -157,3 +157,22 @@ def test_cli_reads_echo_times_from_bids_sidecar_in_seconds(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     np.testing.assert_allclose(summary["settings"]["echo_times_ms"], TES)
     assert summary["statistics_of_fitted_voxels"]["t2"]["median"] == pytest.approx(42.0, abs=1e-3)
+
+
+def test_cli_jobs_2_with_estimated_fat_t2_reports_it_free(tmp_path):
+    from myomri.t2.dictionary import simulate_cpmg
+
+    tes = 10.0 * np.arange(1, 18)
+    ff = np.zeros((6, 5, 2))
+    ff[:, :4] = 1.0  # 48 pure-fat voxels, 12 muscle voxels
+    w = simulate_cpmg(30.0, esp=10.0, n_echoes=17, t1=1400.0, b1=0.95)
+    f = simulate_cpmg(175.0, esp=10.0, n_echoes=17, t1=365.0, b1=0.95)
+    data = 1000.0 * ((1 - ff[..., None]) * w + ff[..., None] * f)
+    series = _write_series(tmp_path, data)
+    out = tmp_path / "fat"
+    assert main(["t2fit", str(series), "-o", str(out), "--echo-times", ",".join(map(str, tes)),
+                 "--fat-t2", "estimate", "--jobs", "2"]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert abs(s["settings"]["fat_t2_ms"] - 175.0) < 1.0 and s["settings"]["pure_fat_voxels"] == 48
+    assert "fat_t2 (one value for the volume)" in s["free_parameters"]
+    assert "fat_t2_ms" not in s["fixed_parameters"]

@@ -167,9 +167,10 @@ def _fit_slabs(model, data, mask, *, jobs, progress):
     # whole-volume decisions first, so every slab uses the same threshold and fat T2
     flat, status, thr = select_voxels(data, mask, model.noise_threshold)
     model.noise_threshold = thr
+    n_fat = None
     if getattr(model, "fat_t2", None) == "estimate":
-        model.fat_t2, _ = model._estimate_fat_t2(flat, np.flatnonzero(status == FITTED), None
-                                                 if model.fat_fraction is None else model._phi(data.shape[:-1]))
+        phi = None if model.fat_fraction is None else model._phi(data.shape[:-1])
+        model.fat_t2, n_fat = model._estimate_fat_t2(flat, np.flatnonzero(status == FITTED), phi)
     bounds = np.linspace(0, data.shape[2], min(jobs, data.shape[2]) + 1).astype(int)
     slabs = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
     sub_mask = [None if mask is None else mask[:, :, s] for s in slabs]
@@ -199,8 +200,11 @@ def _fit_slabs(model, data, mask, *, jobs, progress):
     settings = dict(first.settings) if first is not None else model.settings()
     settings["seconds"] = round(sum(f.settings.get("seconds", 0) for f in fits if f is not None), 3)
     settings["jobs"] = jobs
-    return Fit(status=status, free_parameters=first.free_parameters if first else [],
-               settings=settings, **out)
+    free = list(first.free_parameters) if first else []
+    if n_fat is not None:
+        settings.update(fat_t2="estimate", fat_t2_estimated=True, pure_fat_voxels=n_fat)
+        free.append("fat_t2 (one value for the volume)")
+    return Fit(status=status, free_parameters=free, settings=settings, **out)
 
 
 def _fit_one(item):
