@@ -150,3 +150,20 @@ def test_bootstrap_ci_brackets_the_auc_and_narrows_with_more_subjects():
     lo, hi = bootstrap_macro_auc(y, proba, n_boot=500, seed=0, positive=1)
     auc = roc_auc_score(y, score)
     assert lo < auc < hi and hi - lo < 0.15
+
+
+@pytest.mark.parametrize("clf", ["lda", "knn"])
+@pytest.mark.parametrize("noise", [0.5, 1.5, 3.0])
+def test_sfs_branch_and_bound_selects_exactly_what_full_scoring_selects(clf, noise):
+    r1, y = _r1()
+    names = [c for c in r1.columns if c not in ("subject", "reader")]
+    X = r1[names].to_numpy(float) + np.random.default_rng(1).normal(scale=noise, size=(len(y), len(names)))
+    fast = ForwardSFS(make_classifier(clf), k=[3, 4]).fit(X, y)
+
+    class FullScoring(ForwardSFS):
+        def _score(self, X, y, cols, splits, bound=-np.inf):
+            return super()._score(X, y, cols, splits, bound=-np.inf)
+
+    full = FullScoring(make_classifier(clf), k=[3, 4]).fit(X, y)
+    assert fast.order_ == full.order_ and fast.k_score_ == full.k_score_ and full.n_pruned_ == 0
+    assert fast.n_pruned_ > 0

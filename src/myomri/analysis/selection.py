@@ -67,7 +67,8 @@ class ForwardSFS(SelectorMixin, BaseEstimator):
 
     At each step every remaining feature is tried; the one giving the highest mean accuracy over
     ``StratifiedKFold(cv)`` (unshuffled, the same splits for every candidate) is added; ties go to
-    the earlier column. With a range of sizes ``k`` the search runs to ``max(k)`` and keeps the
+    the earlier column (candidates that provably cannot win are abandoned early, see ``_score``;
+    the selection is the same as scoring every candidate in full). With a range of sizes ``k`` the search runs to ``max(k)`` and keeps the
     size in the range with the best score (ties: the smaller subset).
 
     Parameters
@@ -106,9 +107,20 @@ class ForwardSFS(SelectorMixin, BaseEstimator):
         chosen: list[int] = []
         self.path_ = []
         self.n_fallback_fits_ = 0
+        self.n_pruned_ = 0
         remaining = list(range(X.shape[1]))
+        previous = {j: 0.0 for j in remaining}
         while len(chosen) < sizes[-1]:
-            scores = [self._score(X, y, chosen + [j], splits) for j in remaining]
+            # Try the candidates that scored best at the previous step first: a high early bound
+            # lets more hopeless candidates be abandoned. The choice itself is the first column
+            # with the maximal score, whatever the evaluation order.
+            order = sorted(range(len(remaining)), key=lambda i: -previous[remaining[i]])
+            scores = [-np.inf] * len(remaining)
+            bound = -np.inf
+            for i in order:
+                scores[i] = self._score(X, y, chosen + [remaining[i]], splits, bound=bound)
+                bound = max(bound, scores[i])
+            previous = {j: sc for j, sc in zip(remaining, scores)}
             best = int(np.argmax(scores))
             chosen.append(remaining.pop(best))
             self.path_.append((tuple(chosen), float(scores[best])))
@@ -121,12 +133,23 @@ class ForwardSFS(SelectorMixin, BaseEstimator):
         self.order_ = list(cols)
         return self
 
-    def _score(self, X, y, cols, splits) -> float:
+    def _score(self, X, y, cols, splits, bound: float = -np.inf) -> float:
+        """Mean inner-CV accuracy, or -inf as soon as it provably cannot beat ``bound``.
+
+        Unevaluated folds can score at most 1, so once ``(sum of accuracies so far + folds left)
+        / folds`` falls below the best earlier candidate (by more than 1e-9, so float ties are
+        still evaluated in full) this candidate cannot be selected: skipping its remaining fits
+        changes no selection (branch and bound) and saves the fits of hopeless candidates.
+        """
         accs = []
-        for tr, te in splits:
+        n = len(splits)
+        for i, (tr, te) in enumerate(splits):
             est = clone(self.estimator).fit(X[np.ix_(tr, cols)], y[tr])
             self.n_fallback_fits_ += int(getattr(est, "fallback_used_", False))
             accs.append(np.mean(est.predict(X[np.ix_(te, cols)]) == y[te]))
+            if (sum(accs) + (n - i - 1)) / n < bound - 1e-9:
+                self.n_pruned_ += 1
+                return -np.inf
         return float(np.mean(accs))
 
     def _get_support_mask(self):
