@@ -37,3 +37,10 @@ def write_study(folder: Path, study: dict, name: str = "study.yaml") -> Path:
     path = folder / name
     path.write_text(yaml.safe_dump(study, sort_keys=False))
     return path
+
+
+def t2_only_study(cohort: Path, **changes) -> dict:
+    """Features off and a mono-exponential T2 fit (fast): for tests of the stage machinery."""
+    study = small_study(cohort, features={"enabled": False}, **changes)
+    study["t2"] = {**study["t2"], "model": "mono"}
+    return study

@@ -10,9 +10,7 @@ import pytest
 from myomri.errors import ConfigError, MissingFileError
 from myomri.pipeline import load_pipeline, run_pipeline
 
-from _pipeline_helpers import small_study, write_study
-
-T2_ONLY = {"features": {"enabled": False}}
+from _pipeline_helpers import small_study, t2_only_study, write_study
 
 
 def _subset(cohort, subjects, *, edit=None):
@@ -31,7 +29,7 @@ def test_study_file_naming_missing_series_lists_every_problem(cohort_copy):
         man.loc[man["subject"] == "sub-002", "dseg"] = "sub-002/seg/absent_dseg.nii.gz"
 
     _subset(cohort_copy, ["sub-001", "sub-002", "sub-003"], edit=edit)
-    path = write_study(cohort_copy, small_study(cohort_copy, **T2_ONLY))
+    path = write_study(cohort_copy, t2_only_study(cohort_copy))
     with pytest.raises(ConfigError) as err:
         load_pipeline(path)
     text = "\n".join(err.value.problems)
@@ -61,7 +59,7 @@ def test_cli_reports_bad_study_file_in_one_line_exit_2(cohort_copy, tmp_path, ca
     from myomri.cli import main
 
     _subset(cohort_copy, ["sub-001"], edit=lambda m: m.__setitem__("mese", "missing.nii.gz"))
-    path = write_study(cohort_copy, small_study(cohort_copy, **T2_ONLY))
+    path = write_study(cohort_copy, t2_only_study(cohort_copy))
     assert main(["run", str(path), "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "missing.nii.gz" in err and "Traceback" not in err
@@ -73,7 +71,7 @@ def test_subject_without_t2_series_is_skipped_and_listed(cohort_copy, tmp_path):
         man.loc[man["subject"] == "sub-002", "mese"] = ""
 
     _subset(cohort_copy, ["sub-001", "sub-002", "sub-004"], edit=edit)
-    config = load_pipeline(write_study(cohort_copy, small_study(cohort_copy, **T2_ONLY)))
+    config = load_pipeline(write_study(cohort_copy, t2_only_study(cohort_copy)))
     result = run_pipeline(config, tmp_path / "out", progress=False)
     assert result.stages["t2_skipped"] == ["sub-002"]
     assert sorted(result.computed["t2"]) == ["sub-001", "sub-004"]
@@ -89,7 +87,7 @@ def test_stage_failing_for_one_subject_run_goes_on_and_report_lists_it(cohort_co
     bad = cohort_copy / "sub-003" / "mese" / "sub-003_mese.nii.gz"
     bad.unlink()  # a hard link to the shared cohort: replace, never write through it
     bad.write_bytes(gzip.compress(b"not a nifti file at all"))
-    config = load_pipeline(write_study(cohort_copy, small_study(cohort_copy, **T2_ONLY)))
+    config = load_pipeline(write_study(cohort_copy, t2_only_study(cohort_copy)))
     result = run_pipeline(config, tmp_path / "out", progress=False)
     failed = [f for f in result.failures if f["stage"] == "t2"]
     assert [f["subject"] for f in failed] == ["sub-003"]
