@@ -136,6 +136,7 @@ def test_cli_study_run_writes_every_output_and_labels_published_mode_optimistic(
     assert main(["study", "run", str(path), "-o", str(out)]) == 0
     names = {p.name for p in out.iterdir()}
     for f in ("repeats.csv", "performance.csv", "icc.csv", "selection.csv", "comparisons.csv", "performance.md",
+              "selection_folds.csv",
               "confusion_groups_lda.csv", "confusion_jo1_qda.csv", "roc_groups_lda.png", "confusion_jo1_lda.png"):
         assert f in names, f
     assert not [n for n in names if n.startswith(".")]  # no temporary files left
@@ -145,6 +146,9 @@ def test_cli_study_run_writes_every_output_and_labels_published_mode_optimistic(
     assert (perf["selection"] == "published (optimistic)").all()
     assert (pd.read_csv(out / "selection.csv")["mode"] == "published (optimistic)").all()
     assert "OPTIMISTIC" in (out / "performance.md").read_text()
+    folds = pd.read_csv(out / "selection_folds.csv")
+    assert len(folds) == 2 * 2 * 3 * 2  # tasks x classifiers x folds x repeats
+    assert folds["features"].str.count(r"\+").eq(1).all()  # k = 2 features in every fold
     rep = pd.read_csv(out / "repeats.csv")
     assert list(rep.columns[:6]) == ["task", "classifier", "repeat", "metric", "average", "value"]
     cm = pd.read_csv(out / "confusion_groups_lda.csv")

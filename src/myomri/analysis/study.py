@@ -43,6 +43,7 @@ class StudyResult:
     confusion: dict[tuple[str, str], pd.DataFrame]
     roc: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, list[str]]]
     comparisons: pd.DataFrame
+    fold_selection: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -195,7 +196,7 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
                      "cross-validation (as in the paper); the performance estimates are OPTIMISTIC")
 
     mode_label = config.mode + (" (optimistic)" if config.mode == "published" else "")
-    rep_frames, sel_rows, comp_rows = [], [], []
+    rep_frames, sel_rows, comp_rows, fold_rows = [], [], [], []
     confusion, roc, boot = {}, {}, {}
     for task in config.tasks:
         subjects, y, classes = task_data(ref, clin, task, config, notes)
@@ -222,6 +223,7 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
             rows = repeat_metrics(res, y, classes=classes, positive=task.positive)
             rep_frames.append(pd.DataFrame(rows, columns=["repeat", "metric", "average", "value"])
                               .assign(task=task.name, classifier=clf))
+            fold_rows += [(task.name, clf, r, f, "+".join(cols[i] for i in sel)) for r, f, sel in res.selected]
             counts = Counter(f for _, _, sel in res.selected for f in sel)
             subsets = Counter(tuple(cols[i] for i in sel) for _, _, sel in res.selected)
             top, n_top = subsets.most_common(1)[0]
@@ -276,4 +278,5 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
                                                    "mean_difference", "t", "df", "p"])
     return StudyResult(config=config, icc=icc, features_after_icc=after_icc, features_after_collinearity=kept,
                        repeats=repeats, performance=perf, selection=selection, confusion=confusion, roc=roc,
-                       comparisons=comparisons, notes=notes)
+                       comparisons=comparisons, notes=notes,
+                       fold_selection=pd.DataFrame(fold_rows, columns=["task", "classifier", "repeat", "fold", "features"]))

@@ -105,6 +105,8 @@ def write_study_outputs(result, outdir: str | os.PathLike, *, figures: bool = Tr
               "selection.csv": result.selection, "comparisons.csv": result.comparisons}
     if result.icc is not None:
         tables["icc.csv"] = result.icc
+    if result.fold_selection is not None:
+        tables["selection_folds.csv"] = result.fold_selection
     for name, df in tables.items():
         _write_csv(df, out / name)
         written.append(out / name)
