@@ -28,7 +28,9 @@ def register(subparsers) -> None:
     p.add_argument("--subjects-per-group", default=None, metavar="N|G=N,...",
                    help="cohort size as for demo-data (default: the papers' 19 PM, 22 DM, 14 ADM, 19 nonIIM, 10 HC)")
     add_executor_options(p)
-    p.set_defaults(func=run)
+    from ..config.pipeline import DEMO_JOBS
+
+    p.set_defaults(func=run, jobs=DEMO_JOBS)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,12 +9,13 @@ from pathlib import Path
 from ..config import pipeline as cfg
 from ..io.atomic import atomic_write_text
 
-__all__ = ["demo_study", "write_demo_study"]
+__all__ = ["demo_study", "write_demo_study", "drop_infeasible_tasks"]
 
 
 def demo_study(*, seed: int = cfg.DEMO_SEED, repeats: int = cfg.DEMO_REPEATS, bootstrap: int = cfg.DEMO_BOOTSTRAP,
                t2_slices: str = cfg.DEMO_T2_SLICES, tasks: list | None = None, classifiers=None,
-               folds: int | None = None, reductions: list[str] | None = None) -> dict:
+               folds: int | None = None, reductions: list[str] | None = None,
+               selection_mode: str = cfg.DEMO_SELECTION_MODE) -> dict:
     """The study mapping for a cohort written by ``myomri demo-data`` (paths relative to it).
 
     The T2 model fits the fat fraction (the demo simulates fatty infiltration and no fat
@@ -24,6 +25,7 @@ def demo_study(*, seed: int = cfg.DEMO_SEED, repeats: int = cfg.DEMO_REPEATS, bo
     analysis["validation"]["repeats"] = int(repeats)
     analysis["validation"]["seed"] = int(seed)
     analysis["bootstrap"] = int(bootstrap)
+    analysis["selection"]["mode"] = selection_mode
     if folds is not None:
         analysis["validation"]["folds"] = int(folds)
     if tasks is not None:
@@ -42,11 +44,35 @@ def demo_study(*, seed: int = cfg.DEMO_SEED, repeats: int = cfg.DEMO_REPEATS, bo
     }
 
 
+def drop_infeasible_tasks(study: dict, clinical: Path) -> dict:
+    """Leave out tasks with a class smaller than the CV folds (stratified k-fold cannot run them)
+    and say so in the study's reductions."""
+    from .config import read_table
+
+    clin = read_table(Path(clinical))
+    folds = study["analysis"]["validation"]["folds"]
+    kept = []
+    for task in study["analysis"]["tasks"]:
+        values = clin[task["target"]].dropna().astype(str)
+        counts = values.value_counts()
+        wanted = task.get("classes") or sorted(counts.index)
+        small = {c: int(counts.get(c, 0)) for c in wanted if counts.get(c, 0) < folds}
+        if small:
+            study["reductions"].append(f"task {task['name']} left out: class(es) {small} have fewer subjects "
+                                       f"than the {folds} cross-validation folds in this cohort")
+        else:
+            kept.append(task)
+    study["analysis"]["tasks"] = kept
+    return study
+
+
 def write_demo_study(cohort_dir: str | os.PathLike, **kw) -> Path:
-    """Write ``study.yaml`` into the cohort folder; returns its path."""
+    """Write ``study.yaml`` into the cohort folder (tasks the cohort cannot support left out and
+    stated); returns its path."""
     import yaml
 
     path = Path(cohort_dir) / "study.yaml"
+    study = drop_infeasible_tasks(demo_study(**kw), Path(cohort_dir) / "participants.tsv")
     atomic_write_text(path, "# myomri pipeline study file of the synthetic demo cohort\n"
-                      + yaml.safe_dump(demo_study(**kw), sort_keys=False))
+                      + yaml.safe_dump(study, sort_keys=False))
     return path

@@ -147,6 +147,14 @@ def _cohort_stage(name, folder, key, func, result, log):
 def run_pipeline(config, outdir, *, jobs: int = cfg.JOBS, executor: str = cfg.EXECUTOR, scheduler=None,
                  progress: bool = True, report: bool = True) -> RunResult:
     """Run every stage of a validated :class:`~myomri.pipeline.config.PipelineConfig` into ``outdir``."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=cfg.BLAS_THREADS):
+        return _run(config, outdir, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
+                    report=report)
+
+
+def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunResult:
     t0 = time.perf_counter()
     out = Path(outdir)
     (out / "stages").mkdir(parents=True, exist_ok=True)
@@ -178,8 +186,11 @@ def run_pipeline(config, outdir, *, jobs: int = cfg.JOBS, executor: str = cfg.EX
             so = out / "stages" / "study"
             key = cache_key(stage="study", analysis=config.analysis, features=sums.of(features_csv),
                             clinical=sums.of(config.clinical))
-            _cohort_stage("study", so, key, lambda: run_study_stage(
+            study = _cohort_stage("study", so, key, lambda: run_study_stage(
                 config, features_csv, so, jobs=jobs, progress=progress), result, log)
+            for f in (study or {}).get("failures", []):
+                result.failures.append({"stage": "study", "subject": "", "error_type": f["error_type"],
+                                        "message": f"{f['classifier']}: {f['message']}"})
     if t2_table is not None and len(t2_table):
         st = out / "stages" / "stats"
         key = cache_key(stage="stats", statistics=config.statistics, group=config.group_column,

@@ -110,15 +110,16 @@ def run_t2_subject(task: dict) -> dict:
             "slices": task["t2"]["slices"]}
 
 
-def clinical_frame(config):
-    """The clinical table with a ``subject`` column (pseudonymous id) and numeric lab values."""
+def clinical_frame(config, *, numeric: bool = True):
+    """The clinical table with a ``subject`` column (pseudonymous id); lab values as numbers
+    (``numeric``) or every column as read (class labels such as "1" stay strings)."""
     import pandas as pd
 
     from .config import read_table
 
     clin = read_table(config.clinical).rename(columns={config.clinical_id: "subject"})
     clin["subject"] = clin["subject"].astype(str)
-    for col in clin.columns:
+    for col in clin.columns if numeric else ():
         if col in ("subject", config.group_column):
             continue
         num = pd.to_numeric(clin[col], errors="coerce")
@@ -158,22 +159,88 @@ def run_study_stage(config, features_csv: Path, outdir: Path, *, jobs: int, prog
     from ..io.atomic import atomic_path
     from ..report.study_tables import write_study_outputs
 
-    clin = clinical_frame(config)
+    clin = clinical_frame(config, numeric=False)
     ok_subjects = set(_read_ids(features_csv))
     clin = clin[clin["subject"].isin(ok_subjects)]
     with atomic_path(outdir / "clinical.csv") as tmp:
         clin.to_csv(tmp, index=False)
-    raw = {**config.analysis, "features": str(features_csv), "clinical": str(outdir / "clinical.csv")}
+    raw = {**config.analysis, "features": str(features_csv), "clinical": str(outdir / "clinical.csv"),
+           "tasks": [_as_read_back(t, clin) for t in config.analysis.get("tasks", [])]}
     study = parse_study(raw, base=outdir, source=f"{config.source} (analysis)")
-    result = run_study(study, n_jobs=jobs, progress=progress)
+    failed: list[dict] = []
+    try:
+        result = run_study(study, n_jobs=jobs, progress=progress)
+    except Exception:  # noqa: BLE001 - one task's or classifier's failure must not sink the others
+        result = _study_in_parts(study, jobs=jobs, progress=progress, failed=failed)
     write_study_outputs(result, outdir)
     with atomic_path(outdir / "notes.json") as tmp:
         Path(tmp).write_text(json.dumps({"notes": result.notes,
                                          "features_after_icc": result.features_after_icc,
                                          "features_after_collinearity": result.features_after_collinearity},
                                         indent=1))
-    return {"n_tasks": len(study.tasks), "classifiers": study.classifiers, "repeats": study.repeats,
-            "folds": study.folds, "mode": study.mode, "notes": result.notes}
+    return {"n_tasks": len(study.tasks), "classifiers": result.config.classifiers, "repeats": study.repeats,
+            "folds": study.folds, "mode": study.mode, "notes": result.notes, "failures": failed}
+
+
+def _as_read_back(task: dict, clin) -> dict:
+    """Class names as ``analysis.study`` will see them: it reads the clinical CSV with pandas'
+    default types, so a numeric target with missing values comes back as floats ("1" -> "1.0")."""
+    import pandas as pd
+
+    col = clin.get(task.get("target"))
+    if col is None or not col.isna().any():
+        return task
+    values = col.dropna()
+    if len(values) == 0 or pd.to_numeric(values, errors="coerce").isna().any():
+        return task
+    fix = lambda v: str(float(v)) if v is not None else None  # noqa: E731
+    out = dict(task)
+    if task.get("positive") is not None:
+        out["positive"] = fix(task["positive"])
+    if task.get("classes"):
+        out["classes"] = [fix(c) for c in task["classes"]]
+    return out
+
+
+def _study_in_parts(study, *, jobs: int, progress: bool, failed: list[dict]):
+    """Run each task (and, when a task fails numerically, each of its classifiers) on its own and
+    merge the results; what failed is listed in ``failed`` (pairwise classifier comparisons are
+    then kept only for the tasks that ran whole)."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from ..analysis.study import run_study
+
+    parts = []
+    for task in study.tasks:
+        try:
+            parts.append(run_study(replace(study, tasks=[task]), n_jobs=jobs, progress=progress))
+            continue
+        except InputError as exc:  # e.g. too few subjects of a class for the folds
+            failed.append({"classifier": f"task {task.name}", "error_type": type(exc).__name__, "message": str(exc)})
+            continue
+        except Exception:  # noqa: BLE001 - find the classifier(s) that fail
+            pass
+        for clf in study.classifiers:
+            try:
+                parts.append(run_study(replace(study, tasks=[task], classifiers=[clf]), n_jobs=jobs,
+                                       progress=progress))
+            except Exception as exc:  # noqa: BLE001 - recorded and reported
+                failed.append({"classifier": f"task {task.name}, {clf}", "error_type": type(exc).__name__,
+                               "message": str(exc)})
+    if not parts:
+        raise InputError("every task failed: " + "; ".join(f"{f['classifier']}: {f['message']}" for f in failed))
+    first = parts[0]
+    notes = list(dict.fromkeys(n for p in parts for n in p.notes))
+    notes += [f"{f['classifier']} failed ({f['error_type']}: {f['message']}); left out" for f in failed]
+    tasks = [t for t in study.tasks if any(t.name in {k[0] for k in p.confusion} for p in parts)]
+    clfs = [c for c in study.classifiers if any(c in {k[1] for k in p.confusion} for p in parts)]
+    merged = {k: pd.concat([getattr(p, k) for p in parts], ignore_index=True)
+              for k in ("repeats", "performance", "selection", "comparisons")}
+    return replace(first, config=replace(study, tasks=tasks, classifiers=clfs),
+                   confusion={k: v for p in parts for k, v in p.confusion.items()},
+                   roc={k: v for p in parts for k, v in p.roc.items()}, notes=notes, **merged)
 
 
 def _read_ids(path: Path) -> list[str]:
