@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 DEMO_OUT ?= demo_out
 
-.PHONY: install demo test bench clean
+.PHONY: install browser demo test bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,28 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
-demo: install
-	$(VENV)/bin/myomri demo-data $(DEMO_OUT)
+# Headless Chromium for the report test (Debian packages; needs root and apt). Without it
+# that one test is skipped and says why.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+	  echo "chromium present"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else \
+	  echo "chromium not installed and apt-get unavailable: the HTML report browser test will be skipped"; \
+	fi
 
-test: install
+demo: install
+	$(VENV)/bin/myomri demo -o $(DEMO_OUT)
+
+test: install browser
 	$(PY) -m pytest -q
+
+bench: install
+	$(PIP) install -q -c constraints.txt -e ".[test,bench]"
+	$(PY) benchmarks/features_core.py
+	$(PY) benchmarks/t2.py
+	$(PY) benchmarks/study.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
