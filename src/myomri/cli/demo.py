@@ -27,10 +27,10 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed of the cohort and the CV (default 0)")
     p.add_argument("--subjects-per-group", default=None, metavar="N|G=N,...",
                    help="cohort size as for demo-data (default: the papers' 19 PM, 22 DM, 14 ADM, 19 nonIIM, 10 HC)")
-    add_executor_options(p)
     from ..config.pipeline import DEMO_JOBS
 
-    p.set_defaults(func=run, jobs=DEMO_JOBS)
+    add_executor_options(p, jobs=DEMO_JOBS)
+    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

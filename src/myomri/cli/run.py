@@ -8,10 +8,10 @@ import sys
 __all__ = ["register", "run", "add_executor_options"]
 
 
-def add_executor_options(p) -> None:
+def add_executor_options(p, *, jobs: int = 1) -> None:
     """``--jobs``, ``--executor``, ``--scheduler``, ``--no-progress`` (shared with ``myomri demo``)."""
-    p.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="joblib worker processes for the per-subject stages (default 1; -1 all cores)")
+    p.add_argument("--jobs", type=int, default=jobs, metavar="N",
+                   help=f"joblib worker processes for the per-subject stages and CV (default {jobs}; -1 all cores)")
     p.add_argument("--executor", choices=("joblib", "dask"), default="joblib",
                    help="run per-subject work with joblib (default) or on a Dask cluster")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
