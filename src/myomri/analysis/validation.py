@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from ..config import analysis as cfg
 from ..errors import InputError
 from .classifiers import RankSafeQDA, make_classifier
+from .lean import lean_sklearn
 from .metrics import compute_metrics
 from .reduction import ZScore
 from .selection import ForwardSFS, UnivariateFilter
@@ -93,11 +94,13 @@ def _fit_fold(template, X, y, train, test, limit_threads=False):
     if limit_threads:
         _limit_threads()
     est = clone(template)
-    with warnings.catch_warnings(record=True) as caught:
+    # lean_sklearn: scikit-learn skips only checks that cannot change a result (X is finite,
+    # checked in run_repeated_cv); see lean.py.
+    with warnings.catch_warnings(record=True) as caught, lean_sklearn():
         warnings.simplefilter("always", ConvergenceWarning)
         est.fit(X[train], y[train])
-    proba = est.predict_proba(X[test])
-    pred = est.predict(X[test])
+        proba = est.predict_proba(X[test])
+        pred = est.predict(X[test])
     notes = {"convergence_warnings": sum(issubclass(w.category, ConvergenceWarning) for w in caught)}
     selected = tuple(range(X.shape[1]))
     if isinstance(est, Pipeline):
@@ -126,6 +129,9 @@ def run_repeated_cv(template, X: np.ndarray, y: np.ndarray, *, folds: int = cfg.
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
     check_target(y, folds=folds, task=task)
+    if not np.isfinite(X).all():
+        bad = sorted({int(c) for c in np.argwhere(~np.isfinite(X))[:, 1]})
+        raise InputError(f"{task}: feature matrix has NaN/inf values in column(s) {bad}; expected finite numbers")
     n_classes = np.unique(y).size
     splits = list(RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed).split(X, y))
     if n_jobs == 1:

@@ -1,0 +1,45 @@
+"""A context in which scikit-learn skips checks that cannot change a result on clean dense input.
+
+The study fits ~10^6 tiny models; per call, scikit-learn re-validates hyper-parameters, scans
+inputs for NaN/inf and asks narwhals whether each array is a dataframe (``inspect`` heavy). Inside
+``lean_sklearn()``:
+
+* ``assume_finite=True`` and ``skip_parameter_validation=True`` (scikit-learn's own switches):
+  they only skip raising errors, so results on finite input with valid parameters are unchanged.
+  ``run_repeated_cv`` checks that the feature matrix is finite before any fit, and the
+  parameters are fixed scikit-learn defaults.
+* ``sklearn.utils.validation._nw_into_df_or_series`` answers ``False`` at once for a plain
+  ``numpy.ndarray`` (which is never a dataframe or series) and defers to narwhals otherwise.
+
+Everything is restored on exit. Used per outer fold in ``validation._fit_fold`` (one fold at a
+time per process).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import sklearn
+from sklearn.utils import validation as _skv
+
+__all__ = ["lean_sklearn"]
+
+_ORIG_NW = _skv._nw_into_df_or_series
+
+
+def _nw_into_df_or_series(x):
+    if type(x) is np.ndarray:
+        return False
+    return _ORIG_NW(x)
+
+
+@contextlib.contextmanager
+def lean_sklearn():
+    """Run scikit-learn with the result-neutral shortcuts above; restores everything on exit."""
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        _skv._nw_into_df_or_series = _nw_into_df_or_series
+        try:
+            yield
+        finally:
+            _skv._nw_into_df_or_series = _ORIG_NW

@@ -1,0 +1,122 @@
+"""Exact speed-ups of the study: each shortcut must reproduce scikit-learn bit for bit.
+
+ExactRandomForest and ExactMLP against RandomForestClassifier / MLPClassifier (probabilities,
+predictions, iteration counts) on varied small data sets; lean_sklearn() against plain
+scikit-learn on whole nested outer folds of every classifier; helpers restored after use.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import StratifiedKFold
+from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import _multilayer_perceptron as mlp_module
+from sklearn.svm import SVC
+from sklearn.utils import validation as skv
+
+from myomri.analysis.classifiers import make_classifier
+from myomri.analysis.fastforest import ExactRandomForest
+from myomri.analysis.fastmlp import ExactMLP
+from myomri.analysis.lean import lean_sklearn
+from myomri.analysis.validation import _fit_fold, build_pipeline, run_repeated_cv
+from myomri.errors import InputError
+
+
+def _data(seed, n=None, p=None, k=None):
+    rng = np.random.default_rng(seed)
+    n = n or 30 + 3 * seed
+    p = p or 1 + seed % 5
+    k = k or 2 + seed % 2
+    y = np.arange(n) % k  # every class present
+    X = rng.normal(size=(n, p)) + 0.8 * y[:, None]
+    X[:, 0] = np.round(X[:, 0], 1)  # ties in a split feature
+    return X, y, rng.normal(size=(25, p)) + 0.5
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_exact_random_forest_equals_sklearn_bit_for_bit(seed):
+    X, y, Xt = _data(seed)
+    ref = RandomForestClassifier(random_state=seed).fit(X, y)
+    fast = ExactRandomForest(random_state=seed).fit(X, y)
+    assert fast._fast_
+    assert np.array_equal(ref.predict_proba(Xt), fast.predict_proba(Xt))
+    assert np.array_equal(ref.predict(Xt), fast.predict(Xt))
+    assert np.array_equal(ref.classes_, fast.classes_)
+
+
+def test_exact_random_forest_string_labels_other_sizes_and_fallback_path():
+    X, y, Xt = _data(3, n=41, p=4, k=3)
+    labels = np.array(["PM", "DM", "ADM"])[y]
+    for kwargs in ({"n_estimators": 7, "max_features": 2}, {"n_estimators": 13, "max_features": None}):
+        ref = RandomForestClassifier(random_state=5, **kwargs).fit(X, labels)
+        fast = ExactRandomForest(random_state=5, **kwargs).fit(X, labels)
+        assert fast._fast_ and np.array_equal(ref.predict_proba(Xt), fast.predict_proba(Xt))
+        assert np.array_equal(ref.predict(Xt), fast.predict(Xt))
+    # A setting the fast path does not reproduce goes to scikit-learn's own fit.
+    slow = ExactRandomForest(random_state=5, max_depth=2).fit(X, labels)
+    assert not slow._fast_
+    ref = RandomForestClassifier(random_state=5, max_depth=2).fit(X, labels)
+    assert np.array_equal(ref.predict_proba(Xt), slow.predict_proba(Xt))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_exact_mlp_equals_sklearn_bit_for_bit_and_restores_helpers(seed):
+    X, y, Xt = _data(seed)
+    before = (mlp_module.shuffle, mlp_module._safe_indexing, mlp_module.safe_sparse_dot)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = MLPClassifier(random_state=seed).fit(X, y)
+        fast = ExactMLP(random_state=seed).fit(X, y)
+    assert (mlp_module.shuffle, mlp_module._safe_indexing, mlp_module.safe_sparse_dot) == before
+    assert fast.n_iter_ == ref.n_iter_ and fast.loss_curve_ == ref.loss_curve_
+    assert np.array_equal(ref.predict_proba(Xt), fast.predict_proba(Xt))
+    assert np.array_equal(ref.predict(Xt), fast.predict(Xt))
+
+
+def _plain(name):
+    return {"rf": lambda: RandomForestClassifier(random_state=0), "mlp": lambda: MLPClassifier(random_state=0),
+            "svm": lambda: CalibratedClassifierCV(SVC(random_state=0), cv=5, method="sigmoid")}.get(name)
+
+
+@pytest.mark.parametrize("clf", ["lda", "qda", "svm", "knn", "rf", "mlp"])
+def test_nested_outer_fold_with_shortcuts_equals_plain_sklearn_fold(clf):
+    """A whole nested fold (z-score, filter, SFS, model) through lean_sklearn + Exact* estimators
+    equals the same fold with plain scikit-learn estimators and no shortcuts."""
+    X, y, _ = _data(1, n=48, p=5, k=3)
+    tr, te = next(StratifiedKFold(n_splits=4, shuffle=True, random_state=1).split(X, y))
+    fast = _fit_fold(build_pipeline(clf, mode="nested", k=[1, 2]), X, y, tr, te)
+    plain = build_pipeline(clf, mode="nested", k=[1, 2])
+    if _plain(clf) is not None:
+        plain.set_params(sfs__estimator=_plain(clf)(), classifier=_plain(clf)())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain.fit(X[tr], y[tr])
+    assert np.array_equal(fast[0], plain.predict_proba(X[te]))
+    assert np.array_equal(fast[1], plain.predict(X[te]))
+
+
+def test_lean_sklearn_restores_narwhals_check_and_config():
+    import sklearn
+
+    before = skv._nw_into_df_or_series, sklearn.get_config()
+    with lean_sklearn():
+        assert sklearn.get_config()["assume_finite"]
+        assert skv._nw_into_df_or_series(np.zeros(3)) is False
+    assert (skv._nw_into_df_or_series, sklearn.get_config()) == before
+
+
+def test_make_classifier_uses_the_exact_fast_estimators():
+    assert type(make_classifier("rf")) is ExactRandomForest
+    assert type(make_classifier("mlp")) is ExactMLP
+
+
+def test_repeated_cv_rejects_non_finite_features_before_any_fit():
+    X, y, _ = _data(0, n=40, p=3, k=2)
+    X[4, 2] = np.nan
+    with pytest.raises(InputError, match=r"column\(s\) \[2\]"):
+        run_repeated_cv(build_pipeline("lda", mode="none"), X, y, folds=4, repeats=1)
