@@ -78,11 +78,15 @@ def test_map_items_records_a_failing_item_and_goes_on():
     assert got[2]["ok"] is False and got[2]["error_type"] == "ValueError" and "three" in got[2]["message"]
 
 
-def test_dask_executor_without_scheduler_is_a_config_error():
+def test_dask_executor_without_scheduler_is_a_config_error(cohort_copy, tmp_path):
     from myomri.errors import ConfigError
 
     with pytest.raises(ConfigError, match="--scheduler"):
         list(map_items(_square, [1], executor="dask"))
+    config = _four_subject_study(cohort_copy)
+    with pytest.raises(ConfigError, match="--scheduler"):  # before any output is written
+        run_pipeline(config, tmp_path / "out", executor="dask", progress=False)
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow
