@@ -182,6 +182,28 @@ def read_mask(path: str | os.PathLike, *, label: int | None = None) -> Image:
     return validate_mask(read_image(path), label=label)
 
 
+def validate_echo_times(echo_times, *, n_volumes: int | None = None, source: str | None = None) -> np.ndarray:
+    """Echo times (ms) as a float array, or :class:`EchoTimeError`.
+
+    They must be one per volume (when ``n_volumes`` is given), finite, positive and strictly
+    increasing (duplicates or unsorted volumes mean the series was assembled wrongly).
+    """
+    where = f"{source}: " if source else ""
+    tes_arr = np.asarray(echo_times, dtype=float).ravel()
+    if n_volumes is not None and tes_arr.size != n_volumes:
+        raise EchoTimeError(
+            f"{where}{tes_arr.size} echo times for {n_volumes} volumes; expected one per volume"
+        )
+    if not np.all(np.isfinite(tes_arr)) or np.any(tes_arr <= 0):
+        raise EchoTimeError(f"{where}echo times {tes_arr.tolist()} ms must be positive numbers")
+    if np.any(np.diff(tes_arr) <= 0):
+        raise EchoTimeError(
+            f"{where}echo times {tes_arr.tolist()} ms are not strictly increasing (duplicates or "
+            "unsorted volumes); expected one volume per echo in echo order"
+        )
+    return tes_arr
+
+
 def require_echo_times(image: Image, echo_times_ms=None) -> Image:
     """A 4-D image with validated echo times (ms), from the image or from ``echo_times_ms``.
 
@@ -199,18 +221,7 @@ def require_echo_times(image: Image, echo_times_ms=None) -> Image:
             f"{where}4-D image with {image.n_volumes} volumes has no echo times; expected them in "
             "the DICOM headers, a JSON sidecar (EchoTime in s) or given explicitly (ms)"
         )
-    tes_arr = np.asarray(tes, dtype=float)
-    if tes_arr.size != image.n_volumes:
-        raise EchoTimeError(
-            f"{where}{tes_arr.size} echo times for {image.n_volumes} volumes; expected one per volume"
-        )
-    if not np.all(np.isfinite(tes_arr)) or np.any(tes_arr <= 0):
-        raise EchoTimeError(f"{where}echo times {tes_arr.tolist()} ms must be positive numbers")
-    if np.any(np.diff(tes_arr) <= 0):
-        raise EchoTimeError(
-            f"{where}echo times {tes_arr.tolist()} ms are not strictly increasing (duplicates or "
-            "unsorted volumes); expected one volume per echo in echo order"
-        )
+    tes_arr = validate_echo_times(tes, n_volumes=image.n_volumes, source=image.source)
     if echo_times_ms is None:
         return image
     return image.with_array(image.array, echo_times=tuple(float(t) for t in tes_arr))

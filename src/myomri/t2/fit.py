@@ -14,6 +14,7 @@ import numpy as np
 
 from ..config import t2 as cfg
 from ..errors import EchoTimeError, InputError, MaskError
+from ..io.read import validate_echo_times
 
 __all__ = [
     "STATUS_NAMES",
@@ -98,13 +99,7 @@ def check_echo_times(echo_times, n_echoes: int | None = None, *, source: str | N
         raise EchoTimeError(
             f"{where}{tes.size} echo(es) found, at least {cfg.MIN_ECHOES} are needed to fit T2"
         )
-    if not np.all(np.isfinite(tes)) or np.any(tes <= 0):
-        raise EchoTimeError(f"{where}echo times {tes.tolist()} must be finite and > 0 ms")
-    if np.any(np.diff(tes) <= 0):
-        raise EchoTimeError(
-            f"{where}echo times {tes.tolist()} ms are not strictly increasing "
-            "(duplicate or out-of-order echoes)"
-        )
+    tes = validate_echo_times(tes, source=source)
     return tes
 
 
