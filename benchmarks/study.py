@@ -21,6 +21,7 @@ Needs ``mlxtend`` for the naive side (``pip install mlxtend``; not a dependency 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 
@@ -88,6 +89,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     warnings.simplefilter("ignore")  # MLP ConvergenceWarnings (counted and reported by the study itself)
     X, y = make_table()
+    # The machine may be shared: state its load so absolute numbers can be judged.
+    print(f"cpus {os.cpu_count()}, load average at start {os.getloadavg()[0]:.2f}")
     total_fast = total_naive = 0.0
     print(f"{'clf':5s} {'myomri s/repeat':>16s} {'naive s/repeat':>15s} {'ratio':>7s}  mean AUC myomri/naive")
     for clf in args.classifiers:
@@ -106,6 +109,7 @@ def main(argv=None) -> int:
     print(f"total: myomri {total_fast:.2f} s/repeat -> {total_fast * 100 / 60:.1f} min for 100 repeats "
           f"(--jobs {args.jobs}); naive {total_naive:.2f} s/repeat -> {total_naive * 100 / 3600:.2f} h; "
           f"ratio {total_naive / total_fast:.1f}x")
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -120,3 +120,31 @@ def test_repeated_cv_rejects_non_finite_features_before_any_fit():
     X[4, 2] = np.nan
     with pytest.raises(InputError, match=r"column\(s\) \[2\]"):
         run_repeated_cv(build_pipeline("lda", mode="none"), X, y, folds=4, repeats=1)
+
+
+@pytest.mark.parametrize("clf", ["lda", "knn"])
+def test_skip_forced_sfs_selects_what_the_full_search_selects(clf):
+    from myomri.analysis.selection import ForwardSFS
+
+    X, y, _ = _data(2, n=45, p=3, k=3)
+    full = ForwardSFS(make_classifier(clf), k=[3]).fit(X, y)
+    fast = ForwardSFS(make_classifier(clf), k=[3], skip_forced=True).fit(X, y)
+    assert fast.forced_ and not full.forced_ and len(full.path_) == 3
+    assert np.array_equal(fast.support_, full.support_) and full.support_.all()
+    # Not forced (a choice among sizes or columns): the search runs and matches exactly.
+    for k in ([2, 3], [2]):
+        a = ForwardSFS(make_classifier(clf), k=k).fit(X, y)
+        b = ForwardSFS(make_classifier(clf), k=k, skip_forced=True).fit(X, y)
+        assert not b.forced_ and a.order_ == b.order_ and a.path_ == b.path_
+
+
+def test_nested_fold_with_forced_selection_equals_fold_without_the_shortcut():
+    """Three planted columns pass the filter exactly as min(k) = 3: the fold model is the same."""
+    X, y, _ = _data(4, n=60, p=3, k=3)
+    X = X + 2.0 * y[:, None]  # every column clearly significant
+    tr, te = next(StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(X, y))
+    tpl = build_pipeline("knn", mode="nested", k=[3, 4])
+    assert tpl.named_steps["sfs"].skip_forced
+    fast = _fit_fold(tpl, X, y, tr, te)
+    slow = _fit_fold(build_pipeline("knn", mode="nested", k=[3, 4]).set_params(sfs__skip_forced=False), X, y, tr, te)
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1]) and fast[2] == slow[2]

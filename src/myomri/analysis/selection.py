@@ -79,6 +79,11 @@ class ForwardSFS(SelectorMixin, BaseEstimator):
         Subset size, or the sizes to choose among.
     cv : int
         Inner stratified folds.
+    skip_forced : bool
+        When every subset size in ``k`` is capped to the number of columns (e.g. the univariate
+        filter left exactly ``min(k)`` candidates), every column is selected whatever the scores,
+        so the search is skipped (``forced_`` set; ``order_``, ``path_`` and ``k_score_`` are then
+        not computed). Exact for ``support_``; used in nested mode, where only ``support_`` is.
 
     Attributes
     ----------
@@ -86,12 +91,15 @@ class ForwardSFS(SelectorMixin, BaseEstimator):
     k_score_ : float, inner-CV accuracy of the chosen subset
     path_ : list of (tuple of column indices, score) after each step
     n_fallback_fits_ : int, inner fits whose estimator reported ``fallback_used_`` (rank-safe QDA)
+    forced_ : bool, whether the search was skipped because the selection was forced
     """
 
-    def __init__(self, estimator=None, k: int | Sequence[int] = cfg.SFS_K, cv: int = cfg.SFS_INNER_FOLDS):
+    def __init__(self, estimator=None, k: int | Sequence[int] = cfg.SFS_K, cv: int = cfg.SFS_INNER_FOLDS,
+                 skip_forced: bool = False):
         self.estimator = estimator
         self.k = k
         self.cv = cv
+        self.skip_forced = skip_forced
 
     def _sizes(self, n_features: int) -> list[int]:
         sizes = [int(self.k)] if np.isscalar(self.k) else sorted(int(s) for s in self.k)
@@ -103,11 +111,16 @@ class ForwardSFS(SelectorMixin, BaseEstimator):
     def fit(self, X, y):
         X, y = validate_data(self, X, y)
         sizes = self._sizes(X.shape[1])
+        self.n_fallback_fits_ = 0
+        self.n_pruned_ = 0
+        self.forced_ = bool(self.skip_forced and sizes == [X.shape[1]])
+        if self.forced_:
+            # The only admissible subset is all columns: scores cannot change the selection.
+            self.support_ = np.ones(X.shape[1], dtype=bool)
+            return self
         splits = list(StratifiedKFold(n_splits=self.cv).split(X, y))
         chosen: list[int] = []
         self.path_ = []
-        self.n_fallback_fits_ = 0
-        self.n_pruned_ = 0
         remaining = list(range(X.shape[1]))
         previous = {j: 0.0 for j in remaining}
         while len(chosen) < sizes[-1]:

@@ -40,7 +40,9 @@ def build_pipeline(classifier: str, *, mode: str = cfg.SELECTION_MODE, univariat
         sizes = [int(k)] if np.isscalar(k) else list(k)
         steps += [
             ("univariate", UnivariateFilter(p_threshold=univariate_p, min_features=min(sizes))),
-            ("sfs", ForwardSFS(make_classifier(classifier, seed=seed), k=k)),
+            # skip_forced: when the filter leaves exactly min(k) candidates the selection is forced;
+            # not for QDA, whose SFS fits are counted for the rank-deficiency notes.
+            ("sfs", ForwardSFS(make_classifier(classifier, seed=seed), k=k, skip_forced=classifier != "qda")),
         ]
     steps.append(("classifier", make_classifier(classifier, seed=seed)))
     return Pipeline(steps)
