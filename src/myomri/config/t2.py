@@ -14,8 +14,15 @@ T1_FAT_MS: float = 365.0
 FAT_T2_MS: float = 151.0
 
 #: Dictionary grid of water T2 (ms): start, stop, number of points. Matching is followed by a
-#: continuous refinement, so the grid only has to be fine enough for the cost to be smooth.
-T2_GRID_MS: tuple[float, float, int] = (15.0, 101.0, 44)
+#: continuous refinement, so the grid only has to be fine enough for the cost to be smooth
+#: (~2 ms steps). The refinement cannot leave the grid, so the upper end must lie well above
+#: the oedematous muscle range (up to ~120 ms): an end at 101 ms clipped every such voxel to
+#: 101 ms (status AT_BOUND), -9 ms at a true 110 ms and -19 ms at 120 ms even without noise.
+#: It must also stay well below the fat T2 (151 ms): slower water atoms mimic fat. Up to 200 ms,
+#: pure-fat voxels were matched as water (FF collapsed); up to 141 ms, fat-rich voxels inside
+#: healthy demo muscle drifted to slow water: healthy subject means off by 1.3-1.8 ms. 131 ms
+#: keeps 11 ms (~2 noise SDs at SNR 50) above the demo's 120 ms oedema cap.
+T2_GRID_MS: tuple[float, float, int] = (15.0, 131.0, 59)
 #: Dictionary grid of the relative B1 factor: start, stop, number of points.
 B1_GRID: tuple[float, float, int] = (0.5, 1.25, 16)
 #: Fat T2 search grid (ms) when the fat T2 is estimated from pure-fat voxels.
