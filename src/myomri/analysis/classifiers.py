@@ -9,6 +9,10 @@ from a bare default, both reported by the study:
   samples of a class than features + 1, or a constant feature within a class). ``RankSafeQDA``
   then refits with ``config.analysis.QDA_FALLBACK`` (Ledoit-Wolf shrinkage) and records it in
   ``fallback_used_``; otherwise it is exactly ``QuadraticDiscriminantAnalysis()``.
+
+RF and MLP are ``ExactRandomForest`` / ``ExactMLP``: subclasses with the same parameters whose fits
+and predictions equal ``RandomForestClassifier`` / ``MLPClassifier`` bit for bit, with less
+per-call overhead (see fastforest.py, fastmlp.py; tested in tests/analysis/test_study_speed.py).
 """
 
 from __future__ import annotations

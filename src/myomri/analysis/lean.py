@@ -11,7 +11,9 @@ inputs for NaN/inf and asks narwhals whether each array is a dataframe (``inspec
 * ``sklearn.utils.validation._nw_into_df_or_series`` answers ``False`` at once for a plain
   ``numpy.ndarray`` (which is never a dataframe or series) and defers to narwhals otherwise.
 
-Everything is restored on exit. Used per outer fold in ``validation._fit_fold`` (one fold at a
+Everything is restored on exit (to the originals captured at import, so overlapping use from
+several threads cannot leave the replacement behind; a thread that sees the replacement gets the
+same answers anyway, and ``config_context`` is thread-local). Used per outer fold in ``validation._fit_fold`` (one fold at a
 time per process).
 """
 
