@@ -48,7 +48,8 @@ def register(subparsers) -> None:
     p.add_argument("image", metavar="IMAGE", help="water image, or a T1/T2-weighted image (NIfTI, NRRD or DICOM)")
     p.add_argument("--fat", metavar="FAT", default=None, help="Dixon fat image on the same grid as IMAGE")
     p.add_argument("--method", choices=METHODS, default=METHODS[0],
-                   help=f"segmentation method (default {METHODS[0]}: thresholds and morphology)")
+                   help=f"segmentation method (default {METHODS[0]}: thresholds and morphology -> tissue map; "
+                        "dl: the per-muscle network -> 24 muscle labels, right 1-12, left 13-24)")
     p.add_argument("-o", "--output", metavar="MASK", required=True,
                    help="output label map (.nii, .nii.gz, .nrrd); written atomically")
     p.add_argument("--mask", choices=MASK_KINDS, default="tissue",

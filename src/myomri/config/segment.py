@@ -1,13 +1,13 @@
 """Defaults of the segmentation stage (``myomri.segment``).
 
-Only the classical (threshold + morphology) whole-muscle segmenter exists so far; a deep-learning
-method will add its own entries and its name to :data:`METHODS`.
+Two methods: ``classical`` (thresholds + morphology on a Dixon pair or a fat-bright image: muscle / fat /
+bone tissue map) and ``dl`` (the per-muscle network, settings in :mod:`myomri.config.segment_dl`).
 """
 
 from __future__ import annotations
 
 #: Segmentation methods the CLI offers (``myomri segment --method``); the first is the default.
-METHODS: tuple[str, ...] = ("classical",)
+METHODS: tuple[str, ...] = ("classical", "dl")
 
 #: Values of the tissue label map written by the classical segmenter.
 TISSUE_LABELS: dict[int, str] = {
