@@ -167,3 +167,17 @@ def test_sfs_branch_and_bound_selects_exactly_what_full_scoring_selects(clf, noi
     full = FullScoring(make_classifier(clf), k=[3, 4]).fit(X, y)
     assert fast.order_ == full.order_ and fast.k_score_ == full.k_score_ and full.n_pruned_ == 0
     assert fast.n_pruned_ > 0
+
+
+def test_qda_ridge_fallback_when_a_feature_is_constant_within_a_class():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 1))
+    y = np.repeat([0, 1], 15)
+    # one selected feature, exactly constant within class 1 (seen on the demo cohort): Ledoit-Wolf
+    # shrinks towards the mean variance, which is 0 here, so the shrunk covariance is singular too
+    X[y == 1, 0] = 4.0
+    q = RankSafeQDA().fit(X, y)
+    assert q.fallback_used_ and "ridge" in q.fallback_reason_
+    proba = q.predict_proba(X)
+    assert np.isfinite(proba).all() and np.allclose(proba.sum(axis=1), 1)
+    assert (q.predict(X) == y).mean() > 0.9  # class 1 sits on one point away from class 0

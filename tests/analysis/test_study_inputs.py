@@ -194,3 +194,30 @@ def test_rank_deficient_qda_is_refitted_and_reported_in_notes(tmp_path):
     res = run_study(load_study(path))
     assert any("qda fallback in 4 of 4 outer folds" in n for n in res.notes), res.notes
     assert np.isfinite(res.repeats["value"]).all()
+
+
+def test_qda_with_a_feature_constant_within_a_class_runs_nested_and_is_reported(tmp_path):
+    """Ledoit-Wolf has nothing to shrink towards when a feature is exactly constant within a class
+    (seen on the demo cohort): the ridge fallback fits instead of the whole task failing."""
+    features, clinical = make_study_tables(0)
+    adm = clinical.subject[clinical.group == "ADM"]
+    for col in ("sig_a", "sig_b", "sig_c"):  # constant within ADM for every reader: any selected subset hits it
+        features.loc[features.subject.isin(adm), col] = 0.25
+    path = write_study(tmp_path, classifiers=["qda"], reproducibility=None, collinearity=None, bootstrap=0,
+                       selection={"mode": "nested", "k": [1, 2]}, validation={"folds": 3, "repeats": 1, "seed": 0})
+    _rewrite(tmp_path, features=features)
+    res = run_study(load_study(path))
+    assert np.isfinite(res.repeats["value"]).all()
+    assert any("rank-deficient QDA refitted" in n and "ridge" in n for n in res.notes), res.notes
+
+
+def test_binary_target_with_gaps_keeps_its_labels_as_written(tmp_path):
+    """A 0/1 column with empty cells must not become '0.0'/'1.0' (pandas would read it as float)."""
+    features, clinical = make_study_tables(0)
+    clinical["anti_ars"] = (clinical["anti_jo1"] == "positive").astype(int).astype(object)
+    clinical.loc[clinical.index[:5], "anti_ars"] = None
+    path = write_study(tmp_path, **FAST, tasks=[{"name": "ars", "target": "anti_ars", "positive": "1"}])
+    _rewrite(tmp_path, clinical=clinical)
+    res = run_study(load_study(path))
+    assert set(res.performance["task"]) == {"ars"}
+    assert any("5 subject(s) without a anti_ars value excluded" in n for n in res.notes), res.notes

@@ -43,3 +43,12 @@ def test_demo_study_leaves_out_tasks_with_classes_smaller_than_the_folds(tmp_pat
     assert names == ["IIM_groups", "anti_ARS"]  # all_groups: no nonIIM; anti_Jo1: 4 positives < 10 folds
     dropped = [r for r in study["reductions"] if "left out" in r]
     assert len(dropped) == 2 and "'nonIIM': 0" in dropped[0] and "'1': 4" in dropped[1]
+
+
+def test_demo_study_selection_is_nested_by_default_and_published_is_stated_optimistic():
+    nested = demo_study()
+    assert nested["analysis"]["selection"]["mode"] == "nested"
+    assert not any("optimistic" in r for r in nested["reductions"])
+    published = demo_study(selection_mode="published")
+    assert published["analysis"]["selection"]["mode"] == "published"
+    assert any("optimistic" in r for r in published["reductions"])

@@ -8,7 +8,9 @@ from a bare default, both reported by the study:
 * QDA: scikit-learn >= 1.8 raises when a class covariance is rank deficient (fewer training
   samples of a class than features + 1, or a constant feature within a class). ``RankSafeQDA``
   then refits with ``config.analysis.QDA_FALLBACK`` (Ledoit-Wolf shrinkage) and records it in
-  ``fallback_used_``; otherwise it is exactly ``QuadraticDiscriminantAnalysis()``.
+  ``fallback_used_``; otherwise it is exactly ``QuadraticDiscriminantAnalysis()``. A feature that is
+  exactly constant within a class leaves even the shrunk covariance singular: the last resort adds a
+  ridge (``config.analysis.QDA_RIDGE`` x the training set's mean feature variance) to the diagonal.
 
 RF and MLP are ``ExactRandomForest`` / ``ExactMLP``: subclasses with the same parameters whose fits
 and predictions equal ``RandomForestClassifier`` / ``MLPClassifier`` bit for bit, with less
@@ -49,15 +51,28 @@ class RankSafeQDA(ClassifierMixin, BaseEstimator):
         self.fallback = fallback
 
     def fit(self, X, y):
+        self.fallback_used_, self.fallback_reason_ = False, ""
         try:
             self.model_ = QuadraticDiscriminantAnalysis().fit(X, y)
-            self.fallback_used_, self.fallback_reason_ = False, ""
         except np.linalg.LinAlgError as exc:
-            params = dict(cfg.QDA_FALLBACK if self.fallback is None else self.fallback)
-            self.model_ = QuadraticDiscriminantAnalysis(**params).fit(X, y)
             self.fallback_used_, self.fallback_reason_ = True, str(exc).split(".")[0]
+            params = dict(cfg.QDA_FALLBACK if self.fallback is None else self.fallback)
+            try:
+                self.model_ = QuadraticDiscriminantAnalysis(**params).fit(X, y)
+            except np.linalg.LinAlgError:
+                self.model_ = self._ridge_fit(X, y)
+                self.fallback_reason_ += "; shrunk covariance singular too: ridge added"
         self.classes_ = self.model_.classes_
         return self
+
+    @staticmethod
+    def _ridge_fit(X, y):
+        x = np.asarray(X, dtype=np.float64)
+        scale = float(np.mean(np.var(x, axis=0)))
+        floor = cfg.QDA_RIDGE * (scale if scale > 0 else 1.0)
+        # sklearn's rank check is an absolute eigenvalue threshold: put it below the floor we add
+        return QuadraticDiscriminantAnalysis(solver="eigen", covariance_estimator=_RidgedLedoitWolf(floor),
+                                             tol=floor / 10).fit(X, y)
 
     def predict(self, X):
         check_is_fitted(self, "model_")
@@ -66,6 +81,20 @@ class RankSafeQDA(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         check_is_fitted(self, "model_")
         return self.model_.predict_proba(X)
+
+
+class _RidgedLedoitWolf(BaseEstimator):
+    """Ledoit-Wolf covariance of one class plus ``floor`` on the diagonal (QDA's last resort)."""
+
+    def __init__(self, floor: float = 1e-3):
+        self.floor = floor
+
+    def fit(self, X, y=None):
+        from sklearn.covariance import LedoitWolf
+
+        cov = LedoitWolf().fit(X).covariance_
+        self.covariance_ = cov + self.floor * np.eye(cov.shape[0])
+        return self
 
 
 def make_classifier(name: str, *, seed: int = cfg.VALIDATION_SEED):

@@ -47,9 +47,9 @@ class StudyResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _read_csv(path, what: str) -> pd.DataFrame:
+def _read_csv(path, what: str, dtype=None) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, dtype={"subject": str, "reader": str})
+        return pd.read_csv(path, dtype=dtype or {"subject": str, "reader": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise FormatError(f"{what} {path}: not a readable CSV table ({exc})") from None
 
@@ -57,7 +57,9 @@ def _read_csv(path, what: str) -> pd.DataFrame:
 def load_tables(config: StudyConfig) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Read and check the features and clinical tables; returns (features, clinical, feature names)."""
     feats = _read_csv(config.features, "features table")
-    clin = _read_csv(config.clinical, "clinical table")
+    # targets are labels compared as written: read as text, so a 0/1 column with gaps stays '0'/'1'
+    # (type inference would make it float and the labels '0.0'/'1.0')
+    clin = _read_csv(config.clinical, "clinical table", dtype=str)
     for name, table, need in (("features table", feats, ("subject", "reader")), ("clinical table", clin, ("subject",))):
         missing = [c for c in need if c not in table.columns]
         if missing:
@@ -247,8 +249,9 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
             boot[(task.name, clf)] = (label, ci, perm_p)
             for key, val in res.notes.items():
                 if val and key == "qda_fallback_in_sfs_fits":
-                    notes.append(f"task {task.name}, {clf}: rank-deficient QDA refitted with {cfg.QDA_FALLBACK} in "
-                                 f"{val} inner SFS fits")
+                    notes.append(f"task {task.name}, {clf}: rank-deficient QDA refitted with {cfg.QDA_FALLBACK} "
+                                 f"(plus a {cfg.QDA_RIDGE:g} x mean-variance diagonal ridge where a feature is "
+                                 f"constant within a class) in {val} inner SFS fits")
                 elif val and key != "convergence_warnings":
                     notes.append(f"task {task.name}, {clf}: {key.replace('_', ' ')} in {val} of {n_outer} outer folds")
                 elif val:

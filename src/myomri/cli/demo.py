@@ -27,8 +27,11 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed of the cohort and the CV (default 0)")
     p.add_argument("--subjects-per-group", default=None, metavar="N|G=N,...",
                    help="cohort size as for demo-data (default: the papers' 19 PM, 22 DM, 14 ADM, 19 nonIIM, 10 HC)")
-    from ..config.pipeline import DEMO_JOBS
+    from ..config.pipeline import DEMO_JOBS, DEMO_SELECTION_MODE
 
+    p.add_argument("--selection", choices=("nested", "published"), default=DEMO_SELECTION_MODE,
+                   help=f"feature selection inside every CV fold (nested, default {DEMO_SELECTION_MODE}) or once on "
+                        "all subjects as the paper did (published: faster, optimistic, stated in the report)")
     add_executor_options(p, jobs=DEMO_JOBS)
     p.set_defaults(func=run)
 
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         summary = generate_cohort(data, config=demo_cfg, overwrite=True, progress=not args.no_progress,
                                   n_jobs=max(1, args.jobs))
         print(summary.format())
-    study = write_demo_study(data, seed=seed)
+    study = write_demo_study(data, seed=seed, selection_mode=args.selection)
     result = run_pipeline(load_pipeline(study), out, jobs=args.jobs, executor=args.executor,
                           scheduler=args.scheduler, progress=not args.no_progress)
     print_summary(result)

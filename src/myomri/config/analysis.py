@@ -45,6 +45,10 @@ SVM_CALIBRATION_METHOD: str = "sigmoid"
 #: When QDA's class covariance is rank deficient (scikit-learn >= 1.8 raises), refit with this
 #: regularised solver instead; every such fold is counted and reported.
 QDA_FALLBACK: dict[str, object] = {"solver": "eigen", "shrinkage": "auto"}
+#: When even the shrunk covariance is singular (a feature exactly constant within a class, where
+#: Ledoit-Wolf has nothing to shrink towards), the class covariance gets this ridge, relative to the
+#: mean per-feature variance of the whole training set, added to its diagonal.
+QDA_RIDGE: float = 1e-3
 
 VALIDATION_FOLDS: int = 10
 VALIDATION_REPEATS: int = 100

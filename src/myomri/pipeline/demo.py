@@ -40,7 +40,8 @@ def demo_study(*, seed: int = cfg.DEMO_SEED, repeats: int = cfg.DEMO_REPEATS, bo
         "analysis": analysis,
         "statistics": {"positive": list(cfg.STAT_POSITIVE), "negative": list(cfg.STAT_NEGATIVE)},
         "report": {"overlays": cfg.REPORT_OVERLAYS, "title": "myomri demo study (synthetic cohort)"},
-        "reductions": list(cfg.DEMO_REDUCTIONS if reductions is None else reductions),
+        "reductions": list(cfg.DEMO_REDUCTIONS if reductions is None else reductions)
+        + ([cfg.DEMO_PUBLISHED_NOTE] if selection_mode == "published" else []),
     }
 
 
