@@ -70,11 +70,17 @@ class FeatureExtractor:
 
     def __init__(self, params: Any = None):
         self.params: Params = read_params(params)
+        self._hash: tuple[str, str] | None = None
 
     @property
     def settings_hash(self) -> str:
         """Stable hash of the resolved parameters (goes into every row and the batch cache key)."""
-        return self.params.hash
+        # hashing serialises every setting (~0.3 ms, as long as a small 2-D ROI's features): cache it,
+        # keyed on the parameter objects' contents so that edits to ``self.params`` still count
+        key = repr((self.params.settings, self.params.image_types, self.params.feature_classes))
+        if self._hash is None or self._hash[0] != key:
+            self._hash = (key, self.params.hash)
+        return self._hash[1]
 
     def feature_columns(self) -> list[str]:
         """Feature column names this extractor produces, in output order."""

@@ -165,7 +165,7 @@ def run_study_stage(config, features_csv: Path, outdir: Path, *, jobs: int, prog
     with atomic_path(outdir / "clinical.csv") as tmp:
         clin.to_csv(tmp, index=False)
     raw = {**config.analysis, "features": str(features_csv), "clinical": str(outdir / "clinical.csv"),
-           "tasks": [_as_read_back(t, clin) for t in config.analysis.get("tasks", [])]}
+           "tasks": list(config.analysis.get("tasks", []))}
     study = parse_study(raw, base=outdir, source=f"{config.source} (analysis)")
     failed: list[dict] = []
     try:
@@ -180,26 +180,6 @@ def run_study_stage(config, features_csv: Path, outdir: Path, *, jobs: int, prog
                                         indent=1))
     return {"n_tasks": len(study.tasks), "classifiers": result.config.classifiers, "repeats": study.repeats,
             "folds": study.folds, "mode": study.mode, "notes": result.notes, "failures": failed}
-
-
-def _as_read_back(task: dict, clin) -> dict:
-    """Class names as ``analysis.study`` will see them: it reads the clinical CSV with pandas'
-    default types, so a numeric target with missing values comes back as floats ("1" -> "1.0")."""
-    import pandas as pd
-
-    col = clin.get(task.get("target"))
-    if col is None or not col.isna().any():
-        return task
-    values = col.dropna()
-    if len(values) == 0 or pd.to_numeric(values, errors="coerce").isna().any():
-        return task
-    fix = lambda v: str(float(v)) if v is not None else None  # noqa: E731
-    out = dict(task)
-    if task.get("positive") is not None:
-        out["positive"] = fix(task["positive"])
-    if task.get("classes"):
-        out["classes"] = [fix(c) for c in task["classes"]]
-    return out
 
 
 def _study_in_parts(study, *, jobs: int, progress: bool, failed: list[dict]):

@@ -122,4 +122,30 @@ def discretize_values(values: np.ndarray, *, bin_width=None, bin_count=None) -> 
         # integers and an integer width: the bin index is exact integer arithmetic, identical to
         # digitize on the edges low + n * W (and several times faster on large ROIs)
         return (values.astype(np.int64) - int(edges[0])) // int(bin_width) + 1, edges
+    if bin_count is None and len(edges) > 2 and values.size > _DIRECT_MIN_SIZE:
+        return _digitize_uniform(values, edges, float(bin_width)), edges
     return np.digitize(values, edges).astype(np.int64), edges
+
+
+#: Below this many values np.digitize's binary search is as fast as the arithmetic path.
+_DIRECT_MIN_SIZE = 2048
+
+
+def _digitize_uniform(values: np.ndarray, edges: np.ndarray, width: float) -> np.ndarray:
+    """``np.digitize(values, edges)`` for equally spaced ``edges``, in O(n) instead of O(n log G).
+
+    The arithmetic guess floor((x - e0) / w) + 1 can be off by one where rounding puts x on the
+    wrong side of an edge; each guess is then checked against the actual edges (the same
+    comparisons digitize makes: edges[i - 1] <= x < edges[i]) and moved, so the result is identical.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    idx = np.floor((x - edges[0]) / width).astype(np.int64) + 1
+    np.clip(idx, 0, len(edges), out=idx)
+    for _ in range(2):  # one step fixes a rounding slip; a second pass costs nothing when clean
+        below = (idx > 0) & (x < edges[np.maximum(idx - 1, 0)])
+        above = (idx < len(edges)) & (x >= edges[np.minimum(idx, len(edges) - 1)])
+        if not (below.any() or above.any()):
+            break
+        idx -= below
+        idx += above
+    return idx
