@@ -18,6 +18,7 @@ Rules (PyRadiomics 3.0.1 semantics):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -57,7 +58,14 @@ def generate_offsets(
     ndarray of int64, shape (n_offsets, 3)
         In PyRadiomics' order (its angle index ``a`` of the GLCM/GLRLM matrices is row ``a``).
     """
-    distances = sorted({int(d) for d in distances})
+    distances = tuple(sorted({int(d) for d in distances}))
+    # only whether each axis is longer than the largest distance matters: cache on that
+    clipped = tuple(min(int(n), distances[-1] + 1) for n in size)
+    return _offsets(clipped, distances, None if drop_axis is None else int(drop_axis), bool(bidirectional))
+
+
+@functools.lru_cache(maxsize=64)
+def _offsets(size: tuple, distances: tuple, drop_axis: int | None, bidirectional: bool) -> np.ndarray:
     dmax = distances[-1]
     rng = np.arange(dmax, -dmax - 1, -1)
     # PyRadiomics enumerates (dz, dy, dx) descending, dz slowest: (1,1,1), (1,1,0), ..., (0,0,1);
@@ -78,4 +86,6 @@ def generate_offsets(
         pyr = ours[:, ::-1]
         first = np.take_along_axis(pyr, np.argmax(pyr != 0, axis=1)[:, None], axis=1)[:, 0]
         keep &= first > 0
-    return np.ascontiguousarray(ours[keep], dtype=np.int64)
+    out = np.ascontiguousarray(ours[keep], dtype=np.int64)
+    out.flags.writeable = False  # shared by every caller through the cache
+    return out

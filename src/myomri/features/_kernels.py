@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["count_glcm", "count_glrlm", "find_zones", "count_neighbourhood"]
+__all__ = ["count_glcm", "count_glrlm", "find_zones", "count_neighbourhood", "glcm_sums", "GLCM_SUMS"]
 
 
 @njit(cache=True, nogil=True)
@@ -132,3 +132,102 @@ def count_neighbourhood(levels, roi, offsets, n_levels, alpha):
             ngtdm[g, 0] += 1.0
             ngtdm[g, 1] += abs(g - total / count)
     return dependence, ngtdm
+
+
+#: Columns of :func:`glcm_sums`' result, one row per direction.
+GLCM_SUMS = ("Autocorrelation", "ux", "ClusterProminence", "ClusterShade", "ClusterTendency", "Contrast", "corm",
+             "var_x", "var_y", "DifferenceAverage", "DifferenceEntropy", "DifferenceVariance", "JointEnergy",
+             "hxy", "hx", "hy", "hxy1", "hxy2", "Idm", "Idmn", "Id", "Idn", "InverseVariance",
+             "MaximumProbability", "SumAverage", "SumEntropy")
+
+
+@njit(cache=True, nogil=True)
+def glcm_sums(p, grey, ii, jj, n_levels, eps):
+    """Per-direction sums behind the GLCM features, in one pass over the non-zero cells.
+
+    ``p`` (G, G, A) normalised matrices over the present grey levels ``grey`` (G,) (values 1..n_levels);
+    ``ii, jj`` the cells non-zero in some direction (a zero cell adds exactly 0 to every sum). Returns
+    (A, len(GLCM_SUMS)) in :data:`GLCM_SUMS` order; the formulas are PyRadiomics 3.0.1's.
+    """
+    n_g, n_a = p.shape[0], p.shape[2]
+    out = np.zeros((n_a, 26))
+    px = np.empty(n_g)
+    py = np.empty(n_g)
+    p_sum = np.empty(2 * n_levels - 1)
+    p_diff = np.empty(n_levels)
+    for a in range(n_a):
+        px[:] = 0.0
+        py[:] = 0.0
+        for i in range(n_g):
+            for j in range(n_g):
+                px[i] += p[i, j, a]
+                py[j] += p[i, j, a]
+        ux = 0.0
+        uy = 0.0
+        hx = 0.0
+        hy = 0.0
+        for i in range(n_g):
+            ux += grey[i] * px[i]
+            uy += grey[i] * py[i]
+            hx -= px[i] * np.log2(px[i] + eps)
+            hy -= py[i] * np.log2(py[i] + eps)
+        p_sum[:] = 0.0
+        p_diff[:] = 0.0
+        autoc = prom = shade = tend = contrast = corm = var_x = var_y = energy = hxy = hxy1 = maxp = 0.0
+        for z in range(ii.shape[0]):
+            i = ii[z]
+            j = jj[z]
+            pz = p[i, j, a]
+            gi = grey[i]
+            gj = grey[j]
+            dx = gi - ux
+            dy = gj - uy
+            c = dx + dy
+            pc2 = pz * c * c
+            autoc += gi * gj * pz
+            prom += pc2 * c * c
+            shade += pc2 * c
+            tend += pc2
+            contrast += (gi - gj) * (gi - gj) * pz
+            corm += pz * dx * dy
+            var_x += pz * dx * dx
+            var_y += pz * dy * dy
+            energy += pz * pz
+            hxy -= pz * np.log2(pz + eps)
+            hxy1 -= pz * np.log2(px[i] * py[j] + eps)
+            if pz > maxp:
+                maxp = pz
+            p_sum[int(gi + gj) - 2] += pz
+            p_diff[int(abs(gi - gj))] += pz
+        hxy2 = 0.0
+        for i in range(n_g):
+            if px[i] > 0:
+                for j in range(n_g):
+                    q = px[i] * py[j]
+                    hxy2 -= q * np.log2(q + eps)
+        diff_avg = 0.0
+        for k in range(n_levels):
+            diff_avg += k * p_diff[k]
+        diff_var = diff_ent = idm = idmn = idd = idn = inv_var = 0.0
+        nn = float(n_levels)
+        for k in range(n_levels):
+            d = p_diff[k]
+            diff_var += (k - diff_avg) * (k - diff_avg) * d
+            diff_ent -= d * np.log2(d + eps)
+            idm += d / (1.0 + k * k)
+            idmn += d / (1.0 + k * k / (nn * nn))
+            idd += d / (1.0 + k)
+            idn += d / (1.0 + k / nn)
+            if k > 0:
+                inv_var += d / (k * k)
+        sum_avg = sum_ent = 0.0
+        for k in range(2 * n_levels - 1):
+            sum_avg += (k + 2) * p_sum[k]
+            sum_ent -= p_sum[k] * np.log2(p_sum[k] + eps)
+        row = out[a]
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6] = autoc, ux, prom, shade, tend, contrast, corm
+        row[7], row[8], row[9], row[10], row[11], row[12] = var_x, var_y, diff_avg, diff_ent, diff_var, energy
+        row[13], row[14], row[15], row[16], row[17] = hxy, hx, hy, hxy1, hxy2
+        row[18], row[19], row[20], row[21], row[22] = idm, idmn, idd, idn, inv_var
+        row[23], row[24], row[25] = maxp, sum_avg, sum_ent
+    return out

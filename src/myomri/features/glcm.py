@@ -15,7 +15,7 @@ import contextlib
 import numpy as np
 
 from myomri.errors import FeatureError
-from myomri.features._kernels import count_glcm
+from myomri.features._kernels import GLCM_SUMS, count_glcm, glcm_sums
 from myomri.features._matrices import TextureRoi, angle_weights, drop_empty_angles
 from myomri.features._matrices import mean_over_angles as _mean
 
@@ -66,83 +66,35 @@ def compute_glcm(roi: TextureRoi, *, distances, symmetrical: bool = True, weight
     return glcm_features(p, roi.grey_levels, roi.n_levels)
 
 
-def _entropy(p, axis=0):
-    return -np.sum(p * np.log2(p + _EPS), axis=axis)
-
-
 def glcm_features(p: np.ndarray, grey: np.ndarray, n_levels: int) -> dict[str, float]:
     """Features of normalised GLCMs ``p`` (G, G, A) over the grey levels ``grey`` (G,).
 
-    Sums over (i, j) run over the cells that are non-zero in some direction (a zero cell adds exactly 0
-    to every sum, also to p log p), which makes many grey levels cheap.
+    The per-direction sums come from one numba pass over the cells that are non-zero in some
+    direction (:func:`myomri.features._kernels.glcm_sums`; a zero cell adds exactly 0 to every sum,
+    also to p log p, which makes many grey levels cheap); the few per-direction ratios are formed here.
     """
-    g = grey.astype(np.float64)
-    n_a = p.shape[2]
-    px = p.sum(axis=1)  # (G, A)
-    py = p.sum(axis=0)
-    ux = g @ px  # (A,)
-    uy = g @ py
     ii, jj = np.nonzero(p.any(axis=2))
-    pz = p[ii, jj]  # (Z, A)
-    gi, gj = g[ii], g[jj]
-    # sums and differences of grey levels: k = i + j in 2..2Ng, k = |i - j| in 0..Ng-1
-    k_sum = np.arange(2, 2 * n_levels + 1, dtype=np.float64)
-    k_diff = np.arange(0, n_levels, dtype=np.float64)
-    idx_sum = (grey[ii] + grey[jj]).astype(np.int64) - 2
-    idx_diff = np.abs(grey[ii] - grey[jj]).astype(np.int64)
-    p_sum = np.stack([np.bincount(idx_sum, weights=pz[:, a], minlength=len(k_sum)) for a in range(n_a)], 1)
-    p_diff = np.stack([np.bincount(idx_diff, weights=pz[:, a], minlength=len(k_diff)) for a in range(n_a)], 1)
-
-    hxy = _entropy(pz)
-    hx = _entropy(px)
-    hy = _entropy(py)
-    hxy1 = -np.sum(pz * np.log2(px[ii] * py[jj] + _EPS), axis=0)
-    pxy = px[:, None, :] * py[None, :, :]
-    hxy2 = _entropy(pxy, (0, 1))
-
-    dx = gi[:, None] - ux[None, :]  # (Z, A)
-    dy = gj[:, None] - uy[None, :]
-    dx2 = dx * dx
-    var_x = np.sum(pz * dx2, axis=0)
-    sigx = np.sqrt(var_x)
-    sigy = np.sqrt(np.sum(pz * dy * dy, axis=0))
-    corm = np.sum(pz * dx * dy, axis=0)
-    c = dx + dy
-    pc2 = pz * c * c
+    sums = glcm_sums(np.ascontiguousarray(p, dtype=np.float64), grey.astype(np.float64), ii, jj,
+                     int(n_levels), float(_EPS))
+    col = {name: sums[:, k] for k, name in enumerate(GLCM_SUMS)}
+    sigx, sigy = np.sqrt(col["var_x"]), np.sqrt(col["var_y"])
+    hxy, hxy1, hxy2 = col["hxy"], col["hxy1"], col["hxy2"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.where(sigx * sigy == 0, 1.0, corm / (sigx * sigy))
-        div = np.fmax(hx, hy)
+        corr = np.where(sigx * sigy == 0, 1.0, col["corm"] / (sigx * sigy))
+        div = np.fmax(col["hx"], col["hy"])
         imc1 = np.where(div != 0, (hxy - hxy1) / np.where(div != 0, div, 1), hxy - hxy1)
         imc2 = (1 - np.e ** (-2 * (hxy2 - hxy))) ** 0.5  # NaN when HXY2 < HXY (rounding): ignored below
         imc2 = np.where(hxy2 == hxy, 0.0, imc2)
-    diff_avg = k_diff @ p_diff
-    kd = k_diff[:, None]
-    return {
-        "Autocorrelation": _mean((gi * gj) @ pz),
-        "JointAverage": _mean(ux),
-        "ClusterProminence": _mean(np.sum(pc2 * c * c, axis=0)),
-        "ClusterShade": _mean(np.sum(pc2 * c, axis=0)),
-        "ClusterTendency": _mean(np.sum(pc2, axis=0)),
-        "Contrast": _mean(((gi - gj) ** 2) @ pz),
-        "Correlation": _mean(corr),
-        "DifferenceAverage": _mean(diff_avg),
-        "DifferenceEntropy": _mean(_entropy(p_diff)),
-        "DifferenceVariance": _mean(np.sum((kd - diff_avg[None, :]) ** 2 * p_diff, axis=0)),
-        "JointEnergy": _mean(np.sum(pz * pz, axis=0)),
-        "JointEntropy": _mean(hxy),
-        "Imc1": _mean(imc1),
-        "Imc2": _mean(imc2),
-        "Idm": _mean(np.sum(p_diff / (1 + kd**2), axis=0)),
-        "MCC": _mcc(p, px, py),
-        "Idmn": _mean(np.sum(p_diff / (1 + kd**2 / n_levels**2), axis=0)),
-        "Id": _mean(np.sum(p_diff / (1 + kd), axis=0)),
-        "Idn": _mean(np.sum(p_diff / (1 + kd / n_levels), axis=0)),
-        "InverseVariance": _mean(np.sum(p_diff[1:] / kd[1:] ** 2, axis=0)),
-        "MaximumProbability": _mean(pz.max(axis=0)),
-        "SumAverage": _mean(k_sum @ p_sum),
-        "SumEntropy": _mean(_entropy(p_sum)),
-        "SumSquares": _mean(var_x),
-    }
+    same = ("Autocorrelation", "ClusterProminence", "ClusterShade", "ClusterTendency", "Contrast",
+            "DifferenceAverage", "DifferenceEntropy", "DifferenceVariance", "JointEnergy", "Idm", "Idmn", "Id",
+            "Idn", "InverseVariance", "MaximumProbability", "SumAverage", "SumEntropy")
+    out = {name: _mean(col[name]) for name in same}
+    out.update({
+        "JointAverage": _mean(col["ux"]), "Correlation": _mean(corr), "JointEntropy": _mean(hxy),
+        "Imc1": _mean(imc1), "Imc2": _mean(imc2), "SumSquares": _mean(col["var_x"]),
+        "MCC": _mcc(p, p.sum(axis=1), p.sum(axis=0)),
+    })
+    return {name: out[name] for name in FEATURE_NAMES}
 
 
 def _mcc(p, px, py) -> float:
@@ -168,7 +120,7 @@ _BLAS = {}
 def _one_blas_thread(n_levels: int):
     """Keep BLAS single-threaded for these small dense problems: with several threads (and other
     processes on the cores) OpenBLAS spins and an SVD of 181 x 181 gets ~10x slower."""
-    if n_levels < 64:  # smaller problems stay single-threaded in OpenBLAS anyway
+    if n_levels < 128:  # smaller problems: threads cost little, and the limit itself costs ~0.2 ms
         return contextlib.nullcontext()
     if "controller" not in _BLAS:
         try:  # scanning the loaded libraries is slow: do it once
@@ -188,17 +140,35 @@ def _mcc_directions(p, px, py) -> float:
     with np.errstate(divide="ignore"):
         rx = np.where(pxa > 0, 1 / np.sqrt(pxa), 0.0)  # a level without pairs: zero row, eigenvalue 0
         ry = np.where(pya > 0, 1 / np.sqrt(pya), 0.0)
-    s = np.linalg.svd(a * rx[:, :, None] * ry[:, None, :], compute_uv=False)  # descending
-    values = s[:, 1].astype(np.float64)
+    lam2 = _second_eigenvalues(a * rx[:, :, None] * ry[:, None, :])
+    values = np.sqrt(lam2)
     prod = pxa[:, :, None] * pya[:, None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         # 1/prod - 1/(prod + eps) = eps / (prod (prod + eps)), zero where p is zero
         w = np.where(a > 0, a * (_EPS / (prod * (prod + _EPS))), 0.0)
     d_q = w @ a.transpose(0, 2, 1)
     bound = np.linalg.norm(d_q * np.sqrt(pxa)[:, :, None] * rx[:, None, :], axis=(1, 2))
-    for k in np.flatnonzero(0.5 * bound > 5e-7 * np.maximum(s[:, 1] ** 2, 1e-300)):
+    for k in np.flatnonzero(0.5 * bound > 5e-7 * np.maximum(lam2, 1e-300)):
         values[k] = _mcc_pyradiomics(a[k], pxa[k], pya[k])
     return float(np.nanmean(values))
+
+
+def _second_eigenvalues(m: np.ndarray) -> np.ndarray:
+    """Second largest eigenvalue of M M^T for each M of ``m`` (A, G, G): the squared second singular
+    value, by LAPACK's dsyevr asked for that one eigenvalue (about 2x faster than a full SVD)."""
+    from scipy.linalg.lapack import dsyevr
+
+    g = m.shape[1]
+    out = np.empty(m.shape[0])
+    for k in range(m.shape[0]):
+        w, _, _, _, info = dsyevr(m[k] @ m[k].T, compute_v=0, range="I", il=g - 1, iu=g - 1, overwrite_a=1)
+        if info != 0 or not w[0] > 1e-12:
+            # LAPACK trouble, or lambda_2 at rounding level (its absolute error is ~eps, not relative):
+            # the singular values of M themselves are accurate to eps relative
+            out[k] = np.linalg.svd(m[k], compute_uv=False)[1] ** 2
+        else:
+            out[k] = w[0]
+    return out
 
 
 def _mcc_pyradiomics(a, px, py) -> float:

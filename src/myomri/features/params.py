@@ -181,9 +181,11 @@ class Params:
 
     def settings_for(self, image_type: str) -> dict[str, Any]:
         """Effective settings of one image type: defaults < ``setting`` < ``imageType`` overrides."""
-        merged = copy.deepcopy(self.settings)
+        # one level deep is enough: values are numbers, strings and short lists, copied here so
+        # that callers cannot edit the extractor's settings through the result
+        merged = {k: list(v) if isinstance(v, list) else v for k, v in self.settings.items()}
         custom = self.image_types.get(image_type) or {}
-        merged.update(copy.deepcopy(dict(custom)))
+        merged.update({k: list(v) if isinstance(v, list) else v for k, v in dict(custom).items()})
         # A per-type binWidth (e.g. LBP2D: {binWidth: 1}) replaces a global binCount and vice versa.
         if "binWidth" in custom and "binCount" not in custom:
             merged["binCount"] = None
