@@ -150,3 +150,17 @@ def test_fits_are_deterministic():
     b = EPGModel(10.0 * np.arange(1, 18), noise_threshold=0).fit(y)
     np.testing.assert_array_equal(a.t2, b.t2)
     np.testing.assert_array_equal(a.status, b.status)
+
+
+@pytest.mark.parametrize("ff", [0.0, None])
+def test_epg_voxels_left_out_of_refinement_do_not_break_the_chunk(ff):
+    """A voxel whose first echo is not positive is skipped by the continuous refinement; the rest of
+    its chunk must still be fitted (it crashed with a shape mismatch on unmasked demo volumes)."""
+    t2 = np.array([28.0, 35.0, 42.0, 50.0, 61.0])
+    y = _mix(t2, np.zeros(5), np.full(5, 0.9), n=10)
+    y[2, 0] = 0.0
+    fit = EPGModel(10.0 * np.arange(1, 11), fat_fraction=ff, noise_threshold=0).fit(y)
+    good = [0, 1, 3, 4]
+    assert np.all(fit.fitted[good])
+    np.testing.assert_allclose(fit.t2[good], t2[good], atol=0.5)
+    assert np.isfinite(fit.t2).all()

@@ -303,7 +303,9 @@ def _polish(r, y, water, fat, t2g, b1g, phi, objective):
     r["b_index"][ok], r["uy"][ok] = ib, (b1n - b1g[ib]) / step_b
     r["a"][ok], r["b"][ok] = (1.0 - ffn) * m0n, ffn * m0n
     r["model"][ok] = m0n[:, None] * s
-    r["ok"] = ok & np.isfinite(m0n) & (m0n > 0)
+    good = ok.copy()  # m0n covers only the voxels that were refined (ok)
+    good[ok] = np.isfinite(m0n) & (m0n > 0)
+    r["ok"] = good
 
 
 def _interp_grid(grid, index, u):
