@@ -46,6 +46,15 @@ def test_cli_binary_masks(dixon, kind, labels):
     assert compute_dice(mask == 1, np.isin(truth, labels)) > 0.97
 
 
+def test_cli_dl_with_a_fat_image_is_refused_before_reading(dixon, capsys):
+    folder, _ = dixon
+    out = folder / "x.nii.gz"
+    rc = main(["segment", str(folder / "water.nii.gz"), "--fat", str(folder / "fat.nii.gz"), "--method", "dl",
+               "-o", str(out)])
+    assert rc == 2
+    assert "--method classical" in capsys.readouterr().err and not out.exists()
+
+
 def test_cli_rejects_an_unknown_method(dixon, capsys):
     folder, _ = dixon
     with pytest.raises(SystemExit) as exc:
@@ -68,7 +77,8 @@ def test_cli_dl_method_segments_each_muscle_of_a_held_out_subject(tmp_path, kind
     water, truth = data.images["water"], data.images["dseg"].array
     write_nifti(water, tmp_path / "water.nii.gz")
     out = tmp_path / "labels.nii.gz"
-    rc = main(["segment", str(tmp_path / "water.nii.gz"), "--method", "dl", "--mask", kind, "-o", str(out)])
+    # one image without --method: the per-muscle network is the default
+    rc = main(["segment", str(tmp_path / "water.nii.gz"), "--mask", kind, "-o", str(out)])
     assert rc == 0
     pred = read_nifti(out)
     np.testing.assert_allclose(pred.affine_lps, read_nifti(tmp_path / "water.nii.gz").affine_lps, atol=1e-4)
@@ -94,12 +104,27 @@ def test_cli_mismatched_dixon_grids_exit_2_without_output(dixon, capsys):
     assert not out.exists() and list(folder.glob("tissue*")) == []
 
 
-def test_cli_empty_and_four_dimensional_images_exit_2(tmp_path, capsys):
+@pytest.mark.parametrize("method", ["classical", "dl"])
+def test_cli_empty_and_four_dimensional_images_exit_2(tmp_path, capsys, method):
+    if method == "dl":
+        pytest.importorskip("torch")
     write_nifti(Image(np.zeros((50, 50, 2)), spacing=(1.5, 1.5, 8.0)), tmp_path / "zero.nii.gz")
     write_nifti(Image(np.ones((50, 50, 2, 3)), echo_times=(10.0, 20.0, 30.0)), tmp_path / "mese.nii.gz")
     for name, words in (("zero.nii.gz", "constant"), ("mese.nii.gz", "4-D")):
         out = tmp_path / f"out_{name}"
-        assert main(["segment", str(tmp_path / name), "-o", str(out)]) == 2
+        assert main(["segment", str(tmp_path / name), "--method", method, "-o", str(out)]) == 2
         err = capsys.readouterr().err
         assert name in err and words in err
         assert not out.exists()
+
+
+def test_cli_dl_without_torch_names_the_extra_to_install(dixon, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ModuleNotFoundError
+    folder, _ = dixon
+    out = folder / "labels.nii.gz"
+    assert main(["segment", str(folder / "water.nii.gz"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'myomri[torch]'" in err and "Traceback" not in err
+    assert not out.exists()

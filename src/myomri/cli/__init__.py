@@ -65,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         kind = type(exc).__name__
         if isinstance(exc, MyomriError):
             print(f"myomri {args.command}: error: {exc}", file=sys.stderr)
+        elif isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in _EXTRAS:
+            top = exc.name.split(".")[0]
+            print(f"myomri {args.command}: error: this needs the optional package {top!r}, which is not "
+                  f"installed; install it with: pip install 'myomri[{_EXTRAS[top]}]'", file=sys.stderr)
         elif isinstance(exc, (OSError, ValueError)):
             print(f"myomri {args.command}: error ({kind}): {exc}", file=sys.stderr)
         else:
@@ -75,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         return 2
     return int(rc or 0)
+
+
+#: Optional packages -> the pip extra that installs them (pyproject ``optional-dependencies``).
+_EXTRAS = {"torch": "torch", "aiohttp": "federated", "dask": "dask", "distributed": "dask"}
 
 
 if __name__ == "__main__":  # pragma: no cover

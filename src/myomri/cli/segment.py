@@ -47,9 +47,10 @@ def register(subparsers) -> None:
     )
     p.add_argument("image", metavar="IMAGE", help="water image, or a T1/T2-weighted image (NIfTI, NRRD or DICOM)")
     p.add_argument("--fat", metavar="FAT", default=None, help="Dixon fat image on the same grid as IMAGE")
-    p.add_argument("--method", choices=METHODS, default=METHODS[0],
-                   help=f"segmentation method (default {METHODS[0]}: thresholds and morphology -> tissue map; "
-                        "dl: the per-muscle network -> 24 muscle labels, right 1-12, left 13-24)")
+    p.add_argument("--method", choices=METHODS, default=None,
+                   help="classical: thresholds and morphology -> tissue map (the default with --fat); "
+                        "dl: the per-muscle network -> 24 muscle labels, right 1-12, left 13-24 (the default "
+                        "for one image)")
     p.add_argument("-o", "--output", metavar="MASK", required=True,
                    help="output label map (.nii, .nii.gz, .nrrd); written atomically")
     p.add_argument("--mask", choices=MASK_KINDS, default="tissue",
@@ -113,6 +114,11 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..io.read import write_image
 
+    if args.method is None:  # the DL model takes one image; a Dixon pair means the classical method
+        args.method = "classical" if args.fat else "dl"
+    if args.method == "dl" and args.fat:
+        raise InputError(f"--fat {args.fat}: the dl method segments one image (IMAGE, --contrast); "
+                         "use --method classical for a Dixon water/fat pair")
     image = _read(args.image, args.series)
     if args.method == "dl":  # per-muscle labels, not the tissue map: its own writer
         from .segment_dl import run_dl
