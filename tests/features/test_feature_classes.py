@@ -377,3 +377,32 @@ def test_integer_binning_shortcut_equals_digitize_on_the_edges(dtype, width):
     x = rng.integers(low, 3000, size=5000).astype(dtype)
     levels, edges = discretize_values(x, bin_width=width)
     np.testing.assert_array_equal(levels, np.digitize(x, edges))
+
+
+def test_sorted_copy_percentiles_equal_numpy_percentile_bit_for_bit():
+    from myomri.features.firstorder import _percentiles
+
+    rng = np.random.default_rng(1)
+    for trial in range(400):
+        n = int(rng.integers(2, 4000))
+        x = rng.normal(rng.uniform(-1e4, 1e4), rng.uniform(1e-3, 1e3), n)
+        if trial % 2:
+            x = np.round(x)  # ties, as in integer MR intensities
+        q = (10, 25, 50, 75, 90)
+        np.testing.assert_array_equal(_percentiles(x, q), np.percentile(x, q))
+
+
+def test_first_order_moments_match_numpy_definitions():
+    from myomri.features.firstorder import compute_firstorder
+
+    rng = np.random.default_rng(2)
+    x = np.round(rng.gamma(3.0, 80.0, 20_000))
+    f = compute_firstorder(x, np.ones(x.size, int), spacing=(1.0, 1.0, 2.0), voxel_array_shift=10)
+    dev = x - x.mean()
+    band = x[(x >= np.percentile(x, 10)) & (x <= np.percentile(x, 90))]
+    expected = {"Energy": np.sum((x + 10) ** 2), "TotalEnergy": 2 * np.sum((x + 10) ** 2), "Variance": np.var(x),
+                "Skewness": np.mean(dev**3) / np.var(x) ** 1.5, "Kurtosis": np.mean(dev**4) / np.var(x) ** 2,
+                "MeanAbsoluteDeviation": np.mean(np.abs(dev)), "Minimum": x.min(), "Maximum": x.max(),
+                "RobustMeanAbsoluteDeviation": np.mean(np.abs(band - band.mean())), "Range": np.ptp(x)}
+    for name, want in expected.items():
+        assert f[name] == pytest.approx(want, rel=1e-12), name

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["count_glcm", "count_glrlm", "find_zones", "count_neighbourhood", "glcm_sums", "GLCM_SUMS"]
+__all__ = ["count_glcm", "count_glrlm", "find_zones", "count_neighbourhood", "glcm_sums", "GLCM_SUMS", "firstorder_sums"]
 
 
 @njit(cache=True, nogil=True)
@@ -231,3 +231,41 @@ def glcm_sums(p, grey, ii, jj, n_levels, eps):
         row[18], row[19], row[20], row[21], row[22] = idm, idmn, idd, idn, inv_var
         row[23], row[24], row[25] = maxp, sum_avg, sum_ent
     return out
+
+
+@njit(cache=True, nogil=True)
+def firstorder_sums(x, mean, shift, low, high):
+    """One pass over the ROI intensities for the first-order moments.
+
+    Returns (energy, m2, m3, m4, mean |x - mean|, minimum, maximum, robust MAD): central moments about
+    ``mean`` (given: numpy's pairwise mean is the more accurate one), energy of ``x + shift``, and the mean
+    absolute deviation of the values in [low, high] (the P10-P90 band) about their own mean (0 if none).
+    """
+    n = x.shape[0]
+    energy = m2 = m3 = m4 = mad = band_sum = 0.0
+    band_n = 0
+    lo = hi = x[0]
+    for k in range(n):
+        v = x[k]
+        s = v + shift
+        energy += s * s
+        d = v - mean
+        d2 = d * d
+        m2 += d2
+        m3 += d2 * d
+        m4 += d2 * d2
+        mad += abs(d)
+        lo = min(lo, v)
+        hi = max(hi, v)
+        if low <= v <= high:
+            band_sum += v
+            band_n += 1
+    robust = 0.0
+    if band_n > 0:
+        band_mean = band_sum / band_n
+        for k in range(n):
+            v = x[k]
+            if low <= v <= high:
+                robust += abs(v - band_mean)
+        robust /= band_n
+    return energy, m2 / n, m3 / n, m4 / n, mad / n, lo, hi, robust
