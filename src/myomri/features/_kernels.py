@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["count_glcm", "count_glrlm", "find_zones", "count_neighbourhood", "glcm_sums", "GLCM_SUMS", "firstorder_sums"]
+__all__ = ["count_glcm", "count_glrlm", "find_zones", "count_neighbourhood", "glcm_sums", "GLCM_SUMS", "firstorder_sums", "zone_sums", "ZONE_SUMS"]
 
 
 @njit(cache=True, nogil=True)
@@ -178,6 +178,8 @@ def glcm_sums(p, grey, ii, jj, n_levels, eps):
             i = ii[z]
             j = jj[z]
             pz = p[i, j, a]
+            if pz == 0.0:  # non-zero in another direction only: adds exactly 0 to every sum
+                continue
             gi = grey[i]
             gj = grey[j]
             dx = gi - ux
@@ -269,3 +271,84 @@ def firstorder_sums(x, mean, shift, low, high):
                 robust += abs(v - band_mean)
         robust /= band_n
     return energy, m2 / n, m3 / n, m4 / n, mad / n, lo, hi, robust
+
+
+#: Columns of :func:`zone_sums` (GLSZM names; GLRLM and GLDM map theirs onto these).
+ZONE_SUMS = ("SmallAreaEmphasis", "LargeAreaEmphasis", "GrayLevelNonUniformity", "GrayLevelNonUniformityNormalized",
+             "SizeZoneNonUniformity", "SizeZoneNonUniformityNormalized", "GrayLevelVariance", "ZoneVariance",
+             "ZoneEntropy", "LowGrayLevelZoneEmphasis", "HighGrayLevelZoneEmphasis",
+             "SmallAreaLowGrayLevelEmphasis", "SmallAreaHighGrayLevelEmphasis", "LargeAreaLowGrayLevelEmphasis",
+             "LargeAreaHighGrayLevelEmphasis", "n", "weighted_size")
+
+
+@njit(cache=True, nogil=True)
+def zone_sums(p, i, j, eps):
+    """The emphasis / non-uniformity / variance / entropy features of size-type matrices, per direction.
+
+    ``p`` (G, S, A) counts over grey levels ``i`` (G,) and sizes (zone size, run length or dependence)
+    ``j`` (S,); PyRadiomics 3.0.1's GLSZM formulas, which GLRLM and GLDM share. Returns (A, 17) in
+    :data:`ZONE_SUMS` order; the last two columns are the total count N and sum(count x size). A
+    direction without counts gives NaN features (ignored in the mean over directions).
+    """
+    n_g, n_s, n_a = p.shape
+    out = np.empty((n_a, 17))
+    pg = np.empty(n_g)
+    ps = np.empty(n_s)
+    for a in range(n_a):
+        pg[:] = 0.0
+        ps[:] = 0.0
+        sa_lo = sa_hi = la_lo = la_hi = 0.0
+        for g in range(n_g):
+            i2 = i[g] * i[g]
+            for s in range(n_s):
+                v = p[g, s, a]
+                if v != 0.0:
+                    pg[g] += v
+                    ps[s] += v
+                    j2 = j[s] * j[s]
+                    sa_lo += v / (i2 * j2)
+                    sa_hi += v * i2 / j2
+                    la_lo += v * j2 / i2
+                    la_hi += v * i2 * j2
+        n = 0.0
+        for g in range(n_g):
+            n += pg[g]
+        row = out[a]
+        if n == 0.0:
+            row[:] = np.nan
+            row[15] = 0.0
+            row[16] = 0.0
+            continue
+        sae = lae = szn = mu_j = 0.0
+        for s in range(n_s):
+            j2 = j[s] * j[s]
+            sae += ps[s] / j2
+            lae += ps[s] * j2
+            szn += ps[s] * ps[s]
+            mu_j += ps[s] * j[s]
+        weighted = mu_j
+        mu_j /= n
+        gln = lgl = hgl = mu_i = 0.0
+        for g in range(n_g):
+            i2 = i[g] * i[g]
+            gln += pg[g] * pg[g]
+            lgl += pg[g] / i2
+            hgl += pg[g] * i2
+            mu_i += pg[g] * i[g]
+        mu_i /= n
+        glv = zv = ent = 0.0
+        for g in range(n_g):
+            glv += pg[g] / n * (i[g] - mu_i) * (i[g] - mu_i)
+        for s in range(n_s):
+            zv += ps[s] / n * (j[s] - mu_j) * (j[s] - mu_j)
+        for g in range(n_g):
+            for s in range(n_s):
+                v = p[g, s, a]
+                if v != 0.0:
+                    q = v / n
+                    ent -= q * np.log2(q + eps)
+        row[0], row[1], row[2], row[3] = sae / n, lae / n, gln / n, gln / (n * n)
+        row[4], row[5], row[6], row[7], row[8] = szn / n, szn / (n * n), glv, zv, ent
+        row[9], row[10], row[11], row[12] = lgl / n, hgl / n, sa_lo / n, sa_hi / n
+        row[13], row[14], row[15], row[16] = la_lo / n, la_hi / n, n, weighted
+    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from myomri.features._kernels import count_glrlm
+from myomri.features._kernels import ZONE_SUMS, count_glrlm, zone_sums
 from myomri.features._matrices import TextureRoi, angle_weights, drop_empty_angles
 from myomri.features._matrices import mean_over_angles as mean
 
@@ -44,39 +44,30 @@ def calculate_glrlm(roi: TextureRoi, *, weighting_norm=None) -> tuple[np.ndarray
 
 
 def compute_glrlm(roi: TextureRoi, *, weighting_norm=None) -> dict[str, float]:
-    """The 16 GLRLM features (names without class prefix) of a discretised ROI."""
-    p, j = calculate_glrlm(roi, weighting_norm=weighting_norm)
-    i = roi.grey_levels
-    n_runs = p.sum(axis=(0, 1))  # (A,)
-    n_runs = np.where(n_runs == 0, np.nan, n_runs)
-    pg = p.sum(axis=1)  # (G, A)
-    pr = p.sum(axis=0)  # (R, A)
-    i2 = (i**2)[:, None]
-    j2 = (j**2)[:, None]
-    n_vox = np.sum(pr * j[:, None], axis=0)  # voxels covered by runs (weighted when merged)
-    pn = p / n_runs[None, None, :]
-    pgn = pg / n_runs
-    prn = pr / n_runs
-    mu_i = np.sum(pgn * i[:, None], axis=0)
-    mu_j = np.sum(prn * j[:, None], axis=0)
-    ij = i[:, None, None] ** 2 * j[None, :, None] ** 2
-    ratio = i[:, None, None] ** 2 / j[None, :, None] ** 2
+    """The 16 GLRLM features (names without class prefix) of a discretised ROI.
 
-    return {
-        "ShortRunEmphasis": mean(np.sum(pr / j2, axis=0) / n_runs),
-        "LongRunEmphasis": mean(np.sum(pr * j2, axis=0) / n_runs),
-        "GrayLevelNonUniformity": mean(np.sum(pg**2, axis=0) / n_runs),
-        "GrayLevelNonUniformityNormalized": mean(np.sum(pg**2, axis=0) / n_runs**2),
-        "RunLengthNonUniformity": mean(np.sum(pr**2, axis=0) / n_runs),
-        "RunLengthNonUniformityNormalized": mean(np.sum(pr**2, axis=0) / n_runs**2),
-        "RunPercentage": mean(n_runs / n_vox),
-        "GrayLevelVariance": mean(np.sum(pgn * (i[:, None] - mu_i[None, :]) ** 2, axis=0)),
-        "RunVariance": mean(np.sum(prn * (j[:, None] - mu_j[None, :]) ** 2, axis=0)),
-        "RunEntropy": mean(-np.sum(pn * np.log2(pn + _EPS), axis=(0, 1))),
-        "LowGrayLevelRunEmphasis": mean(np.sum(pg / i2, axis=0) / n_runs),
-        "HighGrayLevelRunEmphasis": mean(np.sum(pg * i2, axis=0) / n_runs),
-        "ShortRunLowGrayLevelEmphasis": mean(np.sum(p / ij, axis=(0, 1)) / n_runs),
-        "ShortRunHighGrayLevelEmphasis": mean(np.sum(p * ratio, axis=(0, 1)) / n_runs),
-        "LongRunLowGrayLevelEmphasis": mean(np.sum(p / ratio, axis=(0, 1)) / n_runs),
-        "LongRunHighGrayLevelEmphasis": mean(np.sum(p * ij, axis=(0, 1)) / n_runs),
-    }
+    Per direction, the GLSZM formulas with run lengths as sizes (one compiled pass,
+    :func:`myomri.features._kernels.zone_sums`), then the mean over directions.
+    """
+    p, j = calculate_glrlm(roi, weighting_norm=weighting_norm)
+    sums = zone_sums(np.ascontiguousarray(p, dtype=np.float64), roi.grey_levels.astype(np.float64),
+                     np.asarray(j, dtype=np.float64), float(_EPS))
+    col = dict(zip(ZONE_SUMS, sums.T))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # runs over voxels covered by runs (weighted when the directions are merged)
+        col["RunPercentage"] = col["n"] / col["weighted_size"]
+    return {name: mean(col[_FROM_ZONE.get(name, name)]) for name in FEATURE_NAMES}
+
+
+#: GLRLM feature -> the GLSZM-named column of zone_sums holding it.
+_FROM_ZONE = {
+    "ShortRunEmphasis": "SmallAreaEmphasis", "LongRunEmphasis": "LargeAreaEmphasis",
+    "RunLengthNonUniformity": "SizeZoneNonUniformity",
+    "RunLengthNonUniformityNormalized": "SizeZoneNonUniformityNormalized", "RunVariance": "ZoneVariance",
+    "RunEntropy": "ZoneEntropy", "LowGrayLevelRunEmphasis": "LowGrayLevelZoneEmphasis",
+    "HighGrayLevelRunEmphasis": "HighGrayLevelZoneEmphasis",
+    "ShortRunLowGrayLevelEmphasis": "SmallAreaLowGrayLevelEmphasis",
+    "ShortRunHighGrayLevelEmphasis": "SmallAreaHighGrayLevelEmphasis",
+    "LongRunLowGrayLevelEmphasis": "LargeAreaLowGrayLevelEmphasis",
+    "LongRunHighGrayLevelEmphasis": "LargeAreaHighGrayLevelEmphasis",
+}

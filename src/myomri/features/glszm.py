@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from myomri.features._kernels import find_zones
+from myomri.features._kernels import ZONE_SUMS, find_zones, zone_sums
 from myomri.features._matrices import TextureRoi
 
 __all__ = ["FEATURE_NAMES", "calculate_glszm", "compute_glszm"]
@@ -40,41 +40,20 @@ def calculate_glszm(roi: TextureRoi) -> tuple[np.ndarray, np.ndarray]:
     return p, sizes.astype(np.float64)
 
 
-def size_features(p: np.ndarray, i: np.ndarray, j: np.ndarray) -> dict[str, np.floating]:
+def size_features(p: np.ndarray, i: np.ndarray, j: np.ndarray) -> dict[str, float]:
     """Emphasis/non-uniformity/variance/entropy features shared by GLSZM and GLDM (keys GLSZM-style).
 
-    ``p`` (G, S) counts, ``i`` grey levels (G,), ``j`` sizes (S,).
+    ``p`` (G, S) counts, ``i`` grey levels (G,), ``j`` sizes (S,); one compiled pass
+    (:func:`myomri.features._kernels.zone_sums`). Also ``n`` (number of zones).
     """
-    n_z = p.sum()
-    pg = p.sum(axis=1)
-    ps = p.sum(axis=0)
-    pn = p / n_z
-    mu_i = np.sum(pn * i[:, None])
-    mu_j = np.sum(pn * j[None, :])
-    i2 = i[:, None] ** 2
-    j2 = j[None, :] ** 2
-    return {
-        "SmallAreaEmphasis": np.sum(ps / j**2) / n_z,
-        "LargeAreaEmphasis": np.sum(ps * j**2) / n_z,
-        "GrayLevelNonUniformity": np.sum(pg**2) / n_z,
-        "GrayLevelNonUniformityNormalized": np.sum(pg**2) / n_z**2,
-        "SizeZoneNonUniformity": np.sum(ps**2) / n_z,
-        "SizeZoneNonUniformityNormalized": np.sum(ps**2) / n_z**2,
-        "GrayLevelVariance": np.sum(pn * (i[:, None] - mu_i) ** 2),
-        "ZoneVariance": np.sum(pn * (j[None, :] - mu_j) ** 2),
-        "ZoneEntropy": -np.sum(pn * np.log2(pn + _EPS)),
-        "LowGrayLevelZoneEmphasis": np.sum(pg / i**2) / n_z,
-        "HighGrayLevelZoneEmphasis": np.sum(pg * i**2) / n_z,
-        "SmallAreaLowGrayLevelEmphasis": np.sum(p / (i2 * j2)) / n_z,
-        "SmallAreaHighGrayLevelEmphasis": np.sum(p * i2 / j2) / n_z,
-        "LargeAreaLowGrayLevelEmphasis": np.sum(p * j2 / i2) / n_z,
-        "LargeAreaHighGrayLevelEmphasis": np.sum(p * i2 * j2) / n_z,
-    }
+    sums = zone_sums(np.ascontiguousarray(p, dtype=np.float64)[:, :, None], np.asarray(i, dtype=np.float64),
+                     np.asarray(j, dtype=np.float64), float(_EPS))[0]
+    return dict(zip(ZONE_SUMS, sums.tolist()))
 
 
 def compute_glszm(roi: TextureRoi) -> dict[str, float]:
     """The 16 GLSZM features (names without class prefix) of a discretised ROI."""
     p, j = calculate_glszm(roi)
     out = size_features(p, roi.grey_levels, j)
-    out["ZonePercentage"] = p.sum() / roi.n_voxels
+    out["ZonePercentage"] = out["n"] / roi.n_voxels
     return {name: float(out[name]) for name in FEATURE_NAMES}
