@@ -122,6 +122,10 @@ def _cohort_stage(name, folder, key, func, result, log):
     """Run a cohort stage unless cached; a failure is recorded and the run goes on."""
     folder.mkdir(parents=True, exist_ok=True)
     done = read_done(folder, key)
+    if done is not None and done.get("failures"):
+        # a rerun is how a user retries: parts that failed last time (e.g. one task) are not served from cache
+        log(f"{name}: the cached result recorded {len(done['failures'])} failure(s); recomputing")
+        done = None
     if done is not None:
         result.stages[name] = {"status": "cached", **done}
         log(f"{name}: unchanged inputs and settings; cached result used")
