@@ -40,7 +40,7 @@ def compute_icc(ratings: np.ndarray, *, form: str = cfg.ICC_FORM, ci_level: floa
     --------
     >>> x = np.array([[1.0, 1.1], [2.0, 2.1], [3.0, 2.9], [4.0, 4.2]])
     >>> round(float(compute_icc(x, form="C1")[0]), 4)
-    0.9947
+    0.9953
     """
     if form not in cfg.ICC_FORMS:
         raise InputError(f"ICC form {form!r} is not one of {sorted(cfg.ICC_FORMS)}")
@@ -68,21 +68,15 @@ def compute_icc(ratings: np.ndarray, *, form: str = cfg.ICC_FORM, ci_level: floa
     alpha = 1.0 - ci_level
     q = 1.0 - alpha / 2.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        if form in ("1", "1k"):
-            icc = (msb - msw) / (msb + (k - 1) * msw) if form == "1" else (msb - msw) / msb
-            f1 = msb / msw
-            fl = f1 / f_dist.ppf(q, df_rows, df_within)
-            fu = f1 * f_dist.ppf(q, df_within, df_rows)
-            if form == "1":
-                lo, hi = (fl - 1) / (fl + (k - 1)), (fu - 1) / (fu + (k - 1))
-            else:
-                lo, hi = 1 - 1 / fl, 1 - 1 / fu
-        elif form in ("C1", "Ck"):
-            icc = (msb - mse) / (msb + (k - 1) * mse) if form == "C1" else (msb - mse) / msb
-            f3 = msb / mse
-            fl = f3 / f_dist.ppf(q, df_rows, df_err)
-            fu = f3 * f_dist.ppf(q, df_err, df_rows)
-            if form == "C1":
+        if form in ("1", "1k", "C1", "Ck"):
+            # one-way (within-subject) and consistency forms differ only in the error mean square
+            ms_e, df_e = (msw, df_within) if form in ("1", "1k") else (mse, df_err)
+            single = form in ("1", "C1")
+            icc = (msb - ms_e) / (msb + (k - 1) * ms_e) if single else (msb - ms_e) / msb
+            f = msb / ms_e
+            fl = f / f_dist.ppf(q, df_rows, df_e)
+            fu = f * f_dist.ppf(q, df_e, df_rows)
+            if single:
                 lo, hi = (fl - 1) / (fl + (k - 1)), (fu - 1) / (fu + (k - 1))
             else:
                 lo, hi = 1 - 1 / fl, 1 - 1 / fu
