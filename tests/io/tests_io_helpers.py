@@ -31,6 +31,26 @@ def oblique_image(n_echoes: int = 0) -> Image:
     )
 
 
+def _mr_dataset(sop_class_uid: str):
+    """An MR dataset with file meta, fresh instance UID and fake patient fields (the privacy tests
+    check that these never reach any output)."""
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class_uid
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = pydicom.Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = "MR"
+    ds.PatientName = "Secret^Person"
+    return ds
+
+
 def write_classic_series(
     folder: Path,
     *,
@@ -52,10 +72,6 @@ def write_classic_series(
     any axis mix-up shows in the values. Returns ``dict(array, direction, spacing, origin)``
     with ``array`` in rescaled units, ``[i, j, k, e]``.
     """
-    import pydicom
-    from pydicom.dataset import FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
     folder.mkdir(parents=True, exist_ok=True)
     ni, nj, nk = shape
     direction = rotation(*angles)
@@ -68,16 +84,7 @@ def write_classic_series(
         stored = (1000 * i_idx + j_idx + 10 * k + 100 * e).astype(np.uint16)  # [i, j]
         truth[:, :, k, e] = stored * slope + intercept
         pos = np.asarray(origin) + direction[:, 2] * spacing[2] * k
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = pydicom.Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID = meta.MediaStorageSOPClassUID
-        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-        ds.Modality = "MR"
-        ds.PatientName = "Secret^Person"
+        ds = _mr_dataset("1.2.840.10008.5.1.4.1.1.4")  # MR Image Storage
         ds.PatientBirthDate = "19700101"
         ds.InstitutionName = "Hidden Hospital"
         ds.SeriesInstanceUID = series_uid
@@ -121,10 +128,8 @@ def write_enhanced_file(
     and echo time per frame. Stored value at ``(i, j, k, e)`` is ``1000 i + j + 10 k + 100 e``.
     Returns ``dict(array, direction, spacing, origin)`` with ``array`` rescaled, ``[i, j, k, e]``.
     """
-    import pydicom
-    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.dataset import Dataset
     from pydicom.sequence import Sequence
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
     ni, nj, nk = shape
     direction = rotation(*angles)
@@ -157,16 +162,7 @@ def write_enhanced_file(
     rescale = Dataset()
     rescale.RescaleSlope, rescale.RescaleIntercept, rescale.RescaleType = slope, intercept, "US"
     shared.PixelValueTransformationSequence = Sequence([rescale])
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4.1"
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = pydicom.Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = "MR"
-    ds.PatientName = "Secret^Person"
+    ds = _mr_dataset("1.2.840.10008.5.1.4.1.1.4.1")  # Enhanced MR Image Storage
     ds.SeriesInstanceUID = "1.2.826.0.1.3680043.8.498.77"
     ds.SeriesNumber = 12
     ds.SeriesDescription = "enhanced_mese"
