@@ -8,52 +8,35 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from dl_phantom import PIXEL_MM, TILE, TINY_ARCH, make_phantom  # noqa: E402
+from dl_phantom import PIXEL_MM, TILE, TINY_ARCH, make_phantom, phantom_tiles, tiny_model  # noqa: E402
 
 from myomri.errors import ConfigError  # noqa: E402
 from myomri.io.nifti import write_nifti  # noqa: E402
-from myomri.segment.model_io import new_model  # noqa: E402
-from myomri.segment.preprocess import muscle_indices, prepare_volume  # noqa: E402
 from myomri.segment.train import (  # noqa: E402
-    TileSet, augment_batch, read_case_list, segmentation_loss, train_model,
+    augment_batch, read_case_list, segmentation_loss, train_model,
 )  # fmt: skip
-
-
-def _tiles(seeds, **kw):
-    sets = []
-    for s in seeds:
-        image, lab = make_phantom(seed=s, **kw)
-        t, lt, _ = prepare_volume(image, labels=muscle_indices(lab), tile=TILE, pixel_mm=PIXEL_MM)
-        sets.append(TileSet(t, lt))
-    return TileSet.concat(sets)
-
-
-def _tiny(seed=0):
-    m = new_model(TINY_ARCH, seed=seed)
-    m.preprocess.update(tile=TILE, pixel_mm=PIXEL_MM)
-    return m
 
 
 @pytest.fixture(scope="module")
 def trained():
     """A tiny model trained on phantoms (module-wide, ~15 s). Without augmentation: the phantom
     muscles differ by intensity, which gamma/bias augmentation would hide from a network this small."""
-    data = _tiles(range(4))
-    return train_model(data, model=_tiny(), epochs=30, batch_size=4, learning_rate=1e-2, seed=0, n_threads=1,
+    data = phantom_tiles(range(4))
+    return train_model(data, model=tiny_model(), epochs=30, batch_size=4, learning_rate=1e-2, seed=0, n_threads=1,
                        augment=False)  # fmt: skip
 
 
 def test_training_is_deterministic_with_a_seed():
-    data = _tiles([0])
-    runs = [train_model(data, model=_tiny(), epochs=2, batch_size=4, seed=7, n_threads=1) for _ in range(2)]
+    data = phantom_tiles([0])
+    runs = [train_model(data, model=tiny_model(), epochs=2, batch_size=4, seed=7, n_threads=1) for _ in range(2)]
     assert runs[0].lineage == runs[1].lineage
-    other = train_model(data, model=_tiny(), epochs=2, batch_size=4, seed=8, n_threads=1)
+    other = train_model(data, model=tiny_model(), epochs=2, batch_size=4, seed=8, n_threads=1)
     assert other.lineage != runs[0].lineage
-    assert runs[0].history[-1]["parent"] == _tiny().lineage
+    assert runs[0].history[-1]["parent"] == tiny_model().lineage
 
 
 def test_geometric_augmentation_moves_image_and_labels_together():
-    data = _tiles([0], noise=0.0)
+    data = phantom_tiles([0], noise=0.0)
     y = torch.from_numpy(data.labels)
     x = y[:, None].float() / 12.0 + 0.2 * (y[:, None] > 0)  # intensity encodes the label
     still = {"gamma": (1.0, 1.0), "bias_amplitude": 0.0, "noise_sd": (0.0, 0.0), "invert_prob": 0.0}
@@ -86,9 +69,9 @@ def test_tiny_network_learns_phantom_muscles_on_unseen_subject(trained):
 def test_refine_improves_dice_on_corrected_cases_and_reports_validation():
     from myomri.segment.refine import format_report, refine_model
 
-    start = train_model(_tiles([0]), model=_tiny(), epochs=2, batch_size=4, learning_rate=1e-2, n_threads=1,
+    start = train_model(phantom_tiles([0]), model=tiny_model(), epochs=2, batch_size=4, learning_rate=1e-2, n_threads=1,
                         augment=False)  # fmt: skip
-    cases, val = _tiles([1, 2]), _tiles([3])
+    cases, val = phantom_tiles([1, 2]), phantom_tiles([3])
     refined, report = refine_model(start, cases, validation=val, epochs=15, batch_size=4, learning_rate=1e-2,
                                    augment=False, n_threads=1)  # fmt: skip
     assert report["cases"]["after"]["mean"] > report["cases"]["before"]["mean"] + 0.05
