@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import analysis as cfg
-from ..errors import ConfigError, MissingFileError
+from ..errors import ConfigError
 
 __all__ = ["Task", "StudyConfig", "load_study", "parse_study"]
 
@@ -208,13 +208,8 @@ def parse_study(raw: dict, *, base: Path | None = None, source: str = "<dict>") 
 
 def load_study(path: str | os.PathLike) -> StudyConfig:
     """Read and validate a study YAML file (relative paths resolved against its folder)."""
-    import yaml
+    from ..io.yamlfile import read_yaml_file
 
     path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(path, "study file")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"not valid YAML: {exc}"], path) from None
+    raw = read_yaml_file(path, "study file")
     return parse_study(raw, base=path.parent, source=str(path))

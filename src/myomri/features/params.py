@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..config import features as cfg
-from ..errors import ConfigError, MissingFileError
+from ..errors import ConfigError
 
 __all__ = ["Params", "read_params", "validate_settings"]
 
@@ -225,15 +225,10 @@ def _load(params: Any) -> tuple[dict[str, Any], str | None]:
     if isinstance(params, Mapping):
         return dict(copy.deepcopy(params)), None
     if isinstance(params, (str, os.PathLike)):
-        import yaml
+        from ..io.yamlfile import read_yaml_file
 
         path = Path(params)
-        if not path.is_file():
-            raise MissingFileError(path, "parameter file")
-        try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"not valid YAML: {exc}", source=path) from exc
+        data = read_yaml_file(path, "parameter file")
         if data is None:
             data = {}
         if not isinstance(data, Mapping):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import pipeline as cfg
-from ..errors import ConfigError, MissingFileError
+from ..errors import ConfigError
 
 __all__ = ["PipelineConfig", "SubjectSpec", "load_pipeline", "parse_pipeline", "read_table"]
 
@@ -262,13 +262,8 @@ def parse_pipeline(raw: dict, *, base: Path, source: Path) -> PipelineConfig:
 
 def load_pipeline(path: str | os.PathLike) -> PipelineConfig:
     """Read and validate a pipeline study YAML file."""
-    import yaml
+    from ..io.yamlfile import read_yaml_file
 
     path = Path(path).resolve()
-    if not path.is_file():
-        raise MissingFileError(path, "study file")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"not valid YAML: {exc}"], str(path)) from None
+    raw = read_yaml_file(path, "study file")
     return parse_pipeline(raw, base=path.parent, source=path)
