@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-#: ``../shared/reference`` relative to the repository root (override with MYOMRI_REFERENCE).
-REFERENCE = Path(
-    os.environ.get("MYOMRI_REFERENCE", Path(__file__).resolve().parents[1].parent / "shared" / "reference")
-)
+from reference_data import REFERENCE  # ``../shared/reference`` (override with MYOMRI_REFERENCE)
 
 
 @pytest.fixture(scope="session")

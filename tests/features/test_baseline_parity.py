@@ -17,7 +17,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from conftest import REFERENCE
+from reference_data import REFERENCE
 
 sitk = pytest.importorskip("SimpleITK")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REFERENCE
+from reference_data import REFERENCE
 
 CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm")
 BASELINE = REFERENCE / "pyradiomics" / "data" / "baseline"
