@@ -179,6 +179,14 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
                      f"{config.icc_threshold} in {' and '.join(analyses)}")
         if not kept:
             raise InputError(f"no feature reaches ICC >= {config.icc_threshold}; nothing to model")
+    constant = [f for f in kept if ref[f].nunique(dropna=False) <= 1]
+    if constant:
+        # a feature constant over the reference reader separates nothing and has no correlation
+        kept = [f for f in kept if f not in constant]
+        notes.append(f"{len(constant)} feature(s) constant over the reference reader's subjects left out: "
+                     f"{', '.join(constant)}")
+        if not kept:
+            raise InputError("every feature that passed the reproducibility filter is constant; nothing to model")
     after_icc = list(kept)
     if config.collinearity is not None and len(kept) > 1:
         support = select_collinear(ref[kept].to_numpy(float), threshold=config.collinearity)

@@ -32,6 +32,13 @@ def register(subparsers) -> None:
     p.add_argument("--selection", choices=("nested", "published"), default=DEMO_SELECTION_MODE,
                    help=f"feature selection inside every CV fold (nested, default {DEMO_SELECTION_MODE}) or once on "
                         "all subjects as the paper did (published: faster, optimistic, stated in the report)")
+    from ..config.pipeline import DEMO_REPEATS
+
+    p.add_argument("--repeats", type=_at_least(1), default=DEMO_REPEATS, metavar="N",
+                   help=f"repeats of the cross-validation (default {DEMO_REPEATS}; the papers: 100)")
+    p.add_argument("--folds", type=_at_least(2), default=10, metavar="K",
+                   help="cross-validation folds (default 10, as the papers; a small --subjects-per-group "
+                        "cohort needs fewer, since tasks with a class smaller than K are left out)")
     add_executor_options(p, jobs=DEMO_JOBS)
     p.set_defaults(func=run)
 
@@ -64,13 +71,27 @@ def run(args: argparse.Namespace) -> int:
         summary = generate_cohort(data, config=demo_cfg, overwrite=True, progress=not args.no_progress,
                                   n_jobs=max(1, args.jobs))
         print(summary.format())
-    study = write_demo_study(data, seed=seed, selection_mode=args.selection)
+    study = write_demo_study(data, seed=seed, selection_mode=args.selection, repeats=args.repeats,
+                             folds=args.folds)
     result = run_pipeline(load_pipeline(study), out, jobs=args.jobs, executor=args.executor,
                           scheduler=args.scheduler, progress=not args.no_progress)
     print_summary(result)
     print(f"demo finished in {time.perf_counter() - t0:.0f} s")
     atomic_write_text(out / "demo.json", json.dumps({"seed": seed, "seconds": round(time.perf_counter() - t0, 1)}))
     return 1 if result.failures else 0
+
+
+def _at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected an integer >= {low}")
+        return value
+
+    return parse
 
 
 def _same_cohort(stamp, wanted: dict) -> bool:

@@ -120,10 +120,11 @@ DEMO_SELECTION_MODE: str = "nested"
 DEMO_JOBS: int = 2
 DEMO_CLASSIFIERS: tuple[str, ...] = _analysis.CLASSIFIERS
 DEMO_REDUCTIONS: tuple[str, ...] = (
-    f"{DEMO_REPEATS} repeats of the 10-fold cross-validation instead of the papers' 100",
     f"{DEMO_BOOTSTRAP} bootstrap resamples for the macro-AUC interval instead of {_analysis.BOOTSTRAP}",
     "T2 fitted on the centre MESE slice only instead of all slices",
 )
+#: Stated when the demo's cross-validation differs from the papers' 10 folds x 100 repeats.
+DEMO_CV_NOTE: str = "{repeats} repeat(s) of the {folds}-fold cross-validation instead of the papers' 100 x 10-fold"
 #: Stated when a demo study is run with ``selection_mode="published"``.
 DEMO_PUBLISHED_NOTE: str = (
     "feature selection (univariate filter + SFS) run once on all subjects as the paper did, not nested in "

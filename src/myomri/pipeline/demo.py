@@ -31,6 +31,9 @@ def demo_study(*, seed: int = cfg.DEMO_SEED, repeats: int = cfg.DEMO_REPEATS, bo
     if tasks is not None:
         analysis["tasks"] = tasks
     analysis["classifiers"] = list(classifiers or cfg.DEMO_CLASSIFIERS)
+    cv = analysis["validation"]
+    cv_note = ([cfg.DEMO_CV_NOTE.format(repeats=cv["repeats"], folds=cv["folds"])]
+               if (cv["repeats"], cv["folds"]) != (100, 10) else [])
     return {
         "subjects": "manifest.csv", "clinical": "participants.tsv", "clinical_id": "participant_id",
         "group_column": "group", "seed": int(seed),
@@ -40,27 +43,38 @@ def demo_study(*, seed: int = cfg.DEMO_SEED, repeats: int = cfg.DEMO_REPEATS, bo
         "analysis": analysis,
         "statistics": {"positive": list(cfg.STAT_POSITIVE), "negative": list(cfg.STAT_NEGATIVE)},
         "report": {"overlays": cfg.REPORT_OVERLAYS, "title": "myomri demo study (synthetic cohort)"},
-        "reductions": list(cfg.DEMO_REDUCTIONS if reductions is None else reductions)
+        "reductions": ((cv_note + list(cfg.DEMO_REDUCTIONS)) if reductions is None else list(reductions))
         + ([cfg.DEMO_PUBLISHED_NOTE] if selection_mode == "published" else []),
     }
 
 
 def drop_infeasible_tasks(study: dict, clinical: Path) -> dict:
-    """Leave out tasks with a class smaller than the CV folds (stratified k-fold cannot run them)
-    and say so in the study's reductions."""
+    """Leave out tasks the cohort cannot support and say so in the study's reductions.
+
+    A class must fill every outer CV fold, and what is left of it in an outer training set must fill
+    the inner folds of the feature selection (nested mode) and of the SVM's probability calibration.
+    """
+    from ..config import analysis as acfg
     from .config import read_table
 
     clin = read_table(Path(clinical))
     folds = study["analysis"]["validation"]["folds"]
+    inner = [1]
+    if study["analysis"]["selection"]["mode"] == "nested":
+        inner.append(acfg.SFS_INNER_FOLDS)
+    if "svm" in study["analysis"]["classifiers"]:
+        inner.append(acfg.SVM_CALIBRATION_FOLDS)
     kept = []
     for task in study["analysis"]["tasks"]:
         values = clin[task["target"]].dropna().astype(str)
         counts = values.value_counts()
         wanted = task.get("classes") or sorted(counts.index)
-        small = {c: int(counts.get(c, 0)) for c in wanted if counts.get(c, 0) < folds}
+        small = {c: int(counts.get(c, 0)) for c in wanted
+                 if counts.get(c, 0) < folds or counts.get(c, 0) - -(-counts.get(c, 0) // folds) < max(inner)}
         if small:
-            study["reductions"].append(f"task {task['name']} left out: class(es) {small} have fewer subjects "
-                                       f"than the {folds} cross-validation folds in this cohort")
+            study["reductions"].append(f"task {task['name']} left out: class(es) {small} are too small for the "
+                                       f"{folds}-fold cross-validation and its inner {max(inner)}-fold steps "
+                                       "in this cohort")
         else:
             kept.append(task)
     study["analysis"]["tasks"] = kept

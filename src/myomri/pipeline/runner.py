@@ -166,7 +166,8 @@ def run_pipeline(config, outdir, *, jobs: int = cfg.JOBS, executor: str = cfg.EX
 
 def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunResult:
     t0 = time.perf_counter()
-    out = Path(outdir)
+    # absolute from here on: stages hand paths to parsers that join relative paths to their own base
+    out = Path(outdir).resolve()
     (out / "stages").mkdir(parents=True, exist_ok=True)
     result = RunResult(outdir=out, report=None)
     log = _Log(out / "run.log")
