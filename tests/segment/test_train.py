@@ -102,7 +102,7 @@ def test_cli_train_refine_and_segment_with_dl(tmp_path, monkeypatch, capsys):
     (tmp_path / "val.tsv").write_text("image\tmask\nimg2.nii.gz\tlab2.nii.gz\n")
     m1, m2, out = tmp_path / "m1.pt", tmp_path / "m2.pt", tmp_path / "seg.nii.gz"
     assert main(["segment", "train", "--images", str(tmp_path / "img0.nii.gz"), "--masks", str(tmp_path / "lab0.nii.gz"),
-                 "--epochs", "2", "--batch-size", "4", "--threads", "1", "-o", str(m1)]) == 0  # fmt: skip
+                 "--steps", "6", "--batch-size", "4", "--threads", "1", "-o", str(m1)]) == 0  # fmt: skip
     assert main(["segment", "refine", "--model", str(m1), "--images", str(tmp_path / "img1.nii.gz"),
                  "--masks", str(tmp_path / "lab1.nii.gz"), "--validation", str(tmp_path / "val.tsv"),
                  "--epochs", "1", "--threads", "1", "-o", str(m2)]) == 0  # fmt: skip

@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["add_dl_options", "add_train_parser", "add_refine_parser", "run_dl", "run_train", "run_refine"]
+__all__ = ["add_dl_options", "add_train_parser", "add_refine_parser", "run_dl", "run_train", "run_refine",
+           "write_confidence"]
 
 
 def add_dl_options(p: argparse.ArgumentParser) -> None:
@@ -16,7 +17,8 @@ def add_dl_options(p: argparse.ArgumentParser) -> None:
     from ..config.segment_dl import CONTRASTS
 
     p.add_argument("--contrast", choices=CONTRASTS, default="water",
-                   help="contrast of IMAGE for --method dl (default water; fat and t1 are inverted first)")
+                   help="contrast of IMAGE for --method dl: only a hint for older models (the shipped model is "
+                        "contrast-agnostic and ignores it)")
     p.add_argument("--model", metavar="M", default=None,
                    help="model file for --method dl (default: the weights shipped with myomri)")
 
@@ -45,15 +47,10 @@ def _pairs(p: argparse.ArgumentParser) -> None:
 
 
 def add_train_parser(sub) -> None:
-    from ..config.segment_dl import TRAIN
+    """``segment train`` (in :mod:`myomri.cli.segment_train`)."""
+    from .segment_train import add_train_parser as add
 
-    p = sub.add_parser("train", prog="myomri segment train", help="train a per-muscle model on image/mask pairs",
-                       description="Train the per-muscle network (the recipe of the shipped weights) on your data.")
-    _pairs(p)
-    p.add_argument("--init", metavar="MODEL", default=None, help="start from this model instead of random weights")
-    p.add_argument("--max-minutes", type=float, default=None, help="stop after this much training time")
-    _common_training(p, TRAIN)
-    p.set_defaults(func=run_train)
+    add(sub)
 
 
 def add_refine_parser(sub) -> None:
@@ -90,18 +87,10 @@ def _threads(args) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ..segment.model_io import load_model, new_model, save_model
-    from ..segment.train import load_cases, train_model
+    """``segment train`` (in :mod:`myomri.cli.segment_train`)."""
+    from .segment_train import run_train as run
 
-    model = load_model(args.init) if args.init else new_model(seed=args.seed)
-    data = load_cases(_cases(args), tile=model.preprocess["tile"], pixel_mm=model.preprocess["pixel_mm"])
-    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
-    model = train_model(data, model=model, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-                        seed=args.seed, n_threads=_threads(args), log=log,
-                        max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)  # fmt: skip
-    path = save_model(model, args.output)
-    print(f"{path}: model {model.lineage} trained on {len(data)} tiles")
-    return 0
+    return run(args)
 
 
 def run_refine(args: argparse.Namespace) -> int:
@@ -136,11 +125,33 @@ def run_dl(args: argparse.Namespace, image) -> int:
     labels = segment_dl(image, model=args.model, contrast=args.contrast, n_threads=_threads_default())
     out = labels if args.mask in ("tissue", "compartment") else labels.with_array((labels.array > 0).astype(np.uint8))
     path = write_image(out, args.output)
+    conf = labels.meta["confidence"]
+    sidecar = write_confidence(conf, path, model=labels.meta["model_lineage"])
+    if conf["low_confidence"]:
+        print(f"warning: {image.source or 'image'}: low segmentation confidence ({len(conf['flagged_slices'])} of "
+              f"{len(conf['slices'])} slices flagged; is this an axial thigh image?): review {path} before use",
+              file=sys.stderr)  # fmt: skip
+    elif conf["flagged_slices"]:
+        print(f"slices to review: {conf['flagged_slices']} (see {sidecar})", file=sys.stderr)
     voxel_ml = float(np.prod(labels.spacing)) / 1000.0
     counts = np.bincount(labels.array.ravel(), minlength=25)
     parts = [f"{label_name(v)} {counts[v] * voxel_ml:.1f} mL" for v in range(1, 25) if counts[v]]
     print(f"{path}: dl segmentation ({'muscles' if out is labels else 'muscle mask'}); " + ", ".join(parts))
     return 0
+
+
+def write_confidence(conf: dict, labels_path, *, model: str):
+    """Write the confidence record beside ``labels_path`` (``NAME.nii.gz`` -> ``NAME.json``), atomically."""
+    import json
+    from pathlib import Path
+
+    from ..io.atomic import atomic_write_text
+
+    p = Path(labels_path)
+    stem = p.name[: -len(".nii.gz")] if p.name.endswith(".nii.gz") else p.stem
+    sidecar = p.with_name(stem + ".json")
+    atomic_write_text(sidecar, json.dumps({"segmentation": "myomri dl", "model": model, **conf}, indent=1))
+    return sidecar
 
 
 def _threads_default() -> int:

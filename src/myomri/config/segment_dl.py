@@ -11,7 +11,7 @@ from __future__ import annotations
 __all__ = [
     "PIXEL_MM", "TILE", "PERCENTILE", "CLIP_MAX", "CONTRASTS", "INVERTED_CONTRASTS", "FOREGROUND_FRACTION",
     "NETWORK", "TRAIN", "AUGMENT", "REFINE", "FEDERATED", "MODEL_FORMAT_VERSION", "HUASHAN_TO_MUSCLE",
-    "N_THREADS",
+    "N_THREADS", "TWO_LEG_DIP", "CONFIDENCE",
 ]  # fmt: skip
 
 #: In-plane pixel size (mm) every slice is resampled to before the network sees it.
@@ -24,13 +24,16 @@ PERCENTILE = 99.0
 CLIP_MAX = 2.0
 #: Fraction of the normalisation percentile above which a voxel counts as body (midline, crop).
 FOREGROUND_FRACTION = 0.1
+#: Two thighs: the body's column profile dips between them below this share of the lower peak
+#: (one thigh's profile stays above ~0.85 of its peak over its central band).
+TWO_LEG_DIP = 0.6
 #: Accepted ``--contrast`` values. The network is trained on water-like contrast (muscle bright, fat
 #: dark); contrasts in INVERTED_CONTRASTS (fat bright, muscle dark) are inverted inside the body first.
 CONTRASTS = ("water", "fat", "t1", "stir")
 INVERTED_CONTRASTS = ("fat", "t1")
 
 #: Architecture of the shipped network (a residual 2-D U-Net; 13 outputs = background + 12 muscles).
-NETWORK = {"arch": "ResUNet2d", "in_channels": 1, "n_classes": 13, "base_channels": 8, "depth": 4}
+NETWORK = {"arch": "ResUNet2d", "in_channels": 1, "n_classes": 13, "base_channels": 16, "depth": 5}
 
 #: Torch intra-op threads (the target machine has 2 cores).
 N_THREADS = 2
@@ -38,6 +41,7 @@ N_THREADS = 2
 #: Training recipe (``myomri segment train``).
 TRAIN = {
     "epochs": 40,
+    "steps": 6000,  # mixed-source recipe (segment.recipe): steps of one batch each
     "batch_size": 16,
     "learning_rate": 2e-3,
     "weight_decay": 1e-4,
@@ -49,7 +53,7 @@ TRAIN = {
 #: On-the-fly augmentation (applied per tile, all drawn from the seeded generator).
 AUGMENT = {
     "rotation_deg": 15.0,
-    "scale": (0.85, 1.15),
+    "scale": (0.8, 1.25),
     "shift_px": 8.0,
     "elastic_px": 4.0,  # amplitude of the smooth random displacement
     "elastic_grid": 5,  # control points per side of that displacement
@@ -59,6 +63,11 @@ AUGMENT = {
     "invert_prob": 0.15,  # contrast inversion inside the body
     "flip_ap_prob": 0.0,  # anterior-posterior flips do not occur in real scans
 }
+
+#: Per-slice confidence of a segmentation (``segment.confidence``): a slice is flagged when the mean
+#: winning probability over its muscle pixels or the number of thigh muscles found is below these;
+#: the volume is low-confidence when more than ``max_flagged_fraction`` of its slices are flagged.
+CONFIDENCE = {"min_probability": 0.8, "min_muscles": 7, "min_area_mm2": 100.0, "max_flagged_fraction": 0.5}
 
 #: Incremental learning (``myomri segment refine``): a few short epochs at a low learning rate.
 REFINE = {"epochs": 5, "batch_size": 8, "learning_rate": 3e-4, "seed": 0}

@@ -70,6 +70,7 @@ def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: 
     """
     import torch
 
+    from .confidence import slice_confidence, summarise_confidence
     from .model_io import SegmentationModel, load_model
     from .preprocess import check_volume, prepare_volume, tiles_to_labels
     from .train import predict_tiles
@@ -79,12 +80,25 @@ def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: 
         model = load_model(default_model_path() if model is None else Path(os.fspath(model)))
     torch.set_num_threads(n_threads)
     pre = model.preprocess
-    tiles, _, layout = prepare_volume(image, contrast=contrast, tile=int(pre.get("tile", cfg.TILE)),
+    # a contrast-agnostic model sees every image as it is; older models want fat-bright contrasts inverted
+    seen_as = "water" if pre.get("contrast_agnostic") else contrast
+    tiles, _, layout = prepare_volume(image, contrast=seen_as, tile=int(pre.get("tile", cfg.TILE)),
                                       pixel_mm=float(pre.get("pixel_mm", cfg.PIXEL_MM)))  # fmt: skip
     probs = predict_tiles(model.network, tiles)
     labels = tiles_to_labels(probs, layout)
     if cleanup:
         labels = keep_largest_components(labels)
     out = image.with_array(labels.astype(np.uint8))
-    out.meta.update({"segmentation": "myomri dl", "model_lineage": model.lineage, "contrast": contrast})
+    conf = summarise_confidence(slice_confidence(probs, layout.canonical_shape[2],
+                                                 pixel_mm=float(pre.get("pixel_mm", cfg.PIXEL_MM))))  # fmt: skip
+    # confidence records follow the image's own slice order (canonical slices may be flipped)
+    if layout.flips[2]:
+        n = layout.canonical_shape[2]
+        for rec in conf["slices"]:
+            rec["slice"] = n - 1 - rec["slice"]
+        conf["slices"].reverse()
+        conf["flagged_slices"] = sorted(n - 1 - k for k in conf["flagged_slices"])
+    conf["legs"] = "both" if 0 < layout.midline < layout.resampled_shape[0] else "one"
+    out.meta.update({"segmentation": "myomri dl", "model_lineage": model.lineage, "contrast": seen_as,
+                     "confidence": conf})  # fmt: skip
     return out

@@ -9,8 +9,10 @@ Steps (all numpy/scipy, no torch):
    scanner scaling), clip; fat-bright contrasts (fat, T1) are inverted inside the body so the
    network always sees muscle bright.
 3. ``resample_inplane``: linear resampling of every slice to the fixed pixel size (same field of view).
-4. ``find_midline``: the column between the two thighs, the minimum of the body profile in the
-   central band; the left half is mirrored so one network sees one (right-looking) leg.
+4. ``count_legs`` / ``find_midline``: the column between the two thighs, the minimum of the body
+   profile in the central band; the left half is mirrored so one network sees one (right-looking)
+   leg. An image of one thigh is that leg whole; its side comes from world coordinates
+   (``single_leg_side``).
 5. Each half is placed in a fixed-size tile centred on its body centroid (same offset on every
    slice); ``TileLayout`` records everything needed to put network outputs back on the input grid.
 """
@@ -29,7 +31,7 @@ from ..io.image import Image
 
 __all__ = [
     "TileLayout", "canonical_view", "normalise_intensity", "resample_inplane", "find_midline",
-    "muscle_indices", "prepare_volume", "tiles_to_labels", "check_volume",
+    "muscle_indices", "prepare_volume", "tiles_to_labels", "check_volume", "count_legs", "single_leg_side",
 ]  # fmt: skip
 
 
@@ -127,6 +129,43 @@ def find_midline(norm: np.ndarray) -> int:
     return int(a + np.argmin(smooth[a:b])) if b > a else int((lo + hi) // 2)
 
 
+_SLICE_CROSS = ndimage.generate_binary_structure(2, 1)[:, :, None]
+
+
+def count_legs(norm: np.ndarray) -> int:
+    """1 or 2: whether a canonical, normalised volume shows one thigh or both.
+
+    Two thighs leave a dip in the body's column profile between them (deeper than
+    ``config.segment_dl.TWO_LEG_DIP`` of the lower of the two peaks); one thigh's profile is a
+    single bump whose central band stays close to its peak.
+    """
+    # holes filled per slice: in a fat image the body is a bright ring around dark muscle
+    body = ndimage.binary_fill_holes(norm > cfg.FOREGROUND_FRACTION, structure=_SLICE_CROSS if norm.ndim == 3 else None)
+    profile = ndimage.uniform_filter1d(body.sum(axis=tuple(range(1, body.ndim))).astype(float), size=3)
+    cols = np.flatnonzero(profile > 0.05 * profile.max()) if profile.max() > 0 else np.array([], int)
+    if cols.size < 8:
+        return 1
+    lo, hi = cols[0], cols[-1]
+    a, b = int(lo + 0.3 * (hi - lo)), int(lo + 0.7 * (hi - lo)) + 1
+    mid = a + int(np.argmin(profile[a:b]))
+    peaks = min(profile[lo:mid + 1].max(), profile[mid:hi + 1].max())
+    return 2 if profile[mid] < cfg.TWO_LEG_DIP * peaks else 1
+
+
+def single_leg_side(image: Image, norm_body: np.ndarray | None = None) -> str:
+    """'R' or 'L': the side of a one-thigh image from world coordinates.
+
+    Scanners place the patient's midline near world x = 0 (LPS: +x is the patient's left); real
+    thigh scans put it within ~25 mm of 0 while a thigh's centre lies ~90 mm to one side.
+    """
+    a = np.asarray(image.array, dtype=np.float32)
+    body = a > cfg.FOREGROUND_FRACTION * float(np.percentile(a, 99.5)) if norm_body is None else norm_body
+    if not body.any():
+        return "R"
+    centre = image.index_to_world(np.argwhere(body).mean(axis=0))
+    return "L" if centre[0] > 0 else "R"
+
+
 def muscle_indices(labels: np.ndarray, *, scheme: str = "myomri") -> np.ndarray:
     """Side-free muscle index 0..12 (0 background) from a label map.
 
@@ -209,7 +248,10 @@ def prepare_volume(image: Image, *, contrast: str = "water", labels: np.ndarray 
     can, perm, flips = canonical_view(image)
     sp = np.asarray(image.spacing, dtype=float)[list(perm)]
     norm = resample_inplane(normalise_intensity(can, contrast=contrast), sp[:2], pixel_mm=pixel_mm)
-    mid = find_midline(norm)
+    if count_legs(norm) == 2:
+        mid = find_midline(norm)
+    else:  # one thigh: the whole width is that leg (the other "half" is empty)
+        mid = norm.shape[0] if single_leg_side(image) == "R" else 0
     halves = _halves(norm, mid)
     offsets = tuple(_tile_offsets(h, tile) for h in halves)
     tiles = np.concatenate([np.moveaxis(_crop(h, *o, tile), 2, 0) for h, o in zip(halves, offsets, strict=True)])

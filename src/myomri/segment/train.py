@@ -22,7 +22,7 @@ from ..config import segment_dl as cfg
 from ..errors import InputError
 
 __all__ = ["TileSet", "load_cases", "augment_batch", "segmentation_loss", "train_model", "predict_tiles",
-           "read_case_list", "dice_per_muscle"]  # fmt: skip
+           "read_case_list", "dice_per_muscle", "warp_labels"]  # fmt: skip
 
 
 class TileSet:
@@ -79,15 +79,12 @@ def _smooth_noise(torch, gen, n, ch, grid, size):
     return F.interpolate(z, size=(size, size), mode="bicubic", align_corners=True)
 
 
-def augment_batch(x, y, gen, params: dict | None = None):
-    """Augment images ``x`` (N, 1, T, T) and labels ``y`` (N, T, T) with the seeded ``gen``."""
+def _random_grid(n: int, t: int, gen, p: dict):
+    """Sampling grids (n, t, t, 2) of a random rotation, scale, shift and smooth elastic displacement."""
     import math
 
     import torch
     import torch.nn.functional as F
-
-    p = dict(cfg.AUGMENT, **(params or {}))
-    n, _, t, _ = x.shape
 
     def uni(lo, hi, shape=(n,)):
         return lo + (hi - lo) * torch.rand(shape, generator=gen)
@@ -103,7 +100,34 @@ def augment_batch(x, y, gen, params: dict | None = None):
     theta[:, :, 2] = shift
     grid = F.affine_grid(theta, (n, 1, t, t), align_corners=False)
     disp = _smooth_noise(torch, gen, n, 2, p["elastic_grid"], t) * (p["elastic_px"] * 2 / t)
-    grid = grid + disp.permute(0, 2, 3, 1)
+    return grid + disp.permute(0, 2, 3, 1)
+
+
+def warp_labels(stack, gen, params: dict | None = None):
+    """Warp integer maps (N, C, T, T) (e.g. tissues and targets) by one random grid per tile (nearest)."""
+    import torch.nn.functional as F
+
+    p = dict(cfg.AUGMENT, **(params or {}))
+    n, _, t, _ = stack.shape
+    grid = _random_grid(n, t, gen, p)
+    out = F.grid_sample(stack.float(), grid, mode="nearest", padding_mode="zeros", align_corners=False)
+    return out.round().long()
+
+
+def augment_batch(x, y, gen, params: dict | None = None):
+    """Augment images ``x`` (N, 1, T, T) and labels ``y`` (N, T, T) with the seeded ``gen``."""
+    import math
+
+    import torch
+    import torch.nn.functional as F
+
+    p = dict(cfg.AUGMENT, **(params or {}))
+    n, _, t, _ = x.shape
+
+    def uni(lo, hi, shape=(n,)):
+        return lo + (hi - lo) * torch.rand(shape, generator=gen)
+
+    grid = _random_grid(n, t, gen, p)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     y = F.grid_sample(y[:, None].float(), grid, mode="nearest", padding_mode="zeros", align_corners=False)
     y = y[:, 0].round().long()
