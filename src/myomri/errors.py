@@ -19,6 +19,7 @@ __all__ = [
     "EchoTimeError",
     "AmbiguousSeriesError",
     "ConfigError",
+    "StudyInputError",
     "FitError",
     "FeatureError",
 ]
@@ -69,8 +70,8 @@ class AmbiguousSeriesError(InputError):
         )
 
 
-class ConfigError(MyomriError, ValueError):
-    """A settings/parameter/study file is invalid; the message lists every problem found."""
+class _Problems:
+    """Mixin: an error that carries every problem found (``problems``) and where (``source``)."""
 
     def __init__(self, problems: list[str] | str, source: str | os.PathLike | None = None):
         if isinstance(problems, str):
@@ -83,6 +84,15 @@ class ConfigError(MyomriError, ValueError):
         else:
             msg = f"{where}{len(self.problems)} problems: " + "; ".join(self.problems)
         super().__init__(msg)
+
+
+class ConfigError(_Problems, MyomriError, ValueError):
+    """A settings/parameter/study file is invalid; the message lists every problem found."""
+
+
+class StudyInputError(_Problems, InputError):
+    """A study's tables cannot give what its study file asks (columns, readers, classes, class
+    sizes, repeated rows); the message lists every problem found."""
 
 
 class FitError(MyomriError, RuntimeError):

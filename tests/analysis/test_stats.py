@@ -233,6 +233,36 @@ def test_fisher_exact_used_when_expected_count_below_five_lady_tasting_tea():
     assert res.p_value == pytest.approx(34 / 70, abs=1e-12)
 
 
+def test_fisher_exact_on_a_table_with_more_rows_than_columns_gives_scalars():
+    # scipy returns 1-element arrays for this shape. Rows (1, 0), (0, 1), (1, 1): margins (1, 1, 2) x (2, 2),
+    # n = 4; P(table) = 1!1!2! 2!2! / (4! 1!0!0!1!1!1!) = 8 / 24 = 1/3, and no margin-preserving table is
+    # less likely, so p = 1
+    res = run_contingency_test([[1, 0], [0, 1], [1, 1]])
+    assert res.test == "Fisher exact" and "Monte Carlo" in res.note
+    assert res.statistic == pytest.approx(1 / 3) and res.p_value == pytest.approx(1.0)
+    assert isinstance(res.statistic, float) and isinstance(res.p_value, float)
+
+
+def test_fisher_exact_r_by_c_p_value_is_seeded_and_near_the_exact_value():
+    # rows (2, 0), (0, 1), (0, 1); margins (2, 1, 1) x (2, 2): the four possible tables have
+    # probabilities 1/6, 1/6, 1/3, 1/3, so the exact p (tables at most as likely as observed) is 1/3
+    table = [[2, 0], [0, 1], [0, 1]]
+    first, second = run_contingency_test(table), run_contingency_test(table)
+    assert first.statistic == pytest.approx(1 / 6)
+    assert first.p_value == second.p_value  # unseeded, scipy gave 0.3384, 0.3361, 0.3341 ...
+    assert first.p_value == pytest.approx(1 / 3, abs=0.015)
+
+
+def test_characteristics_table_with_a_three_level_variable_in_two_small_groups():
+    # a subject lost to a failed stage leaves tiny groups: the Fisher path with a 3 x 2 crosstab
+    df = pd.DataFrame({"group": ["PM", "PM", "DM", "DM"], "ild": ["none", "severe", "mild", "mild"]})
+    tab = characteristics_table(df, "group", categorical=["ild"])
+    row = tab[tab["variable"] == "ild"].iloc[0]
+    assert row["test"].startswith("Fisher exact")
+    # crosstab rows mild (2, 0), none (0, 1), severe (0, 1): the table of the test above, exact p = 1/3
+    assert row["p_value"] == pytest.approx(1 / 3, abs=0.015)
+
+
 def test_characteristics_table_two_groups_values_and_tests():
     rng = np.random.default_rng(13)
     df = pd.DataFrame({

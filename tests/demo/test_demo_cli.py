@@ -36,3 +36,12 @@ def test_bad_subjects_per_group_exits_2(tmp_path, capsys):
     assert main(["demo-data", str(tmp_path / "x"), "--subjects-per-group", "PM=two", "--no-progress"]) == 2
     assert "GROUP=N" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_subjects_per_group_naming_a_group_twice_is_an_error_naming_it(tmp_path, capsys):
+    with pytest.raises(ConfigError, match=r"group PM given more than once \('pm=2' after PM=1\)"):
+        parse_composition("PM=1,pm=2")
+    assert main(["demo-data", str(tmp_path / "x"), "--subjects-per-group", "PM=1,PM=2", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "group PM given more than once" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()

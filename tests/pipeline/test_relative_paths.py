@@ -35,8 +35,10 @@ def test_makefile_demo_line_runs_from_a_fresh_working_directory(tmp_path):
     cmd = _makefile_demo_line()
     out = cmd[cmd.index("-o") + 1]
     assert not Path(out).is_absolute()
-    # a small cohort with 3 folds, so the study stage runs (the bug was there) in seconds
-    cmd += ["--subjects-per-group", "8", "--folds", "3", "--repeats", "1", "--no-progress", "--jobs", "1"]
+    # a small cohort, so the study stage runs (the bug was there) in seconds; 9 per group is the
+    # fewest 5-fold CV with nested selection and the SVM's calibration inside it can use (8 with 3
+    # folds ran only because the selection happened to be forced in every fold of this cohort)
+    cmd += ["--subjects-per-group", "9", "--folds", "5", "--repeats", "1", "--no-progress", "--jobs", "1"]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "study: computed" in proc.stdout + proc.stderr

@@ -27,7 +27,7 @@ def test_infeasible_task_is_recorded_and_the_other_tasks_run(finished_run, tmp_p
                            out, jobs=1, progress=False)
     assert [f["classifier"] for f in info["failures"]] == ["task anti_Jo1"]
     assert "task anti_Jo1" in info["failures"][0]["message"]
-    assert info["failures"][0]["error_type"] == "InputError"
+    assert info["failures"][0]["error_type"] == "StudyInputError"  # found by the checks before any fit
     perf = pd.read_csv(out / "performance.csv")
     assert set(perf["task"]) == {"HC_PM_DM"} and set(perf["classifier"]) == {"lda", "knn"}
     assert "anti_Jo1 failed" in (out / "performance.md").read_text()

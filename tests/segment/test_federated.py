@@ -238,6 +238,88 @@ def test_token_file_problems_are_reported_together(tmp_path):
 def test_empty_store_without_initial_model_is_an_error(tmp_path):
     from myomri.errors import InputError
 
+    (tmp_path / "s").mkdir()
     with pytest.raises(InputError, match="empty model store"):
         ModelStore(tmp_path / "s")
+    with pytest.raises(InputError, match="no model store"):
+        ModelStore(tmp_path / "absent")
+    assert not (tmp_path / "absent").exists()
     assert TINY_ARCH["arch"] == "ResUNet2d"
+
+
+def test_unchanged_model_is_refused_not_stored_as_a_new_version(fed):
+    before = _served(fed)
+    pulled, _ = pull_model(fed["url"], TOKENS["site_a"], fed["root"] / "unchanged.pt")
+    n_versions = len(fed["store"].versions())
+    err = _expect_rejected(fed, 409, lambda: push_model(fed["url"], TOKENS["site_a"], pulled, n_samples=40,
+                                                        base=before["lineage"]))  # fmt: skip
+    assert "identical to the served version" in str(err)
+    assert len(fed["store"].versions()) == n_versions and _served(fed)["n_samples"] == before["n_samples"]
+    assert fed["store"].log()[-1]["event"] == "rejected"
+
+
+def test_claimed_data_size_is_bounded_capped_in_the_merge_and_recorded(fed):
+    from myomri.errors import InputError
+
+    before = _served(fed)
+    served_state = fed["store"].load().network.state_dict()
+    model_c, _ = _site_model(fed, "site_a", [9, 10], fed["root"] / "c.pt")
+    n_log = len(fed["store"].log())
+    for bad in (0, True, 10_000_001, 2.5):  # outside 1..max_samples or not an integer: refused, nothing logged
+        with pytest.raises(InputError, match="n_samples"):
+            fed["store"].submit(model_c, site="site_a", n_samples=bad, base_lineage=before["lineage"],
+                                evaluate=lambda m: 1.0, tolerance=0.05, candidate_tolerance=0.1)  # fmt: skip
+    assert len(fed["store"].log()) == n_log
+    ans = push_model(fed["url"], TOKENS["site_a"], fed["root"] / "c.pt", n_samples=1_000_000)
+    s = before["n_samples"]
+    # max_share 0.5: the claimed 10^6 weighs as much as the served model's s, not 10^4 times more
+    assert ans["accepted"] and ans["n_samples"] == 1_000_000 and ans["n_samples_used"] == s
+    assert ans["merge_share"] == pytest.approx(0.5) and _served(fed)["n_samples"] == 2 * s
+    merged_path, _ = pull_model(fed["url"], TOKENS["site_b"], fed["root"] / "merged_c.pt")
+    merged = load_model(merged_path)
+    for name, w in model_c.network.state_dict().items():
+        expect = (served_state[name].double() + w.double()) / 2
+        np.testing.assert_allclose(merged.network.state_dict()[name].double().numpy(), expect.numpy(),
+                                   rtol=1e-6, atol=1e-7)  # fmt: skip
+    step = merged.history[-1]
+    assert (step["n_samples"], step["n_samples_used"], step["served_samples"]) == (1_000_000, s, s)
+    rec = fed["store"].log()[-1]
+    assert rec["event"] == "accepted" and (rec["n_samples"], rec["n_samples_used"]) == (1_000_000, s)
+
+
+def test_serve_checks_its_validation_list_before_creating_the_store(fed, tmp_path, capsys):
+    from myomri.cli import main
+
+    model = save_model(fed["good"], tmp_path / "initial.pt")
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("".join(f"{site} {tok}\n" for site, tok in TOKENS.items()))
+    (tmp_path / "cases.tsv").write_text("image\tmask\nabsent_image.nii.gz\tabsent_mask.nii.gz\n")
+    for validation in (tmp_path / "missing.tsv", tmp_path / "cases.tsv"):
+        assert main(["federate", "serve", "--store", str(tmp_path / "store"), "--validation", str(validation),
+                     "--token-file", str(tokens), "--model", str(model)]) == 2  # fmt: skip
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and validation.name in err
+        assert not (tmp_path / "store").exists()
+
+
+def test_rollback_on_a_missing_store_is_an_error_and_creates_no_folder(tmp_path, capsys):
+    from myomri.cli import main
+
+    assert main(["federate", "rollback", "--store", str(tmp_path / "no_store"), "--to", "1"]) == 2
+    assert "no model store (folder not found)" in capsys.readouterr().err
+    assert not (tmp_path / "no_store").exists()
+
+
+def test_pull_into_a_folder_or_from_a_bad_url_is_a_one_line_error(fed, tmp_path, capsys):
+    from myomri.cli import main
+
+    pull = ["federate", "pull", "--token", TOKENS["site_a"]]
+    assert main([*pull, "--server", fed["url"], "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path}: is a folder; expected the path of the model file" in err and len(err.splitlines()) == 1
+    for url in ("notaurl", "ftp://host", "http://", "http://[::1", "http://host:99999"):
+        assert main([*pull, "--server", url, "-o", str(tmp_path / "m.pt")]) == 2
+        err = capsys.readouterr().err
+        assert f"server URL {url!r}" in err and "expected http://HOST[:PORT]" in err, err
+        assert len(err.splitlines()) == 1
+    assert not (tmp_path / "m.pt").exists()

@@ -85,6 +85,22 @@ def run_two_group_test(a, b, *, test: str | None = None) -> TestResult:
     return TestResult(name, float(res.statistic), float(res.pvalue), a.size + b.size, ma + mb)
 
 
+def _fisher_exact(obs: np.ndarray) -> tuple[float, float, str]:
+    """Fisher's test: (statistic, p, how the p-value was obtained) as plain floats."""
+    if obs.shape == (2, 2):
+        res = sps.fisher_exact(obs)
+        how = ""
+    else:
+        # scipy's r x c p-value is Monte Carlo; unseeded, the same table gave a different p each run
+        rng = np.random.default_rng(cfg.FISHER_SEED)
+        res = sps.fisher_exact(obs, method=sps.MonteCarloMethod(n_resamples=cfg.FISHER_RESAMPLES, rng=rng))
+        how = f" (Monte Carlo p, {cfg.FISHER_RESAMPLES} tables)"
+    # scipy returns 1-element arrays instead of scalars for some r x c tables (more rows than
+    # columns), and float() of those raises: take the single value explicitly
+    stat, p = (float(np.asarray(v).reshape(-1)[0]) for v in (res.statistic, res.pvalue))
+    return stat, p, how
+
+
 def run_contingency_test(table, *, yates: bool | None = None,
                      min_expected: float | None = None) -> TestResult:
     """Test of independence in an r x c table of counts.
@@ -106,10 +122,9 @@ def run_contingency_test(table, *, yates: bool | None = None,
                           note="fewer than 2 non-empty rows or columns: no test possible")
     expected = sps.contingency.expected_freq(obs)
     if expected.min() < min_expected:
-        res = sps.fisher_exact(obs.astype(np.int64))
-        note = f"Fisher exact test: smallest expected count {expected.min():.2f} < {min_expected:g}"
-        stat = float(res.statistic)
-        return TestResult("Fisher exact", stat, float(res.pvalue), n, 0, note=note)
+        stat, p, how = _fisher_exact(obs.astype(np.int64))
+        note = f"Fisher exact test{how}: smallest expected count {expected.min():.2f} < {min_expected:g}"
+        return TestResult("Fisher exact", stat, p, n, 0, note=note)
     chi2, p, dof, _ = sps.chi2_contingency(obs, correction=yates)
     is_2x2 = obs.shape == (2, 2)
     name = "chi-squared (Yates)" if (yates and is_2x2) else "chi-squared"

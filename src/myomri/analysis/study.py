@@ -14,20 +14,18 @@ import numpy as np
 import pandas as pd
 
 from ..config import analysis as cfg
-from ..errors import FormatError, InputError
+from ..errors import InputError
 from .classifiers import make_classifier
 from .compare import corrected_resampled_ttest, fold_accuracy
 from .metrics import bootstrap_macro_auc, confusion_counts
 from .permutation import permutation_test
 from .reduction import ReproducibilityFilter, select_collinear
 from .selection import ForwardSFS, UnivariateFilter
+from .study_checks import check_study, task_labels
 from .study_config import StudyConfig, Task
 from .validation import build_pipeline, check_target, repeat_metrics, run_repeated_cv
 
 __all__ = ["StudyResult", "load_tables", "task_data", "run_study"]
-
-ID_COLUMNS = ("subject", "reader", "session")
-
 
 @dataclass
 class StudyResult:
@@ -47,99 +45,25 @@ class StudyResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _read_csv(path, what: str, dtype=None) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, dtype=dtype or {"subject": str, "reader": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{what} {path}: not a readable CSV table ({exc})") from None
-
-
 def load_tables(config: StudyConfig) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Read and check the features and clinical tables; returns (features, clinical, feature names)."""
-    feats = _read_csv(config.features, "features table")
-    # targets are labels compared as written: read as text, so a 0/1 column with gaps stays '0'/'1'
-    # (type inference would make it float and the labels '0.0'/'1.0')
-    clin = _read_csv(config.clinical, "clinical table", dtype=str)
-    for name, table, need in (("features table", feats, ("subject", "reader")), ("clinical table", clin, ("subject",))):
-        missing = [c for c in need if c not in table.columns]
-        if missing:
-            src = config.features if table is feats else config.clinical
-            raise InputError(f"{name} {src}: column(s) {missing} missing; found {list(table.columns)[:8]}")
-    names = [c for c in feats.columns if c not in ID_COLUMNS]
-    if not names:
-        raise InputError(f"features table {config.features}: no feature columns besides {list(ID_COLUMNS)}")
-    bad_type = [c for c in names if not pd.api.types.is_numeric_dtype(feats[c])]
-    if bad_type:
-        examples = {c: feats[c][pd.to_numeric(feats[c], errors="coerce").isna()].astype(str).iloc[0] for c in bad_type[:5]}
-        raise InputError(f"features table {config.features}: non-numeric values in {bad_type} (e.g. {examples}); "
-                         "expected numbers in every feature column")
-    values = feats[names].to_numpy(dtype=float)
-    if not np.isfinite(values).all():
-        bad = sorted({names[j] for j in np.nonzero(~np.isfinite(values))[1]})
-        rows = sorted(set(feats.loc[~np.isfinite(values).all(axis=1), "subject"].astype(str)))
-        raise InputError(f"features table {config.features}: NaN/infinite values in {bad[:10]} "
-                         f"for subject(s) {rows[:10]}; fix or remove them (they are not dropped silently)")
-    if clin["subject"].duplicated().any():
-        raise InputError(f"clinical table {config.clinical}: subject(s) repeated: "
-                         f"{sorted(set(clin.loc[clin['subject'].duplicated(), 'subject']))[:10]}")
-    return feats, clin, names
+    """Read and check the tables; returns (features, clinical, feature names).
+
+    Raises ``StudyInputError`` listing every problem :func:`~.study_checks.study_problems` finds.
+    """
+    return check_study(config)
 
 
 def _reference_rows(feats: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
     readers = sorted(set(feats["reader"]))
-    ref = config.reference_reader or (readers[0] if len(readers) == 1 else None)
-    if ref is None:
-        raise InputError(f"features table {config.features}: several readers {readers}; "
-                         "name the one to model with reference_reader")
-    if ref not in readers:
-        raise InputError(f"features table {config.features}: reference_reader {ref!r} absent; readers present: {readers}")
-    rows = feats[feats["reader"] == ref]
-    if rows["subject"].duplicated().any():
-        raise InputError(f"features table {config.features}: reader {ref} has several rows for subject(s) "
-                         f"{sorted(set(rows.loc[rows['subject'].duplicated(), 'subject']))[:10]}")
-    return rows.set_index("subject")
+    ref = config.reference_reader or readers[0]  # check_study made sure it is unambiguous and present
+    return feats[feats["reader"] == ref].set_index("subject")
 
 
 def task_data(ref: pd.DataFrame, clin: pd.DataFrame, task: Task, config: StudyConfig, notes: list[str]):
     """Subjects, integer labels and class names of one task (exclusions recorded in ``notes``)."""
-    if task.target not in clin.columns:
-        raise InputError(f"clinical table {config.clinical}: target column {task.target!r} of task {task.name!r} "
-                         f"absent; columns: {list(clin.columns)}")
-    c = clin.set_index("subject")
-    only_feats = sorted(set(ref.index) - set(c.index))
-    only_clin = sorted(set(c.index) - set(ref.index))
-    if only_feats or only_clin:
-        parts = []
-        if only_feats:
-            parts.append(f"subjects in the features table missing from the clinical table: {only_feats}")
-        if only_clin:
-            parts.append(f"subjects in the clinical table missing from the features table: {only_clin}")
-        raise InputError(f"{config.features} / {config.clinical}: " + "; ".join(parts))
-    target = c.loc[ref.index, task.target]
-    keep = target.notna()
-    if (~keep).any():
-        notes.append(f"task {task.name}: {int((~keep).sum())} subject(s) without a {task.target} value excluded: "
-                     f"{sorted(target.index[~keep])}")
-    target = target[keep].astype(str).str.strip()
-    if task.classes is not None:
-        inside = target.isin(task.classes)
-        if (~inside).any():
-            notes.append(f"task {task.name}: {int((~inside).sum())} subject(s) with {task.target} outside "
-                         f"{list(task.classes)} excluded (values {sorted(set(target[~inside]))})")
-        target = target[inside]
-        classes = list(task.classes)
-        absent = [k for k in classes if k not in set(target)]
-        if absent:
-            raise InputError(f"task {task.name}: class(es) {absent} have no subjects in {config.clinical}")
-    else:
-        classes = sorted(set(target))
-    if task.positive is not None:
-        if len(classes) != 2 or task.positive not in classes:
-            raise InputError(f"task {task.name}: binary target {task.target} must have two values including "
-                             f"{task.positive!r}; found {classes}")
-        classes = [k for k in classes if k != task.positive] + [task.positive]
-    if len(classes) < 2:
-        raise InputError(f"task {task.name}: target {task.target} has a single class {classes}; need at least two")
+    target, classes, problems = task_labels(clin.set_index("subject").loc[ref.index, task.target], task, notes)
+    if problems:  # check_study reports these before any work; kept for direct callers
+        raise InputError(f"{config.clinical}: " + "; ".join(problems))
     y = np.array([classes.index(v) for v in target], dtype=int)
     check_target(y, folds=config.folds, task=f"task {task.name} ({config.clinical})", class_names=classes)
     return list(target.index), y, classes
@@ -164,7 +88,11 @@ def _summary(rep: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -> StudyResult:
-    """Run every task x classifier of a validated study; see the module docstring."""
+    """Run every task x classifier of a validated study; see the module docstring.
+
+    Everything the tables must give is checked first (``study_checks``): a study that cannot run
+    fails before any fit, with every problem listed.
+    """
     feats, clin, names = load_tables(config)
     notes: list[str] = []
     ref = _reference_rows(feats, config)
@@ -195,9 +123,6 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
                      f"computed once on all {len(ref)} subjects of the reference reader (label-free, so no "
                      "label information leaks into the cross-validation)")
     if config.mode == "none":
-        unknown = [f for f in config.fixed_features if f not in names]
-        if unknown:
-            raise InputError(f"selection.features {unknown} are not columns of {config.features}")
         dropped = [f for f in config.fixed_features if f not in kept]
         if dropped:
             notes.append(f"selection mode none: fixed features {dropped} are used although the filters would drop them")

@@ -50,6 +50,11 @@ def parse_composition(text: str) -> dict[str, int]:
         if match is None or not num.strip().isdigit():
             problems.append(f"--subjects-per-group item {part!r}: expected GROUP=N with GROUP in {', '.join(GROUPS)}")
             continue
+        if match in out:
+            # a repeated group would otherwise silently keep its last count
+            problems.append(f"--subjects-per-group: group {match} given more than once ({part.strip()!r} "
+                            f"after {match}={out[match]})")
+            continue
         out[match] = int(num)
     if problems:
         raise ConfigError(problems)

@@ -84,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(args) -> int:
+    from pathlib import Path
+
     from ..segment.federated.server import make_app, read_tokens, serve
     from ..segment.federated.store import ModelStore
     from ..segment.infer import default_model_path
@@ -91,14 +93,14 @@ def _serve(args) -> int:
     from ..segment.train import load_cases, read_case_list
 
     tokens = read_tokens(args.token_file)
-    from pathlib import Path
-
-    initial = None
-    if not (Path(args.store) / "current.json").is_file():
-        initial = load_model(args.model or default_model_path())
-    store = ModelStore(args.store, initial_model=initial, initial_samples=args.initial_samples)
-    pre = store.load().preprocess
-    validation = load_cases(read_case_list(args.validation), tile=pre["tile"], pixel_mm=pre["pixel_mm"])
+    # every input is checked before the store is created: a bad validation list must not leave a
+    # new store (with its version 1) behind
+    cases = read_case_list(args.validation)
+    existing = (Path(args.store) / "current.json").is_file()
+    model = ModelStore(args.store).load() if existing else load_model(args.model or default_model_path())
+    pre = model.preprocess
+    validation = load_cases(cases, tile=pre["tile"], pixel_mm=pre["pixel_mm"])
+    store = ModelStore(args.store, initial_model=None if existing else model, initial_samples=args.initial_samples)
     app = make_app(store, validation, tokens, tolerance=args.tolerance, max_upload_mb=args.max_upload_mb,
                    log=lambda s: print(s, file=sys.stderr, flush=True))  # fmt: skip
     print(f"serving version {store.current_info()['version']} on http://{args.host}:{args.port} "

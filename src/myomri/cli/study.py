@@ -19,17 +19,21 @@ def register(subparsers) -> None:
     run_p.add_argument("--jobs", type=int, default=1, help="parallel processes for the outer CV folds (default 1)")
     run_p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     run_p.set_defaults(func=run)
-    val_p = sub.add_parser("validate", help="check the study file and its tables without fitting anything")
+    val_p = sub.add_parser("validate", help="check the study file and its tables without fitting anything",
+                           description="Check everything 'study run' needs (settings, columns, readers, classes "
+                                       "and their sizes for every cross-validation step, repeated rows) and "
+                                       "report every problem at once.")
     val_p.add_argument("study", help="study YAML file")
     val_p.set_defaults(func=validate)
 
 
 def validate(args: argparse.Namespace) -> int:
-    from ..analysis.study import load_tables
+    from ..analysis.study_checks import check_study
     from ..analysis.study_config import load_study
 
     config = load_study(args.study)
-    _, _, names = load_tables(config)
+    # the checks study run makes before any fit: what passes here does not fail there on its inputs
+    _, _, names = check_study(config)
     print(f"{args.study}: valid; {len(names)} feature columns, {len(config.tasks)} task(s), "
           f"{len(config.classifiers)} classifier(s), mode {config.mode}")
     return 0

@@ -80,6 +80,10 @@ FEDERATED = {
     "candidate_tolerance": 0.1,  # largest accepted drop of the site's own model (rejects random/poisoned)
     "max_upload_mb": 25.0,
     "max_samples": 10_000_000,  # a site's claimed data size above this is rejected
+    # largest share of the merged weights one upload may carry: a larger claimed data size is
+    # capped (and the weight used recorded), so one site cannot replace the served model, or
+    # swamp every later site, by claiming a huge data size that nobody can verify
+    "max_share": 0.5,
 }
 
 #: Version of the model-file layout written by ``segment.model_io``.

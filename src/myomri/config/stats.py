@@ -45,6 +45,10 @@ CHI2_YATES: bool = True
 
 #: Fisher's exact test replaces chi-squared when any expected cell count is below this.
 FISHER_MIN_EXPECTED: float = 5.0
+#: Fisher's test on tables larger than 2x2 (scipy >= 1.15) has a Monte Carlo p-value: this many
+#: random tables with the observed margins, drawn from this seed, so a table always gets the same p.
+FISHER_RESAMPLES: int = 9999
+FISHER_SEED: int = 0
 
 #: Decimals of the formatted summaries in the characteristics table.
 TABLE_DECIMALS: int = 1

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import pipeline as cfg
+from ..config.schema import (is_int, is_number, section, want_bool, want_choice, want_int, want_names, want_number,
+                             want_str)
 from ..errors import ConfigError
 
 __all__ = ["PipelineConfig", "SubjectSpec", "load_pipeline", "parse_pipeline", "read_table"]
@@ -83,18 +85,6 @@ def read_table(path: Path):
     return pd.read_csv(path, sep=sep, dtype=str, na_values=["n/a", "NA", ""], keep_default_na=False)
 
 
-def _section(raw: dict, key: str, allowed, problems: list[str], defaults: dict) -> dict:
-    sec = raw.get(key, {})
-    if sec is None:
-        sec = {}
-    if not isinstance(sec, dict):
-        problems.append(f"{key}: expected a mapping, got {sec!r}")
-        return dict(defaults)
-    for extra in sorted(set(sec) - set(allowed)):
-        problems.append(f"{key}.{extra}: unknown key (allowed: {', '.join(allowed)})")
-    return {**defaults, **{k: v for k, v in sec.items() if k in allowed}}
-
-
 def _path(raw: dict, key: str, base: Path, problems: list[str], what: str) -> Path | None:
     val = raw.get(key)
     if not isinstance(val, str) or not val:
@@ -107,51 +97,119 @@ def _path(raw: dict, key: str, base: Path, problems: list[str], what: str) -> Pa
     return p
 
 
-def _check_sections(raw, problems):
-    t2 = _section(raw, "t2", cfg.T2_KEYS, problems, {
+def _t2_section(raw: dict, problems: list[str]) -> dict:
+    t2 = section(raw, "t2", cfg.T2_KEYS, problems, {
         "enabled": True, "model": cfg.T2_MODEL, "fat_fraction": cfg.T2_FAT_FRACTION,
         "fat_t2": cfg.T2_FAT_T2, "slices": cfg.T2_SLICE, "method": None})
-    if t2["model"] not in cfg.T2_MODELS:
-        problems.append(f"t2.model: {t2['model']!r} is not one of {list(cfg.T2_MODELS)}")
+    want_bool(t2["enabled"], "t2.enabled", problems)
+    model_ok = want_choice(t2["model"], "t2.model", cfg.T2_MODELS, problems)
     ff = t2["fat_fraction"]
-    if ff != "fit" and not (isinstance(ff, (int, float)) and not isinstance(ff, bool) and 0 <= ff <= 1):
+    if ff != "fit" and not (is_number(ff) and 0 <= ff <= 1):
         problems.append(f"t2.fat_fraction: expected 'fit' or a number in [0, 1], got {ff!r}")
-    if not isinstance(t2["fat_t2"], (int, float)) or t2["fat_t2"] <= 0:
-        problems.append(f"t2.fat_t2: expected a positive number of ms, got {t2['fat_t2']!r}")
-    if t2["slices"] not in cfg.T2_SLICES:
-        problems.append(f"t2.slices: {t2['slices']!r} is not one of {list(cfg.T2_SLICES)}")
-    seg = _section(raw, "segmentation", cfg.SEGMENTATION_KEYS, problems,
-                   {"method": cfg.SEGMENTATION_METHOD, "model": None})
-    if seg["method"] not in cfg.SEGMENTATION_METHODS:
-        problems.append(f"segmentation.method: {seg['method']!r} is not one of {list(cfg.SEGMENTATION_METHODS)}")
-    feats = _section(raw, "features", cfg.FEATURE_KEYS, problems,
-                     {"enabled": True, "params": copy.deepcopy(cfg.FEATURE_PARAMS)})
-    if feats["enabled"]:
+    want_number(t2["fat_t2"], "t2.fat_t2", problems, low=0, low_open=True, what="a positive number of ms")
+    want_choice(t2["slices"], "t2.slices", cfg.T2_SLICES, problems)
+    if t2["method"] is not None and model_ok:
+        # the fit method's names belong to each model; checked here so a typo fails before any fit
+        from ..t2.epg_model import OBJECTIVES
+        from ..t2.mono import METHODS
+
+        names = sorted(METHODS) if t2["model"] == "mono" else sorted(OBJECTIVES)
+        want_choice(t2["method"], f"t2.method (model {t2['model']})", names, problems)
+    return t2
+
+
+def _segmentation_section(raw: dict, base: Path, problems: list[str]) -> dict:
+    seg = section(raw, "segmentation", cfg.SEGMENTATION_KEYS, problems,
+                  {"method": cfg.SEGMENTATION_METHOD, "model": None})
+    want_choice(seg["method"], "segmentation.method", cfg.SEGMENTATION_METHODS, problems)
+    model = seg["model"]
+    if model is not None and want_str(model, "segmentation.model", problems, what="a model file path or null"):
+        path = Path(model) if os.path.isabs(model) else base / model
+        if not path.is_file():
+            problems.append(f"segmentation.model: model file not found: {path}")
+        seg["model"] = str(path)
+    return seg
+
+
+def _features_section(raw: dict, problems: list[str]) -> dict:
+    feats = section(raw, "features", cfg.FEATURE_KEYS, problems,
+                    {"enabled": True, "params": copy.deepcopy(cfg.FEATURE_PARAMS)})
+    if want_bool(feats["enabled"], "features.enabled", problems) and feats["enabled"]:
         from ..features.params import read_params
 
         try:
             read_params(feats["params"])
         except (ConfigError, ValueError) as exc:
             problems.append(f"features.params: {exc}")
-    stats = _section(raw, "statistics", cfg.STATISTICS_KEYS, problems, {
+    return feats
+
+
+def _statistics_section(raw: dict, problems: list[str]) -> dict:
+    stats = section(raw, "statistics", cfg.STATISTICS_KEYS, problems, {
         "positive": list(cfg.STAT_POSITIVE), "negative": list(cfg.STAT_NEGATIVE),
         "marker": cfg.STAT_MARKER, "correlations": list(cfg.STAT_CORRELATIONS), "within": cfg.STAT_WITHIN,
         "continuous": list(cfg.STAT_CONTINUOUS), "categorical": list(cfg.STAT_CATEGORICAL)})
     for key in ("positive", "negative", "correlations", "continuous", "categorical"):
-        if not isinstance(stats[key], list) or not all(isinstance(v, str) for v in stats[key]):
-            problems.append(f"statistics.{key}: expected a list of names, got {stats[key]!r}")
+        want_names(stats[key], f"statistics.{key}", problems)
+    want_str(stats["marker"], "statistics.marker", problems, what="a column name of the T2 table")
     if stats["within"] not in ("positive", "all"):
         problems.append(f"statistics.within: expected 'positive' or 'all', got {stats['within']!r}")
-    rep = _section(raw, "report", cfg.REPORT_KEYS, problems,
-                   {"overlays": cfg.REPORT_OVERLAYS, "title": cfg.REPORT_TITLE})
+    return stats
+
+
+def _report_section(raw: dict, problems: list[str]) -> dict:
+    rep = section(raw, "report", cfg.REPORT_KEYS, problems,
+                  {"overlays": cfg.REPORT_OVERLAYS, "title": cfg.REPORT_TITLE})
+    want_int(rep["overlays"], "report.overlays", problems, minimum=0)
+    want_str(rep["title"], "report.title", problems)
+    return rep
+
+
+def _analysis_section(raw: dict, problems: list[str]) -> dict:
     analysis = raw.get("analysis", copy.deepcopy(cfg.ANALYSIS))
     if not isinstance(analysis, dict):
         problems.append(f"analysis: expected a mapping (the 'myomri study' schema), got {analysis!r}")
-        analysis = {}
+        return {}
     for bad in ("features", "clinical"):
         if bad in analysis:
             problems.append(f"analysis.{bad}: set by the pipeline; remove it")
-    return t2, seg, feats, stats, rep, analysis
+    from ..analysis.study_config import check_analysis
+
+    # the whole study schema up front: validation.folds: 1 must not wait until T2 and features ran
+    problems += [f"analysis.{p}" for p in check_analysis({k: v for k, v in analysis.items()
+                                                           if k not in ("features", "clinical")})]
+    return analysis
+
+
+def _check_sections(raw: dict, base: Path, problems: list[str]):
+    return (_t2_section(raw, problems), _segmentation_section(raw, base, problems), _features_section(raw, problems),
+            _statistics_section(raw, problems), _report_section(raw, problems), _analysis_section(raw, problems))
+
+
+def _top_level(raw: dict, problems: list[str]) -> tuple[dict, object, str, str, list]:
+    """Manifest columns, seed, clinical id and group columns, reductions."""
+    columns = dict(cfg.COLUMNS)
+    given = raw.get("columns") or {}
+    if not isinstance(given, dict):
+        problems.append(f"columns: expected a mapping of role -> column name, got {given!r}")
+        given = {}
+    for role, col in given.items():
+        if role not in cfg.COLUMNS:
+            problems.append(f"columns.{role}: unknown role (allowed: {', '.join(cfg.COLUMNS)})")
+        elif want_str(col, f"columns.{role}", problems, what="a column name"):
+            columns[role] = col
+    seed = raw.get("seed", cfg.SEED)
+    if not is_int(seed) or seed < 0:
+        problems.append(f"seed: expected a non-negative integer, got {seed!r}")
+    clinical_id = raw.get("clinical_id", cfg.CLINICAL_ID)
+    group_column = raw.get("group_column", cfg.GROUP_COLUMN)
+    want_str(clinical_id, "clinical_id", problems, what="a column name of the clinical table")
+    want_str(group_column, "group_column", problems, what="a column name of the clinical table")
+    reductions = raw.get("reductions") or []
+    if not isinstance(reductions, list) or not all(isinstance(r, str) for r in reductions):
+        problems.append(f"reductions: expected a list of sentences, got {reductions!r}")
+        reductions = []
+    return columns, seed, str(clinical_id), str(group_column), reductions
 
 
 def _subjects(table: Path, columns: dict, base_problems: list[str]) -> list[SubjectSpec]:
@@ -206,29 +264,11 @@ def parse_pipeline(raw: dict, *, base: Path, source: Path) -> PipelineConfig:
         problems.append(f"{extra}: unknown key (allowed: {', '.join(cfg.STUDY_KEYS)})")
     subjects_path = _path(raw, "subjects", base, problems, "subjects manifest")
     clinical = _path(raw, "clinical", base, problems, "clinical table")
-    columns = dict(cfg.COLUMNS)
-    given = raw.get("columns") or {}
-    if not isinstance(given, dict):
-        problems.append(f"columns: expected a mapping of role -> column name, got {given!r}")
-        given = {}
-    for role, col in given.items():
-        if role not in cfg.COLUMNS:
-            problems.append(f"columns.{role}: unknown role (allowed: {', '.join(cfg.COLUMNS)})")
-        else:
-            columns[role] = str(col)
-    seed = raw.get("seed", cfg.SEED)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        problems.append(f"seed: expected a non-negative integer, got {seed!r}")
-    t2, seg, feats, stats, rep, analysis = _check_sections(raw, problems)
-    reductions = raw.get("reductions") or []
-    if not isinstance(reductions, list) or not all(isinstance(r, str) for r in reductions):
-        problems.append(f"reductions: expected a list of sentences, got {reductions!r}")
-        reductions = []
+    columns, seed, clinical_id, group_column, reductions = _top_level(raw, problems)
+    t2, seg, feats, stats, rep, analysis = _check_sections(raw, base, problems)
     subjects = _subjects(subjects_path, columns, problems) if subjects_path else []
     if subjects_path and not subjects:
         problems.append(f"subjects {subjects_path}: no subjects listed")
-    clinical_id = str(raw.get("clinical_id", cfg.CLINICAL_ID))
-    group_column = str(raw.get("group_column", cfg.GROUP_COLUMN))
     if clinical is not None:
         clin = read_table(clinical)
         for col in (clinical_id, group_column):

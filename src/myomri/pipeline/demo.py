@@ -52,29 +52,26 @@ def drop_infeasible_tasks(study: dict, clinical: Path) -> dict:
     """Leave out tasks the cohort cannot support and say so in the study's reductions.
 
     A class must fill every outer CV fold, and what is left of it in an outer training set must fill
-    the inner folds of the feature selection (nested mode) and of the SVM's probability calibration.
+    the inner folds of the feature selection (nested mode) and of the SVM's probability calibration,
+    also inside the selection: the rule ``study validate`` and ``study run`` apply
+    (``analysis.study_checks.class_size_problem``).
     """
-    from ..config import analysis as acfg
+    from ..analysis.study_checks import class_size_problem, minimum_class_size
     from .config import read_table
 
     clin = read_table(Path(clinical))
-    folds = study["analysis"]["validation"]["folds"]
-    inner = [1]
-    if study["analysis"]["selection"]["mode"] == "nested":
-        inner.append(acfg.SFS_INNER_FOLDS)
-    if "svm" in study["analysis"]["classifiers"]:
-        inner.append(acfg.SVM_CALIBRATION_FOLDS)
+    analysis = study["analysis"]
+    cv = {"folds": analysis["validation"]["folds"], "mode": analysis["selection"]["mode"],
+          "classifiers": analysis["classifiers"]}
     kept = []
-    for task in study["analysis"]["tasks"]:
-        values = clin[task["target"]].dropna().astype(str)
-        counts = values.value_counts()
+    for task in analysis["tasks"]:
+        counts = clin[task["target"]].dropna().astype(str).value_counts()
         wanted = task.get("classes") or sorted(counts.index)
-        small = {c: int(counts.get(c, 0)) for c in wanted
-                 if counts.get(c, 0) < folds or counts.get(c, 0) - -(-counts.get(c, 0) // folds) < max(inner)}
+        small = {c: int(counts.get(c, 0)) for c in wanted if class_size_problem(int(counts.get(c, 0)), **cv)}
         if small:
             study["reductions"].append(f"task {task['name']} left out: class(es) {small} are too small for the "
-                                       f"{folds}-fold cross-validation and its inner {max(inner)}-fold steps "
-                                       "in this cohort")
+                                       f"{cv['folds']}-fold cross-validation and its inner steps in this cohort "
+                                       f"(each class needs at least {minimum_class_size(**cv)} subjects)")
         else:
             kept.append(task)
     study["analysis"]["tasks"] = kept

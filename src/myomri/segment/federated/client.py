@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ...errors import InputError, MyomriError
 
-__all__ = ["FederatedError", "pull_model", "push_model", "server_status"]
+__all__ = ["FederatedError", "pull_model", "push_model", "server_status", "server_url"]
 
 
 class FederatedError(MyomriError):
@@ -25,6 +25,26 @@ class FederatedError(MyomriError):
         super().__init__(message)
         self.status = status
         self.payload = payload or {}
+
+
+def server_url(server: str) -> str:
+    """``server`` without a trailing slash, once it is a usable ``http(s)://HOST[:PORT]`` URL.
+
+    Raises
+    ------
+    InputError
+        Another scheme, no host, a bad port, or text that is not a URL at all (urllib's own
+        messages, e.g. "unknown url type", do not say which value was wrong).
+    """
+    expected = "expected http://HOST[:PORT] or https://HOST[:PORT], e.g. http://127.0.0.1:8765"
+    try:
+        parts = urllib.parse.urlsplit(str(server).strip())
+        parts.port  # noqa: B018 - parsing the port raises ValueError when it is not a number in range
+    except ValueError as exc:
+        raise InputError(f"server URL {server!r}: {exc}; {expected}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"server URL {server!r}: {expected}")
+    return str(server).strip().rstrip("/")
 
 
 def _request(url: str, token: str, *, data: bytes | None = None, timeout: float = 300.0):
@@ -45,13 +65,15 @@ def _request(url: str, token: str, *, data: bytes | None = None, timeout: float 
             payload, text = {}, body.decode(errors="replace")
         raise FederatedError(f"{url}: server answered {exc.code} {exc.reason}: {text.strip()[:500]}",
                              exc.code, payload) from None  # fmt: skip
-    except (urllib.error.URLError, OSError) as exc:
+    except urllib.error.URLError as exc:
+        raise FederatedError(f"{url}: cannot reach the federated server: {exc.reason}") from None
+    except OSError as exc:
         raise FederatedError(f"{url}: cannot reach the federated server: {exc}") from None
 
 
 def server_status(server: str, token: str) -> dict:
     """The server's ``/status`` JSON."""
-    _, _, body = _request(server.rstrip("/") + "/status", token)
+    _, _, body = _request(server_url(server) + "/status", token)
     return json.loads(body)
 
 
@@ -59,7 +81,13 @@ def pull_model(server: str, token: str, output) -> tuple[Path, dict]:
     """Download the served model, validate it and write it atomically to ``output``."""
     from ..model_io import save_model, state_from_bytes
 
-    _, headers, body = _request(server.rstrip("/") + "/model", token)
+    url = server_url(server)
+    output = Path(output)
+    # checked before downloading: a folder would otherwise fail only after the transfer, with a raw OSError
+    if output.is_dir():
+        raise InputError(f"{output}: is a folder; expected the path of the model file to write "
+                         f"(e.g. {output / 'model.pt'})")
+    _, headers, body = _request(url + "/model", token)
     model = state_from_bytes(body, source=f"model from {server}")
     path = save_model(model, output)
     return path, {"version": headers.get("X-Myomri-Version"), "lineage": model.lineage}
@@ -73,6 +101,7 @@ def push_model(server: str, token: str, model_path, *, n_samples: int, base: str
     """
     from ..model_io import load_model, state_to_bytes
 
+    url = server_url(server)
     model = load_model(model_path)  # validate locally before sending anything
     base = base or model.parent
     if not base:
@@ -80,5 +109,5 @@ def push_model(server: str, token: str, model_path, *, n_samples: int, base: str
     if int(n_samples) < 1:
         raise InputError(f"n_samples {n_samples}: expected a positive number of training slices/cases")
     q = urllib.parse.urlencode({"n_samples": int(n_samples), "base": base})
-    _, _, body = _request(server.rstrip("/") + "/push?" + q, token, data=state_to_bytes(model))
+    _, _, body = _request(url + "/push?" + q, token, data=state_to_bytes(model))
     return json.loads(body)

@@ -11,7 +11,9 @@ Endpoints (every one needs ``Authorization: Bearer TOKEN``; tokens are compared 
     Body: a model file (weights and architecture spec only; the format holds no images). The
     upload is size-limited (413), parsed without executing code (``weights_only``), checked
     (architecture, tensor shapes, finite values: 400), gated on the validation set (409 with the
-    Dice values when rejected) and merged (200 with the new version).
+    Dice values when rejected, also for weights identical to the served ones) and merged (200
+    with the new version; ``n_samples_used`` is the weight the claimed ``n_samples`` got, capped
+    at ``max_share`` of the merge).
 
 Submissions are handled one at a time (a lock) in a worker thread so the event loop stays responsive.
 """
@@ -69,9 +71,10 @@ def _site_for(tokens: dict[str, str], header: str | None) -> str | None:
 
 def make_app(store, validation, tokens: dict[str, str], *, tolerance: float = cfg.FEDERATED["tolerance"],
              candidate_tolerance: float = cfg.FEDERATED["candidate_tolerance"],
-             max_upload_mb: float = cfg.FEDERATED["max_upload_mb"], log=print):  # fmt: skip
+             max_upload_mb: float = cfg.FEDERATED["max_upload_mb"], max_share: float = cfg.FEDERATED["max_share"],
+             log=print):  # fmt: skip
     """The aiohttp application serving ``store`` (a :class:`ModelStore`), gating on ``validation``
-    (a :class:`~myomri.segment.train.TileSet`)."""
+    (a :class:`~myomri.segment.train.TileSet`); ``max_share`` caps one upload's merge weight."""
     from aiohttp import web
 
     from ..model_io import state_from_bytes
@@ -122,7 +125,7 @@ def make_app(store, validation, tokens: dict[str, str], *, tolerance: float = cf
                 candidate = await loop.run_in_executor(None, lambda: state_from_bytes(data, source=source))
                 rec = await loop.run_in_executor(None, lambda: store.submit(
                     candidate, site=site, n_samples=n_samples, base_lineage=base, evaluate=evaluate,
-                    tolerance=tolerance, candidate_tolerance=candidate_tolerance))  # fmt: skip
+                    tolerance=tolerance, candidate_tolerance=candidate_tolerance, max_share=max_share))  # fmt: skip
             except GateRejection as exc:
                 log(f"site {site}: {exc}")
                 return web.json_response({"accepted": False, "reason": str(exc), **exc.record}, status=409)

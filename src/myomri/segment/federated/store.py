@@ -8,7 +8,10 @@ Store layout (``DIR``)::
     log.json                  every event (init, accepted, rejected, rollback) with Dice values
 
 Merge: FedAvg-style weighted average of the served weights (weight ``S``, the data it already
-represents) and the site's weights (weight ``n_samples``). Gate: the merge is accepted only if the
+represents) and the site's weights (weight ``n_samples``, 1..``max_samples``, capped so that the
+site's share of the merge is at most ``max_share``; the claimed and the used weight are both
+logged and kept in the model's history). An upload identical to the served weights is refused:
+it would add a version that changes nothing while counting its data again. Gate: the merge is accepted only if the
 merged model's validation mean Dice is not lower than the served model's by more than
 ``tolerance`` AND the site's own model is not lower by more than ``candidate_tolerance`` (a random
 or poisoned upload fails both, whatever data size it claims). DAFNE's default threshold of -0.001
@@ -21,6 +24,7 @@ import json
 import time
 from pathlib import Path
 
+from ...config import segment_dl as cfg
 from ...errors import FormatError, InputError
 from ...io.atomic import atomic_write_text
 
@@ -54,10 +58,14 @@ class ModelStore:
         from ..model_io import save_model
 
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
         if not (self.root / "current.json").is_file():
+            # checked before creating anything: opening a mistyped store path must not leave a folder
             if initial_model is None:
-                raise InputError(f"{self.root}: empty model store; give an initial model to start from")
+                what = "empty model store" if self.root.is_dir() else "no model store (folder not found)"
+                raise InputError(f"{self.root}: {what}; give an initial model to start from")
+            if int(initial_samples) < 1:
+                raise InputError(f"{self.root}: initial data size {initial_samples}: expected an integer >= 1")
+            self.root.mkdir(parents=True, exist_ok=True)
             save_model(initial_model, self._file(1))
             self._write_current(1, int(initial_samples))
             self._append({"event": "init", "version": 1, "lineage": initial_model.lineage,
@@ -103,22 +111,29 @@ class ModelStore:
 
     # --- submissions ---------------------------------------------------------------------------
     def submit(self, candidate, *, site: str, n_samples: int, base_lineage: str, evaluate, tolerance: float,
-               candidate_tolerance: float) -> dict:  # fmt: skip
+               candidate_tolerance: float, max_share: float = cfg.FEDERATED["max_share"]) -> dict:  # fmt: skip
         """Gate and merge a validated candidate model; returns the log record.
 
-        ``evaluate(model) -> mean Dice`` on the server's validation set.
+        ``evaluate(model) -> mean Dice`` on the server's validation set. The site's weight in the
+        average is its claimed ``n_samples``, capped at ``max_share`` of the merge (both recorded).
 
         Raises
         ------
+        InputError
+            ``n_samples`` is not an integer in 1..``FEDERATED["max_samples"]`` (nothing logged).
         GateRejection
-            Another architecture, an unknown base lineage, or a validation Dice drop beyond the
-            tolerances; the record is logged and the served version is unchanged.
+            Another architecture, weights identical to the served ones, an unknown base lineage,
+            or a validation Dice drop beyond the tolerances; the record is logged and the served
+            version is unchanged.
         """
         from ..model_io import check_state_dict
 
+        claimed = _check_samples(n_samples)
+        if not 0 < max_share < 1:
+            raise InputError(f"max_share {max_share!r}: expected a fraction between 0 and 1 (exclusive)")
         info = self.current_info()
         current = self.load(info["version"])
-        rec = {"event": "rejected", "site": site, "n_samples": int(n_samples), "base_lineage": base_lineage,
+        rec = {"event": "rejected", "site": site, "n_samples": claimed, "base_lineage": base_lineage,
                "candidate_lineage": candidate.lineage, "served_version": info["version"]}  # fmt: skip
 
         def reject(reason: str):
@@ -134,13 +149,18 @@ class ModelStore:
             reject(str(exc))
         if base_lineage not in self.known_lineages():
             reject(f"base lineage {base_lineage!r} is not a model this server distributed")
+        if _same_weights(candidate.network.state_dict(), current.network.state_dict()):
+            reject(f"weights identical to the served version {info['version']}; nothing to merge")
         s = int(info["n_samples"])
+        # share n / (s + n) <= max_share  <=>  n <= s * max_share / (1 - max_share)
+        used = max(1, min(claimed, int(s * max_share / (1 - max_share))))
+        rec.update({"n_samples_used": used, "merge_share": used / (s + used)})
         merged = self.load(info["version"])
         merged.network.load_state_dict(average_states(
-            [current.network.state_dict(), candidate.network.state_dict()], [s, int(n_samples)]))  # fmt: skip
+            [current.network.state_dict(), candidate.network.state_dict()], [s, used]))  # fmt: skip
         merged.parent = current.lineage
-        merged.history.append({"step": "federated merge", "site": site, "n_samples": int(n_samples),
-                               "served_samples": s, "parent": current.lineage})  # fmt: skip
+        merged.history.append({"step": "federated merge", "site": site, "n_samples": claimed,
+                               "n_samples_used": used, "served_samples": s, "parent": current.lineage})  # fmt: skip
         d_cur, d_cand, d_merge = evaluate(current), evaluate(candidate), evaluate(merged)
         rec.update({"dice_served": d_cur, "dice_candidate": d_cand, "dice_merged": d_merge})
         if not (d_merge >= d_cur - tolerance):  # also catches NaN
@@ -151,9 +171,8 @@ class ModelStore:
 
         version = max(self.versions()) + 1
         save_model(merged, self._file(version))
-        self._write_current(version, s + int(n_samples))
-        rec.update({"event": "accepted", "version": version, "lineage": merged.lineage,
-                    "n_samples_total": s + int(n_samples)})
+        self._write_current(version, s + used)
+        rec.update({"event": "accepted", "version": version, "lineage": merged.lineage, "n_samples_total": s + used})
         self._append(rec)
         return rec
 
@@ -169,3 +188,18 @@ class ModelStore:
         rec = {"event": "rollback", "version": version, "from_version": prev, "lineage": model.lineage}
         self._append(rec)
         return rec
+
+
+def _check_samples(n_samples) -> int:
+    """The claimed data size as an int in 1..``FEDERATED["max_samples"]``."""
+    top = cfg.FEDERATED["max_samples"]
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or not 1 <= n_samples <= top:
+        raise InputError(f"n_samples {n_samples!r}: expected an integer in 1..{top}")
+    return int(n_samples)
+
+
+def _same_weights(a: dict, b: dict) -> bool:
+    """True when two state dicts hold the same tensors exactly (same keys, shapes and values)."""
+    import torch
+
+    return a.keys() == b.keys() and all(a[k].shape == b[k].shape and torch.equal(a[k], b[k]) for k in a)
