@@ -240,3 +240,45 @@ def test_reader_mode_draws_a_blinded_polygon_roi_that_extract_reads(serve, cohor
     with open(out) as fh:
         feats = [r for r in csv.DictReader(fh) if r.get("reader") == "R3"]
     assert len(feats) == 1 and float(feats[0]["original_firstorder_Mean"]) > 0
+
+
+def test_learn_from_corrections_from_the_page_reports_dice_and_keeps_a_new_model_file(serve, cohort, browser,
+                                                                                      tmp_path):
+    import shutil
+    import time
+
+    from myomri.segment.infer import default_model_path
+    from myomri.view.catalog import catalog_manifest
+
+    current = tmp_path / "current.pt"
+    shutil.copyfile(default_model_path(), current)
+    current_sha = _sha(current)
+    server = serve(catalog_manifest(cohort / "manifest.csv", model=current))
+    open_page(browser, server)
+    _, labels = _dseg(cohort)
+    ni, nj, _ = labels.shape
+    set_range(browser, "brush-size", 9)
+    choose(browser, "label-picker", 1)
+    stroke(browser, [(ni // 4, nj // 2), (ni // 4 + 20, nj // 2)])
+    browser.find_element("id", "save").click()
+    assert wait_state(browser, "saved") == "saved"
+    browser.find_element("id", "learn-start").click()
+    end = time.monotonic() + 300
+    while time.monotonic() < end:
+        state = browser.execute_script("return document.getElementById('learn-box').dataset.state")
+        if state in ("done", "failed"):
+            break
+        time.sleep(1)
+    log = browser.find_element("id", "learn-log").text
+    assert state == "done", log
+    assert "corrected tile(s)" in log and "epoch 5/5" in log
+    assert "mean Dice on the corrected slices" in browser.find_element("id", "message").text
+    candidates = list((cohort / "models").glob("refined-*.pt"))
+    assert len(candidates) == 1
+    browser.find_element("id", "learn-keep").click()
+    end = time.monotonic() + 10
+    while browser.execute_script("return document.getElementById('learn-box').dataset.state") != "kept":
+        assert time.monotonic() < end
+        time.sleep(0.2)
+    assert _sha(current) == current_sha  # the model in use was never overwritten
+    assert server.api.catalog.model == candidates[0]

@@ -212,3 +212,18 @@ def test_cli_refuses_a_busy_port_and_bad_arguments(cohort, capsys):
     assert "pick another --port" in capsys.readouterr().err
     assert main(["view", "--no-browser"]) == 2
     assert "nothing to show" in capsys.readouterr().err
+
+
+def test_learning_without_saved_corrections_fails_with_a_reason(cohort_server):
+    import time
+
+    pytest.importorskip("torch")
+    status, body = _get(cohort_server, "/api/learn/start", data=b"{}")
+    assert status == 200
+    for _ in range(100):
+        st = json.loads(_get(cohort_server, "/api/learn")[1])
+        if st["state"] != "running":
+            break
+        time.sleep(0.2)
+    assert st["state"] == "failed" and "no corrected slices" in st["log"][-1]
+    assert _get(cohort_server, "/api/learn/keep", data=b"{}")[0] == 400
