@@ -282,3 +282,21 @@ def test_learn_from_corrections_from_the_page_reports_dice_and_keeps_a_new_model
         time.sleep(0.2)
     assert _sha(current) == current_sha  # the model in use was never overwritten
     assert server.api.catalog.model == candidates[0]
+
+
+def test_leaving_a_subject_with_unsaved_edits_asks_first(serve, cohort, browser):
+    server = _cohort_server(serve, cohort)
+    open_page(browser, server)
+    _, labels = _dseg(cohort)
+    ni, nj, _ = labels.shape
+    stroke(browser, [(ni // 4, nj // 2), (ni // 4 + 4, nj // 2)])
+    browser.find_element("css selector", '#subjects li[data-subject="sub-002"]').click()
+    alert = browser.switch_to.alert
+    assert "unsaved edits" in alert.text
+    alert.dismiss()
+    assert browser.execute_script("return window.myomri.state.subject") == "sub-001"
+    assert browser.execute_script("return window.myomri.state.editor.dirty")
+    browser.find_element("css selector", '#subjects li[data-subject="sub-002"]').click()
+    browser.switch_to.alert.accept()
+    wait_state(browser, "ready")
+    assert browser.execute_script("return window.myomri.state.subject") == "sub-002"

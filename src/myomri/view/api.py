@@ -65,10 +65,7 @@ class ViewerApi:
         if method == "GET" and what == "volume":
             return 200, _BIN, self.volume(subject, mode, rest[1] if len(rest) > 1 else "image")
         if method == "GET" and what == "second":
-            data, meta = self.second(subject, mode, query.get("path", ""))
-            return 200, _BIN, data
-        if method == "GET" and what == "second-meta":
-            return _json(self.second(subject, mode, query.get("path", ""))[1])
+            return 200, _BIN, self.second(subject, mode, query.get("path", ""))
         if method == "POST" and what == "stats":
             view = self.view(subject, mode)
             return _json(self.stats(view, from_bytes(body, view.grid.spatial_shape)))
@@ -151,17 +148,16 @@ class ViewerApi:
             return to_bytes(view.labels if mode == "labels" else empty, np.uint16)
         raise FileNotFoundError(f"{subject}: no {kind} volume")
 
-    def second(self, subject: str, mode: str, rel: str) -> tuple[bytes, dict]:
+    def second(self, subject: str, mode: str, rel: str) -> bytes:
         """Any image of the served folders, carried onto the subject's grid through world coordinates."""
         from ..io.read import read_image
 
         path = resolve_served(self.catalog.roots, rel)
         view = self.view(subject, mode)
         pixels = sample_onto(read_image(path), view.grid)
-        inside = float(np.isfinite(pixels).mean())
-        if inside == 0.0:
+        if not np.isfinite(pixels).any():
             raise InputError(f"{rel} does not overlap {subject}'s grid at all (different patient space?)")
-        return to_bytes(pixels, np.float32), {"path": rel, "window": display_window(pixels), "inside": inside}
+        return to_bytes(pixels, np.float32)
 
     def stats(self, view, labels: np.ndarray | None = None) -> list[dict]:
         """Per-label volume and map statistics (of ``labels``, default the loaded ones)."""

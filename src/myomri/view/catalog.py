@@ -156,7 +156,7 @@ def catalog_manifest(path, *, run_dir: Path | None = None, model=None, label_fil
 
 
 def _manifest_entry(subject: str, rows: list[dict], base: Path, run_dir: Path | None) -> Entry:
-    def file(row, key):
+    def file(row, key):  # an existing file of the row, resolved, or None
         v = (row.get(key) or "").strip()
         return (base / v).resolve() if v and (base / v).exists() else None
 

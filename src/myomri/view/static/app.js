@@ -311,6 +311,7 @@ function wire() {
   document.querySelectorAll('input[name="mode"]').forEach((r) => r.addEventListener("change", async (e) => {
     if (dirty() && !confirm("Unsaved edits will be lost. Switch mode?")) { e.target.checked = false; return; }
     if (S.editor) S.editor.savedAt = S.editor.undoStack.length;
+    setState("loading");
     S.mode = e.target.value; $("reader-box").hidden = S.mode !== "reader";
     S.tool = S.mode === "reader" ? "polygon" : "brush";
     await loadSubjects();
