@@ -30,8 +30,17 @@ def sample_onto(image: Image, grid: Image) -> np.ndarray:
     """
     src = np.asarray(image.volume(0).array if image.array.ndim == 4 else image.array, dtype=np.float32)
     ni, nj, nk = grid.spatial_shape
-    idx = np.stack(np.meshgrid(np.arange(ni), np.arange(nj), np.arange(nk), indexing="ij"), axis=-1)
-    frac = image.world_to_index(grid.index_to_world(idx.reshape(-1, 3)))
+    out = np.full((ni, nj, nk), np.nan, dtype=np.float32)
+    ii, jj = (a.ravel() for a in np.meshgrid(np.arange(ni), np.arange(nj), indexing="ij"))
+    for k in range(nk):  # one slice at a time: the coordinate arrays stay small on 512 x 512 x 200 grids
+        idx = np.stack([ii, jj, np.full_like(ii, k)], axis=1)
+        vals = _nearest(src, image, image.world_to_index(grid.index_to_world(idx)))
+        out[:, :, k] = vals.reshape(ni, nj)
+    return out
+
+
+def _nearest(src: np.ndarray, image: Image, frac: np.ndarray) -> np.ndarray:
+    """Values of ``src`` at the voxels nearest to the fractional indices ``frac`` (n, 3); NaN outside."""
     r = np.floor(frac + 0.5).astype(np.int64)
     shape = np.asarray(src.shape)
     if shape[2] == 1:  # a single slice is a slab of its own thickness
@@ -40,9 +49,9 @@ def sample_onto(image: Image, grid: Image) -> np.ndarray:
         r[:, 2] = 0
     else:
         ok = np.all((r >= 0) & (r < shape), axis=1)
-    out = np.full(r.shape[0], np.nan, dtype=np.float32)
-    out[ok] = src[r[ok, 0], r[ok, 1], r[ok, 2]]
-    return out.reshape(ni, nj, nk)
+    vals = np.full(r.shape[0], np.nan, dtype=np.float32)
+    vals[ok] = src[r[ok, 0], r[ok, 1], r[ok, 2]]
+    return vals
 
 
 def to_bytes(array: np.ndarray, dtype) -> bytes:
