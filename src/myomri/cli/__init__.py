@@ -26,6 +26,7 @@ COMMAND_MODULES: list[str] = [
     "myomri.cli.roi_stats",
     "myomri.cli.run",
     "myomri.cli.demo",
+    "myomri.cli.view",
 ]
 
 
