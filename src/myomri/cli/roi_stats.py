@@ -35,10 +35,12 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compute and write the table; returns 0."""
     from ..io.atomic import atomic_path
+    from ..io.paths import refuse_output_over_input
     from ..io.read import read_image, read_mask
     from ..t2.vendor import read_vendor_t2map
     from ..tables.roistats import map_roi_statistics, read_names
 
+    refuse_output_over_input({"map": args.map, "mask": args.mask, "label file": args.labels}, [args.output])
     if args.vendor_layout == "qmritools":
         value_map = read_vendor_t2map(args.map, layout="qmritools")
     else:

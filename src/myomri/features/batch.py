@@ -29,6 +29,7 @@ from typing import Any, Iterable, Iterator
 from .. import __version__
 from ..errors import ConfigError, InputError, MissingFileError, MyomriError
 from ..io.atomic import atomic_path, atomic_write_text
+from ..io.paths import refuse_output_over_input
 from .params import Params, read_params
 
 __all__ = ["read_manifest", "run_batch", "BatchResult", "case_key"]
@@ -116,6 +117,11 @@ def _file_signature(path: Path) -> list:
     else:
         files = [path]
     return [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
+
+
+def _errors_path(out: Path) -> Path:
+    """Where the failed cases of ``out`` are listed (``features.csv`` -> ``features.errors.csv``)."""
+    return out.with_name(out.name.removesuffix(".csv") + ".errors.csv")
 
 
 def case_key(image: str, mask: str, label: int | None, settings_hash: str) -> str:
@@ -226,6 +232,10 @@ def run_batch(
     plain = p.to_dict()
     df = read_manifest(manifest)
     out = Path(out)
+    err_path = _errors_path(out)
+    params_file = params if isinstance(params, (str, os.PathLike)) else None
+    refuse_output_over_input({"manifest": manifest, "params": params_file, "manifest image": list(df["image"]),
+                              "manifest mask": list(df["mask"])}, [out, err_path])
     parts = out.with_name(out.name + ".parts")
     parts.mkdir(parents=True, exist_ok=True)
 
@@ -276,7 +286,6 @@ def run_batch(
     table = pd.DataFrame(rows, columns=[*ID_COLUMNS, "status", *feature_cols])
     with atomic_path(out) as tmp:
         table.to_csv(tmp, index=False)
-    err_path = out.with_name(out.name.removesuffix(".csv") + ".errors.csv")
     if errors:
         with atomic_path(err_path) as tmp:
             pd.DataFrame(errors).to_csv(tmp, index=False)
