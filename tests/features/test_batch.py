@@ -76,9 +76,13 @@ def test_rerun_after_interruption_recomputes_only_missing_cases(cohort, monkeypa
     # changed settings -> nothing reused
     res = batch.run_batch(_manifest(folder, rows), out=out, params={"setting": {"binWidth": 10}}, progress=False)
     assert res.n_cached == 0
-    # touched input -> that case is recomputed
+    # an input rewritten with the same content (new mtime) is still served from the cache
     calls.clear()
-    ip, _ = _case(folder, "s1", 1)
+    _case(folder, "s1", 1)
+    res = batch.run_batch(_manifest(folder, rows), out=out, params=PARAMS, progress=False)
+    assert res.n_cached == 4 and calls == []
+    # changed input -> that case is recomputed
+    _case(folder, "s1", 4)
     res = batch.run_batch(_manifest(folder, rows), out=out, params=PARAMS, progress=False)
     assert res.n_cached == 3 and [Path(c).name for c in calls] == ["s1_img.nii.gz"]
 
@@ -177,3 +181,33 @@ def test_manifest_label_and_session_columns(cohort):
     rows[1]["label"] = "x"
     with pytest.raises(InputError, match="line 3: label 'x'"):
         batch.read_manifest(_manifest(folder, rows))
+
+
+def test_mask_edited_in_place_with_same_size_and_mtime_is_recomputed(tmp_path):
+    # issue 16 #8: an uncompressed NIfTI always keeps its size; an editor (or a copy with -p) can keep
+    # its mtime too, so the cache must key on the content
+    rng = np.random.default_rng(5)
+    img = Image(rng.integers(0, 300, (24, 20, 1)).astype(np.int16), spacing=(0.8, 0.8, 5.0))
+    m = np.zeros((24, 20, 1), np.uint8)
+    m[4:18, 5:15] = 1
+    write_nifti(img, tmp_path / "img.nii")
+    write_nifti(img.with_array(m), tmp_path / "mask.nii")
+    manifest = _manifest(tmp_path, [{"subject": "s", "reader": "A", "image": "img.nii", "mask": "mask.nii"}])
+    out = tmp_path / "features.csv"
+    first = batch.run_batch(manifest, out=out, params=PARAMS, progress=False).table
+    mask_path = tmp_path / "mask.nii"
+    stat = mask_path.stat()
+    m[4:10, 5:15] = 0  # a smaller ROI, same file size
+    edited = tmp_path / "edited.nii"
+    write_nifti(img.with_array(m), edited)
+    mask_path.write_bytes(edited.read_bytes())  # in place, as an editor saves
+    import os
+
+    os.utime(mask_path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert mask_path.stat().st_size == stat.st_size and mask_path.stat().st_mtime_ns == stat.st_mtime_ns
+    res = batch.run_batch(manifest, out=out, params=PARAMS, progress=False)
+    assert res.n_cached == 0 and res.n_computed == 1
+    single = FeatureExtractor(PARAMS).extract_files(img_path := tmp_path / "img.nii", mask_path)
+    assert res.table.loc[0, "original_firstorder_Mean"] == pytest.approx(single["original_firstorder_Mean"])
+    assert res.table.loc[0, "original_firstorder_Mean"] != first.loc[0, "original_firstorder_Mean"]
+    assert img_path.is_file()

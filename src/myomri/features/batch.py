@@ -10,8 +10,9 @@ Output: ``features.csv`` with one row per manifest row, in manifest order: the i
 ``<out>.errors.csv``; the other cases go on.
 
 Resuming: every finished case is stored in ``<out>.parts/<key>.json``, where the key hashes the
-settings hash, the myomri version, the label and the size + modification time of every input file.
-A rerun (after an interruption, or with more rows) loads those instead of recomputing.
+settings hash, the myomri version, the label and the content (SHA-256) of every input file. A rerun
+(after an interruption, or with more rows) loads those instead of recomputing; an input edited in
+place is recomputed even when its size and modification time did not change.
 
 Parallelism: joblib processes (``executor="joblib"``, ``jobs`` workers) or a Dask cluster
 (``executor="dask"``, ``scheduler`` = its address, or a :class:`distributed.Client`).
@@ -110,13 +111,25 @@ def read_manifest(path: str | os.PathLike):
     return df
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _file_signature(path: Path) -> list:
-    """Size and mtime of a file, or of every file under a folder (DICOM series)."""
+    """Content hash of a file, or name + content hash of every file under a folder (DICOM series).
+
+    Size and modification time are not enough: an uncompressed NIfTI edited in place keeps its
+    size, and a copy tool may keep the mtime. Hashing costs one read of inputs that extraction
+    reads anyway.
+    """
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())
-    else:
-        files = [path]
-    return [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
+        return [[str(p.relative_to(path)), _sha256(p)] for p in files]
+    return [[path.name, _sha256(path)]]
 
 
 def _errors_path(out: Path) -> Path:
@@ -125,7 +138,7 @@ def _errors_path(out: Path) -> Path:
 
 
 def case_key(image: str, mask: str, label: int | None, settings_hash: str) -> str:
-    """Cache key of one case: settings, version, label and input file sizes + mtimes."""
+    """Cache key of one case: settings, version, label and the content hash of every input file."""
     payload = json.dumps(
         [settings_hash, __version__, label, _file_signature(Path(image)), _file_signature(Path(mask))]
     )
