@@ -110,6 +110,32 @@ def test_manifest_with_missing_files_lists_them_all(cohort):
         batch.read_manifest(_manifest(folder, rows))
 
 
+def test_manifest_empty_required_cells_are_named_by_row_and_column(cohort):
+    # issue 16 #13: an empty mask cell became '.', the manifest folder, then scanned as DICOM
+    folder, rows = cohort
+    rows[1]["mask"] = ""
+    rows[2]["subject"] = "  "
+    with pytest.raises(InputError) as info:
+        batch.read_manifest(_manifest(folder, rows))
+    msg = str(info.value)
+    assert "line 3 (row 2): column 'mask' is empty; expected a path" in msg
+    assert "line 4 (row 3): column 'subject' is empty" in msg
+    assert "DICOM" not in msg and "2 problem(s)" in msg
+
+
+def test_manifest_cells_are_stripped_of_whitespace(cohort):
+    # issue 16 #13: a trailing space after a path aborted the batch with a raw FileNotFoundError
+    folder, rows = cohort
+    plain = batch.read_manifest(_manifest(folder, rows[:2], "plain.csv"))
+    rows[0]["image"] += " "
+    rows[1]["mask"] = " " + rows[1]["mask"] + "\t"
+    rows[1]["subject"] += " "
+    spaced = batch.read_manifest(_manifest(folder, rows[:2], "spaced.csv"))
+    pd.testing.assert_frame_equal(spaced, plain)
+    res = batch.run_batch(folder / "spaced.csv", out=folder / "f.csv", params=PARAMS, progress=False)
+    assert res.n_failed == 0 and list(res.table["subject"]) == ["s0", "s1"]
+
+
 def test_manifest_with_duplicate_rows_lists_them(cohort):
     folder, rows = cohort
     rows.append(dict(rows[0]))

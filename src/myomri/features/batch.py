@@ -1,8 +1,9 @@
 """Feature extraction over a cohort manifest: parallel, resumable, failure-tolerant.
 
 Manifest (CSV): columns ``subject``, ``reader``, ``image``, ``mask``; optional ``label`` and
-``session``. Relative paths are taken relative to the manifest's folder. Missing files and duplicate
-rows are reported all at once before anything runs.
+``session``. Cells are stripped of surrounding whitespace; relative paths are taken relative to the
+manifest's folder. Empty required cells, missing files and duplicate rows are reported all at once
+before anything runs.
 
 Output: ``features.csv`` with one row per manifest row, in manifest order: the id columns, a
 ``status`` column (``ok``/``failed``), ``diagnostics_*`` columns and one column per feature
@@ -48,7 +49,8 @@ def read_manifest(path: str | os.PathLike):
     MissingFileError
         The manifest itself does not exist.
     InputError
-        Missing columns, bad labels, missing image/mask files (all listed), duplicate rows (all listed).
+        Missing columns, empty required cells, bad labels, missing image/mask files, duplicate rows
+        (each kind all listed, naming the line and column).
     """
     import pandas as pd
 
@@ -71,10 +73,15 @@ def read_manifest(path: str | os.PathLike):
     for col in OPTIONAL:
         if col not in df.columns:
             df[col] = ""
+    # a trailing space after a path is invisible in a spreadsheet: never part of a name or path
+    df = df.apply(lambda column: column.str.strip())
     problems: list[str] = []
+    for col in REQUIRED:
+        for n in [i + 2 for i in range(len(df)) if df[col].iloc[i] == ""]:  # line 1 is the header
+            problems.append(f"line {n} (row {n - 1}): column {col!r} is empty; expected "
+                            f"{'a path' if col in ('image', 'mask') else 'a value'}")
     labels = []
     for n, value in enumerate(df["label"], start=2):
-        value = str(value).strip()
         if value == "":
             labels.append(None)
         elif value.isdigit() and int(value) >= 1:
@@ -87,15 +94,12 @@ def read_manifest(path: str | os.PathLike):
     missing_files = []
     for n, row in enumerate(df.itertuples(index=False), start=2):
         for col in ("image", "mask"):
-            p = Path(getattr(row, col).strip())
-            if not str(p):
-                problems.append(f"line {n}: empty {col} path")
-                continue
-            full = p if p.is_absolute() else base / p
-            if not full.exists():
-                missing_files.append(f"line {n} {col} {full}")
+            value = getattr(row, col)
+            if value and not _full_path(base, value).exists():  # empty cells are reported above
+                missing_files.append(f"line {n} {col} {_full_path(base, value)}")
     for col in ("image", "mask"):
-        df[col] = [str(p if Path(p).is_absolute() else (base / p.strip()).resolve()) for p in df[col]]
+        # an empty cell stays empty (Path('') would be '.', the manifest folder, read as DICOM)
+        df[col] = [str(_full_path(base, p)) if p else "" for p in df[col]]
     if missing_files:
         problems.append(f"{len(missing_files)} missing file(s): " + "; ".join(missing_files))
     key = ["subject", "reader", "session", "label"]
@@ -130,6 +134,12 @@ def _file_signature(path: Path) -> list:
         files = sorted(p for p in path.rglob("*") if p.is_file())
         return [[str(p.relative_to(path)), _sha256(p)] for p in files]
     return [[path.name, _sha256(path)]]
+
+
+def _full_path(base: Path, value: str) -> Path:
+    """A manifest path: relative ones are taken relative to the manifest's folder."""
+    p = Path(value)
+    return p if p.is_absolute() else (base / p).resolve()
 
 
 def _errors_path(out: Path) -> Path:
