@@ -206,3 +206,16 @@ def test_cli_extract_refuses_the_image_given_as_its_mask(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "img.nii.gz: mask holds" in err and "looks like an image" in err
     assert not (tmp_path / "f.csv").exists()
+
+
+@pytest.mark.parametrize("spacing", [[0.001, 0.001, 0.001], [1e-300, 1e-9, 0]])
+def test_tiny_resampled_pixel_spacing_is_a_clear_input_error(spacing):
+    # issue 16 #15: SimpleITK failed to allocate (or rejected the size) with an internal message
+    rng = np.random.default_rng(0)
+    img = Image(rng.normal(100, 10, (20, 20, 3)), spacing=(1, 1, 3), source="img.nii.gz")
+    m = np.zeros((20, 20, 3), np.uint8)
+    m[5:15, 5:15, :] = 1
+    ext = FeatureExtractor({"setting": {"resampledPixelSpacing": spacing}, "featureClass": {"firstorder": ["Mean"]}})
+    with pytest.raises(InputError, match=r"img.nii.gz: resampledPixelSpacing .* voxels, more than \d+; expected a "
+                                         r"spacing comparable to the image's 1x1x3 mm"):
+        ext.extract(img, img.with_array(m))
