@@ -81,8 +81,9 @@ def roi_statistics(values, labels, *, names=None, combine=False, unfitted_value=
 
 def read_names(path: str | os.PathLike) -> dict[int, str]:
     """Label names from an ITK-SNAP label file, or from ``value name`` lines."""
-    from ..io.labels import read_label_names
+    from ..io.labels import read_label_names, refuse_binary_text_file
 
+    refuse_binary_text_file(path, "an ITK-SNAP label file or 'value name' lines")
     try:
         return read_label_names(path)
     except FormatError:
