@@ -237,3 +237,55 @@ def test_mask_edited_in_place_with_same_size_and_mtime_is_recomputed(tmp_path):
     assert res.table.loc[0, "original_firstorder_Mean"] == pytest.approx(single["original_firstorder_Mean"])
     assert res.table.loc[0, "original_firstorder_Mean"] != first.loc[0, "original_firstorder_Mean"]
     assert img_path.is_file()
+
+
+def test_extract_manifest_output_feeds_a_study_without_diagnostics_becoming_features(cohort, capsys):
+    # issue 16 #16: diagnostics_roi_voxels (and the id/status columns) were taken as study features
+    import yaml
+
+    from myomri.analysis.study import load_tables
+    from myomri.analysis.study_config import load_study
+    from myomri.cli import main
+
+    folder, rows = cohort
+    out = folder / "features.csv"
+    assert main(["extract", "--manifest", str(_manifest(folder, rows)), "--params", str(_params(folder)),
+                 "-o", str(out), "--no-progress"]) == 0
+    table = pd.read_csv(out)
+    assert "diagnostics_roi_voxels" in table.columns  # kept for the user, prefixed
+    pd.DataFrame({"subject": [r["subject"] for r in rows], "group": ["a", "b"] * 2}).to_csv(
+        folder / "clinical.csv", index=False)
+    study = folder / "study.yaml"
+    study.write_text(yaml.safe_dump({"features": "features.csv", "clinical": "clinical.csv",
+                                     "tasks": [{"name": "t", "target": "group"}]}))
+    _, _, names = load_tables(load_study(study))
+    assert names == FeatureExtractor(PARAMS).feature_columns()
+    assert not [n for n in names if n.startswith("diagnostics_") or n in ("label", "image", "mask", "status")]
+    assert main(["study", "validate", str(study)]) == 0
+    assert f"{len(names)} feature columns" in capsys.readouterr().out
+
+
+def test_study_refuses_a_features_table_with_failed_cases(cohort):
+    import yaml
+
+    from myomri.analysis.study import load_tables
+    from myomri.analysis.study_config import load_study
+
+    folder, rows = cohort
+    ip, mp = _case(folder, "bad", 7, roi=False)
+    rows = rows[:2] + [{"subject": "bad", "reader": "A", "image": ip.name, "mask": mp.name}]
+    batch.run_batch(_manifest(folder, rows), out=folder / "features.csv", params=PARAMS, progress=False)
+    pd.DataFrame({"subject": ["s0", "s1", "bad"], "group": ["a", "b", "a"]}).to_csv(folder / "clinical.csv",
+                                                                                  index=False)
+    (folder / "study.yaml").write_text(yaml.safe_dump({"features": "features.csv", "clinical": "clinical.csv",
+                                                       "tasks": [{"name": "t", "target": "group"}]}))
+    with pytest.raises(InputError, match=r"features.csv: 1 case\(s\) without features .*\['bad/A'\]"):
+        load_tables(load_study(folder / "study.yaml"))
+
+
+def _params(folder: Path) -> Path:
+    import yaml
+
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump(PARAMS))
+    return path

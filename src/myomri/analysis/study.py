@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..config import analysis as cfg
 from ..errors import FormatError, InputError
+from ..features.batch import is_feature_column
 from .classifiers import make_classifier
 from .compare import corrected_resampled_ttest, fold_accuracy
 from .metrics import bootstrap_macro_auc, confusion_counts
@@ -65,7 +66,13 @@ def load_tables(config: StudyConfig) -> tuple[pd.DataFrame, pd.DataFrame, list[s
         if missing:
             src = config.features if table is feats else config.clinical
             raise InputError(f"{name} {src}: column(s) {missing} missing; found {list(table.columns)[:8]}")
-    names = [c for c in feats.columns if c not in ID_COLUMNS]
+    # an `extract --manifest` table as it is: its ids, status and diagnostics_* are not features
+    names = [c for c in feats.columns if c not in ID_COLUMNS and is_feature_column(c)]
+    if "status" in feats.columns and (feats["status"].astype(str) != "ok").any():
+        bad = feats.loc[feats["status"].astype(str) != "ok", ["subject", "reader"]].astype(str)
+        cases = sorted({f"{s}/{r}" for s, r in bad.itertuples(index=False)})
+        raise InputError(f"features table {config.features}: {len(bad)} case(s) without features (status not "
+                         f"'ok'): {cases[:10]}; fix them (see the extraction's .errors.csv) or remove the rows")
     if not names:
         raise InputError(f"features table {config.features}: no feature columns besides {list(ID_COLUMNS)}")
     bad_type = [c for c in names if not pd.api.types.is_numeric_dtype(feats[c])]

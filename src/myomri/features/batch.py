@@ -7,7 +7,8 @@ before anything runs.
 
 Output: ``features.csv`` with one row per manifest row, in manifest order: the id columns, a
 ``status`` column (``ok``/``failed``), ``diagnostics_*`` columns and one column per feature
-(blank for a failed case). Failed cases are also listed with their error type and message in
+(blank for a failed case). :func:`is_feature_column` tells the two kinds apart, so the table
+feeds ``myomri study`` as it is: ids, status and diagnostics never become features. Failed cases are also listed with their error type and message in
 ``<out>.errors.csv``; the other cases go on.
 
 Resuming: every finished case is stored in ``<out>.parts/<key>.json``, where the key hashes the
@@ -34,11 +35,27 @@ from ..io.atomic import atomic_path, atomic_write_text
 from ..io.paths import refuse_output_over_input
 from .params import Params, read_params
 
-__all__ = ["read_manifest", "run_batch", "BatchResult", "case_key"]
+__all__ = ["read_manifest", "run_batch", "BatchResult", "case_key", "is_feature_column"]
 
 REQUIRED = ("subject", "reader", "image", "mask")
 OPTIONAL = ("label", "session")
 ID_COLUMNS = ("subject", "reader", "session", "label", "image", "mask")
+#: Columns of the output that describe a case rather than measure it.
+NON_FEATURE_COLUMNS = (*ID_COLUMNS, "status")
+#: Prefix of the extractor's bookkeeping columns (version, settings hash, ROI voxel counts, ...).
+DIAGNOSTICS_PREFIX = "diagnostics_"
+
+
+def is_feature_column(name: str) -> bool:
+    """Whether a column of a features table is a feature (not an id, status or diagnostics column).
+
+    Examples
+    --------
+    >>> [is_feature_column(c) for c in ("subject", "status", "diagnostics_roi_voxels",
+    ...                                 "original_firstorder_Mean")]
+    [False, False, False, True]
+    """
+    return name not in NON_FEATURE_COLUMNS and not name.startswith(DIAGNOSTICS_PREFIX)
 
 
 def read_manifest(path: str | os.PathLike):
