@@ -231,6 +231,24 @@ def _run_dask(tasks: list[tuple], params: dict, scheduler: Any) -> Iterator[tupl
             client.close()
 
 
+def _cached_results(df, parts: Path, settings_hash: str) -> tuple[dict[int, dict], dict[int, str], list[tuple]]:
+    """Results of the manifest rows found in ``parts``, every row's cache key, and the rows to compute."""
+    results: dict[int, dict] = {}
+    keys: dict[int, str] = {}
+    tasks = []
+    for idx, row in enumerate(df.itertuples(index=False)):
+        keys[idx] = key = case_key(row.image, row.mask, row.label, settings_hash)
+        part = parts / f"{key}.json"
+        if part.is_file():
+            try:
+                results[idx] = json.loads(part.read_text())
+                continue
+            except (OSError, ValueError):
+                pass  # unreadable part (should not happen with atomic writes): recompute
+        tasks.append((idx, row.image, row.mask, row.label))
+    return results, keys, tasks
+
+
 def run_batch(
     manifest: str | os.PathLike,
     *,
@@ -279,23 +297,8 @@ def run_batch(
     parts = out.with_name(out.name + ".parts")
     parts.mkdir(parents=True, exist_ok=True)
 
-    results: dict[int, dict] = {}
-    tasks = []
-    keys = {}
-    n_cached = 0
-    for idx, row in enumerate(df.itertuples(index=False)):
-        key = case_key(row.image, row.mask, row.label, p.hash)
-        keys[idx] = key
-        part = parts / f"{key}.json"
-        if part.is_file():
-            try:
-                results[idx] = json.loads(part.read_text())
-                n_cached += 1
-                continue
-            except (OSError, ValueError):
-                pass  # unreadable part (should not happen with atomic writes): recompute
-        tasks.append((idx, row.image, row.mask, row.label))
-
+    results, keys, tasks = _cached_results(df, parts, p.hash)
+    n_cached = len(results)
     runner: Iterable[tuple[int, dict]] = (
         _run_joblib(tasks, plain, jobs) if executor == "joblib" else _run_dask(tasks, plain, scheduler)
     )
