@@ -249,6 +249,27 @@ def _cached_results(df, parts: Path, settings_hash: str) -> tuple[dict[int, dict
     return results, keys, tasks
 
 
+def _table_and_errors(df, results: dict[int, dict]):
+    """The output table (manifest order) and the list of failed cases."""
+    import pandas as pd
+
+    rows, errors, feature_cols = [], [], []
+    for idx, row in enumerate(df.itertuples(index=False)):
+        ids = {c: getattr(row, c) for c in ID_COLUMNS}
+        res = results[idx]
+        if res["status"] == "ok":
+            feats = res["features"]
+            if not feature_cols:
+                feature_cols = list(feats)
+            rows.append({**ids, "status": "ok", **feats})
+        else:
+            rows.append({**ids, "status": "failed"})
+            errors.append({"subject": ids["subject"], "reader": ids["reader"], "session": ids["session"],
+                           "image": ids["image"], "mask": ids["mask"],
+                           "error_type": res["error_type"], "message": res["message"]})
+    return pd.DataFrame(rows, columns=[*ID_COLUMNS, "status", *feature_cols]), errors
+
+
 def run_batch(
     manifest: str | os.PathLike,
     *,
@@ -312,21 +333,7 @@ def run_batch(
     finally:
         bar.close()
 
-    rows, errors, feature_cols = [], [], []
-    for idx, row in enumerate(df.itertuples(index=False)):
-        ids = {c: getattr(row, c) for c in ID_COLUMNS}
-        res = results[idx]
-        if res["status"] == "ok":
-            feats = res["features"]
-            if not feature_cols:
-                feature_cols = list(feats)
-            rows.append({**ids, "status": "ok", **feats})
-        else:
-            rows.append({**ids, "status": "failed"})
-            errors.append({"subject": ids["subject"], "reader": ids["reader"], "session": ids["session"],
-                           "image": ids["image"], "mask": ids["mask"],
-                           "error_type": res["error_type"], "message": res["message"]})
-    table = pd.DataFrame(rows, columns=[*ID_COLUMNS, "status", *feature_cols])
+    table, errors = _table_and_errors(df, results)
     with atomic_path(out) as tmp:
         table.to_csv(tmp, index=False)
     if errors:
