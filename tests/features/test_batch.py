@@ -76,9 +76,13 @@ def test_rerun_after_interruption_recomputes_only_missing_cases(cohort, monkeypa
     # changed settings -> nothing reused
     res = batch.run_batch(_manifest(folder, rows), out=out, params={"setting": {"binWidth": 10}}, progress=False)
     assert res.n_cached == 0
-    # touched input -> that case is recomputed
+    # an input rewritten with the same content (new mtime) is still served from the cache
     calls.clear()
-    ip, _ = _case(folder, "s1", 1)
+    _case(folder, "s1", 1)
+    res = batch.run_batch(_manifest(folder, rows), out=out, params=PARAMS, progress=False)
+    assert res.n_cached == 4 and calls == []
+    # changed input -> that case is recomputed
+    _case(folder, "s1", 4)
     res = batch.run_batch(_manifest(folder, rows), out=out, params=PARAMS, progress=False)
     assert res.n_cached == 3 and [Path(c).name for c in calls] == ["s1_img.nii.gz"]
 
@@ -104,6 +108,32 @@ def test_manifest_with_missing_files_lists_them_all(cohort):
     rows[2]["mask"] = "gone2.nii.gz"
     with pytest.raises(InputError, match="2 missing file.*gone1.nii.gz.*gone2.nii.gz"):
         batch.read_manifest(_manifest(folder, rows))
+
+
+def test_manifest_empty_required_cells_are_named_by_row_and_column(cohort):
+    # issue 16 #13: an empty mask cell became '.', the manifest folder, then scanned as DICOM
+    folder, rows = cohort
+    rows[1]["mask"] = ""
+    rows[2]["subject"] = "  "
+    with pytest.raises(InputError) as info:
+        batch.read_manifest(_manifest(folder, rows))
+    msg = str(info.value)
+    assert "line 3 (row 2): column 'mask' is empty; expected a path" in msg
+    assert "line 4 (row 3): column 'subject' is empty" in msg
+    assert "DICOM" not in msg and "2 problem(s)" in msg
+
+
+def test_manifest_cells_are_stripped_of_whitespace(cohort):
+    # issue 16 #13: a trailing space after a path aborted the batch with a raw FileNotFoundError
+    folder, rows = cohort
+    plain = batch.read_manifest(_manifest(folder, rows[:2], "plain.csv"))
+    rows[0]["image"] += " "
+    rows[1]["mask"] = " " + rows[1]["mask"] + "\t"
+    rows[1]["subject"] += " "
+    spaced = batch.read_manifest(_manifest(folder, rows[:2], "spaced.csv"))
+    pd.testing.assert_frame_equal(spaced, plain)
+    res = batch.run_batch(folder / "spaced.csv", out=folder / "f.csv", params=PARAMS, progress=False)
+    assert res.n_failed == 0 and list(res.table["subject"]) == ["s0", "s1"]
 
 
 def test_manifest_with_duplicate_rows_lists_them(cohort):
@@ -177,3 +207,85 @@ def test_manifest_label_and_session_columns(cohort):
     rows[1]["label"] = "x"
     with pytest.raises(InputError, match="line 3: label 'x'"):
         batch.read_manifest(_manifest(folder, rows))
+
+
+def test_mask_edited_in_place_with_same_size_and_mtime_is_recomputed(tmp_path):
+    # issue 16 #8: an uncompressed NIfTI always keeps its size; an editor (or a copy with -p) can keep
+    # its mtime too, so the cache must key on the content
+    rng = np.random.default_rng(5)
+    img = Image(rng.integers(0, 300, (24, 20, 1)).astype(np.int16), spacing=(0.8, 0.8, 5.0))
+    m = np.zeros((24, 20, 1), np.uint8)
+    m[4:18, 5:15] = 1
+    write_nifti(img, tmp_path / "img.nii")
+    write_nifti(img.with_array(m), tmp_path / "mask.nii")
+    manifest = _manifest(tmp_path, [{"subject": "s", "reader": "A", "image": "img.nii", "mask": "mask.nii"}])
+    out = tmp_path / "features.csv"
+    first = batch.run_batch(manifest, out=out, params=PARAMS, progress=False).table
+    mask_path = tmp_path / "mask.nii"
+    stat = mask_path.stat()
+    m[4:10, 5:15] = 0  # a smaller ROI, same file size
+    edited = tmp_path / "edited.nii"
+    write_nifti(img.with_array(m), edited)
+    mask_path.write_bytes(edited.read_bytes())  # in place, as an editor saves
+    import os
+
+    os.utime(mask_path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert mask_path.stat().st_size == stat.st_size and mask_path.stat().st_mtime_ns == stat.st_mtime_ns
+    res = batch.run_batch(manifest, out=out, params=PARAMS, progress=False)
+    assert res.n_cached == 0 and res.n_computed == 1
+    single = FeatureExtractor(PARAMS).extract_files(img_path := tmp_path / "img.nii", mask_path)
+    assert res.table.loc[0, "original_firstorder_Mean"] == pytest.approx(single["original_firstorder_Mean"])
+    assert res.table.loc[0, "original_firstorder_Mean"] != first.loc[0, "original_firstorder_Mean"]
+    assert img_path.is_file()
+
+
+def test_extract_manifest_output_feeds_a_study_without_diagnostics_becoming_features(cohort, capsys):
+    # issue 16 #16: diagnostics_roi_voxels (and the id/status columns) were taken as study features
+    import yaml
+
+    from myomri.analysis.study import load_tables
+    from myomri.analysis.study_config import load_study
+    from myomri.cli import main
+
+    folder, rows = cohort
+    out = folder / "features.csv"
+    assert main(["extract", "--manifest", str(_manifest(folder, rows)), "--params", str(_params(folder)),
+                 "-o", str(out), "--no-progress"]) == 0
+    table = pd.read_csv(out)
+    assert "diagnostics_roi_voxels" in table.columns  # kept for the user, prefixed
+    pd.DataFrame({"subject": [r["subject"] for r in rows], "group": ["a", "b"] * 2}).to_csv(
+        folder / "clinical.csv", index=False)
+    study = folder / "study.yaml"
+    study.write_text(yaml.safe_dump({"features": "features.csv", "clinical": "clinical.csv",
+                                     "tasks": [{"name": "t", "target": "group"}]}))
+    _, _, names = load_tables(load_study(study))
+    assert names == FeatureExtractor(PARAMS).feature_columns()
+    assert not [n for n in names if n.startswith("diagnostics_") or n in ("label", "image", "mask", "status")]
+    assert main(["study", "validate", str(study)]) == 0
+    assert f"{len(names)} feature columns" in capsys.readouterr().out
+
+
+def test_study_refuses_a_features_table_with_failed_cases(cohort):
+    import yaml
+
+    from myomri.analysis.study import load_tables
+    from myomri.analysis.study_config import load_study
+
+    folder, rows = cohort
+    ip, mp = _case(folder, "bad", 7, roi=False)
+    rows = rows[:2] + [{"subject": "bad", "reader": "A", "image": ip.name, "mask": mp.name}]
+    batch.run_batch(_manifest(folder, rows), out=folder / "features.csv", params=PARAMS, progress=False)
+    pd.DataFrame({"subject": ["s0", "s1", "bad"], "group": ["a", "b", "a"]}).to_csv(folder / "clinical.csv",
+                                                                                  index=False)
+    (folder / "study.yaml").write_text(yaml.safe_dump({"features": "features.csv", "clinical": "clinical.csv",
+                                                       "tasks": [{"name": "t", "target": "group"}]}))
+    with pytest.raises(InputError, match=r"features.csv: 1 case\(s\) without features .*\['bad/A'\]"):
+        load_tables(load_study(folder / "study.yaml"))
+
+
+def _params(folder: Path) -> Path:
+    import yaml
+
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump(PARAMS))
+    return path

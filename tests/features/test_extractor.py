@@ -194,3 +194,28 @@ def test_real_oblique_thigh_mri_with_seed_paper_settings_matches_pyradiomics(ref
     rel = {k: abs(got[k] - v) / max(abs(v), 1e-12) for k, v in want.items()}
     assert max(rel.values()) < 1e-5, sorted(rel.items(), key=lambda kv: -kv[1])[:3]
     assert sum(r > 1e-6 for r in rel.values()) <= 2  # only the interpolation-sensitive median
+
+
+def test_cli_extract_refuses_the_image_given_as_its_mask(tmp_path, capsys):
+    from myomri.cli import main
+    from myomri.io.nifti import write_nifti
+
+    rng = np.random.default_rng(3)
+    write_nifti(Image(rng.normal(300, 50, (20, 20, 2)).round().astype(np.int16)), tmp_path / "img.nii.gz")
+    rc = main(["extract", str(tmp_path / "img.nii.gz"), str(tmp_path / "img.nii.gz"), "-o", str(tmp_path / "f.csv")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "img.nii.gz: mask holds" in err and "looks like an image" in err
+    assert not (tmp_path / "f.csv").exists()
+
+
+@pytest.mark.parametrize("spacing", [[0.001, 0.001, 0.001], [1e-300, 1e-9, 0]])
+def test_tiny_resampled_pixel_spacing_is_a_clear_input_error(spacing):
+    # issue 16 #15: SimpleITK failed to allocate (or rejected the size) with an internal message
+    rng = np.random.default_rng(0)
+    img = Image(rng.normal(100, 10, (20, 20, 3)), spacing=(1, 1, 3), source="img.nii.gz")
+    m = np.zeros((20, 20, 3), np.uint8)
+    m[5:15, 5:15, :] = 1
+    ext = FeatureExtractor({"setting": {"resampledPixelSpacing": spacing}, "featureClass": {"firstorder": ["Mean"]}})
+    with pytest.raises(InputError, match=r"img.nii.gz: resampledPixelSpacing .* voxels, more than \d+; expected a "
+                                         r"spacing comparable to the image's 1x1x3 mm"):
+        ext.extract(img, img.with_array(m))

@@ -134,3 +134,56 @@ def test_normalising_once_per_target_equals_normalising_per_mask():
                               params={"setting": {"normalize": True, "normalizeScale": 100, "binWidth": 5},
                                       "featureClass": {"firstorder": ["Mean"]}})
     assert table["feature"].tolist() == ["original_firstorder_Mean"]
+
+
+def _box_roi(shape, box):
+    roi = np.zeros(shape, bool)
+    roi[box] = True
+    return roi
+
+
+@pytest.mark.parametrize(
+    "shape, box, spacing",
+    [
+        ((30, 30, 1), np.s_[8:22, 10:20, 0:1], (0.8, 0.8, 5.0)),  # 2-D ROI (one slice)
+        ((24, 24, 24), np.s_[6:18, 7:17, 8:16], (1.0, 1.0, 1.0)),  # 3-D isotropic
+        ((30, 30, 8), np.s_[8:22, 10:20, 2:6], (2.0, 2.0, 6.0)),  # 3-D thick slices (issue 16 #2)
+    ],
+    ids=["2d", "3d-isotropic", "3d-thick-slice"],
+)
+def test_perturbations_differ_from_the_original_roi(shape, box, spacing):
+    roi = _box_roi(shape, box)
+    rng = np.random.default_rng(0)
+    outs = [perturb_mask(roi, rng=rng, spacing=spacing) for _ in range(10)]
+    changed = [not np.array_equal(o, roi) for o in outs]
+    assert sum(changed) >= 9  # a draw of grow 0, no flip and no shift is possible but rare
+    assert len({o.tobytes() for o in outs}) >= 8
+
+
+def test_thick_slice_perturbations_stay_in_plane_per_slice():
+    roi = _box_roi((30, 30, 8), np.s_[8:22, 10:20, 2:6])
+    rng = np.random.default_rng(4)
+    for _ in range(10):
+        out = perturb_mask(roi, rng=rng, spacing=(2.0, 2.0, 6.0))
+        assert not out[:, :, [0, 1, 6, 7]].any()  # no growth or shift across the thick slices
+        assert all(out[:, :, k].any() for k in range(2, 6))
+
+
+@pytest.mark.slow
+def test_shape_sensitive_minimum_is_not_perfectly_robust_on_thick_slices():
+    pytest.importorskip("myomri.features.compute", exc_type=ImportError)
+    from myomri.features.robustness import assess_robustness
+
+    rng = np.random.default_rng(11)
+    arr = rng.normal(100, 20, (40, 40, 8))
+    mask = np.zeros(arr.shape, np.uint8)
+    mask[5:17, 6:18, 2:6] = 1
+    mask[22:36, 20:34, 2:6] = 2
+    arr[mask == 2] += 15
+    img = Image(arr, spacing=(2.0, 2.0, 6.0))
+    params = {"setting": {"binWidth": 5}, "featureClass": {"firstorder": ["Minimum", "Mean"]}}
+    table = assess_robustness([(img, img.with_array(mask), lab) for lab in (1, 2)], params=params, n=5,
+                              seed=0, progress=False).set_index("feature")
+    # the minimum of noise moves with every boundary voxel: within-target variance, ICC below 1
+    assert table.loc["original_firstorder_Minimum", "sd_within"] > 0
+    assert table.loc["original_firstorder_Minimum", "icc"] < 0.99

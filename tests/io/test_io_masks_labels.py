@@ -82,6 +82,36 @@ def test_multi_volume_mask_raises_mask_error():
         validate_mask(Image(np.ones((2, 2, 2, 2), dtype=np.uint8)))
 
 
+def test_image_given_as_mask_is_refused_as_looking_like_an_image(tmp_path):
+    # issue 16 #12: the arguments swapped, or the image given twice
+    rng = np.random.default_rng(0)
+    image = Image(rng.integers(0, 2000, (32, 32, 3)).astype(np.int16), source="stir.nii.gz")
+    with pytest.raises(MaskError, match=r"stir.nii.gz: mask holds \d+ distinct values .*looks like an image"):
+        validate_mask(image)
+    ct_like = Image(rng.integers(-1000, 1000, (16, 16, 2)).astype(np.int16), source="ct.nii.gz")
+    with pytest.raises(MaskError, match="looks like an image"):  # negative intensities: still an image
+        validate_mask(ct_like)
+
+
+def test_scaled_intensities_given_as_mask_are_refused_as_an_image(tmp_path):
+    # integers on disk with a NIfTI scale factor: non-integer values once read
+    import nibabel as nib
+
+    rng = np.random.default_rng(1)
+    nii = nib.Nifti1Image(rng.integers(1, 3000, (16, 16, 2)).astype(np.int16), np.eye(4))
+    nii.header.set_slope_inter(0.37, 0)
+    nib.save(nii, tmp_path / "t2map.nii")
+    with pytest.raises(MaskError, match=r"t2map.nii: mask has \d+ non-integer voxels .*looks like an image"):
+        read_mask(tmp_path / "t2map.nii")
+
+
+def test_label_map_with_large_but_few_label_values_is_accepted():
+    arr = np.zeros((20, 20, 1), np.uint16)
+    for n, value in enumerate([1000 + v for v in range(40)]):  # e.g. FreeSurfer-style numbering
+        arr[n // 2, (n % 2) * 10:(n % 2) * 10 + 5, 0] = value
+    assert len(mask_labels(validate_mask(Image(arr)))) == 40
+
+
 def test_select_label_gives_binary_mask_of_that_label():
     arr = np.array([[[0], [2]], [[3], [2]]], dtype=np.uint8)
     out = select_label(Image(arr), 2)

@@ -21,3 +21,22 @@ def test_stage_with_recorded_failures_is_recomputed_and_a_clean_one_is_cached(tm
     res = RunResult(tmp_path, None)
     third = _cohort_stage("study", tmp_path / "study", "key-1", flaky, res, logs.append)
     assert len(calls) == 2 and third["n"] == 2 and res.stages["study"]["status"] == "cached"
+
+
+def test_checksum_memo_sees_an_in_place_edit_that_kept_size_and_mtime(tmp_path):
+    import os
+
+    from myomri.pipeline.cache import Checksums
+
+    f = tmp_path / "mask.nii"
+    f.write_bytes(b"\x00" * 64)
+    sums = Checksums(tmp_path / "checksums.json")
+    before = sums.of(f)
+    st = f.stat()
+    with open(f, "r+b") as fh:  # edited in place, as an editor saves an uncompressed NIfTI
+        fh.write(b"\x01")
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert f.stat().st_size == st.st_size and f.stat().st_mtime_ns == st.st_mtime_ns
+    assert sums.of(f) != before
+    sums.save()
+    assert Checksums(tmp_path / "checksums.json").of(f) == sums.of(f)  # the memo still serves reruns

@@ -16,7 +16,7 @@ from myomri.tables.roistats import map_roi_statistics, roi_statistics
 def test_per_label_statistics_are_the_known_values():
     values = np.array([10.0, 20.0, 30.0, 40.0, 0.0, 50.0, 60.0, np.nan]).reshape(2, 2, 2)
     labels = np.array([1, 1, 1, 1, 1, 13, 13, 13]).reshape(2, 2, 2)
-    t = roi_statistics(values, labels).set_index("label")
+    t = roi_statistics(values, labels, scheme="myomri").set_index("label")
     r = t.loc[1]
     assert r["name"] == "VL_R" and r["n_labelled"] == 5 and r["n_excluded"] == 1 and r["n"] == 4
     assert r["mean"] == 25.0 and r["median"] == 25.0
@@ -29,9 +29,30 @@ def test_per_label_statistics_are_the_known_values():
 def test_combine_pools_all_labelled_voxels_and_each_side():
     values = np.array([10.0, 20.0, 30.0, 70.0]).reshape(2, 2, 1)
     labels = np.array([1, 2, 13, 14]).reshape(2, 2, 1)
-    t = roi_statistics(values, labels, combine=True).set_index("label")
+    t = roi_statistics(values, labels, combine=True, scheme="myomri").set_index("label")
     assert t.loc["all", "mean"] == 32.5 and t.loc["all", "n"] == 4
     assert t.loc["all_R", "mean"] == 15.0 and t.loc["all_L", "mean"] == 50.0
+
+
+def test_labels_of_an_unknown_scheme_are_not_named_after_thigh_muscles():
+    # issue 16 #16: label 1 of any mask was called VL_R
+    values = np.array([10.0, 20.0, 30.0, 70.0]).reshape(2, 2, 1)
+    labels = np.array([1, 2, 13, 14]).reshape(2, 2, 1)
+    t = roi_statistics(values, labels, combine=True)
+    assert t["name"].tolist() == ["label_1", "label_2", "label_13", "label_14", "all_muscles"]
+    assert "all_R" not in set(t["label"]) and "all_L" not in set(t["label"])  # sides unknown too
+    with pytest.raises(MaskError, match=r"label\(s\) \[31\] are not in the myomri thigh scheme"):
+        roi_statistics(np.ones((2, 1, 1)), np.array([1, 31]).reshape(2, 1, 1), scheme="myomri")
+
+
+def test_cli_roi_stats_names_muscles_only_with_the_myomri_scheme(tmp_path):
+    write_nifti(Image(np.full((2, 1, 1), 40.0, np.float32)), tmp_path / "t2.nii.gz")
+    write_nifti(Image(np.array([1, 13], np.uint8).reshape(2, 1, 1)), tmp_path / "mask.nii.gz")
+    base = ["roi-stats", str(tmp_path / "t2.nii.gz"), str(tmp_path / "mask.nii.gz")]
+    assert main([*base, "-o", str(tmp_path / "a.csv")]) == 0
+    assert pd.read_csv(tmp_path / "a.csv")["name"].tolist() == ["label_1", "label_13"]
+    assert main([*base, "--label-scheme", "myomri", "-o", str(tmp_path / "b.csv")]) == 0
+    assert pd.read_csv(tmp_path / "b.csv")["name"].tolist() == ["VL_R", "VL_L"]
 
 
 def test_label_whose_voxels_are_all_unfitted_is_listed_with_n_zero():

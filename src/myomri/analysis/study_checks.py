@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..config import analysis as cfg
 from ..errors import FormatError, StudyInputError
+from ..features.batch import is_feature_column
 from .study_config import StudyConfig, Task
 
 __all__ = ["ID_COLUMNS", "class_size_problem", "minimum_class_size", "read_tables", "study_problems",
@@ -103,7 +104,13 @@ def read_tables(config: StudyConfig, problems: list[str]):
             feats, clin = (None, clin) if table is feats else (feats, None)
     names: list[str] = []
     if feats is not None:
-        names = [c for c in feats.columns if c not in ID_COLUMNS]
+        # an `extract --manifest` table as it is: its ids, status and diagnostics_* are not features
+        names = [c for c in feats.columns if c not in ID_COLUMNS and is_feature_column(c)]
+        if "status" in feats.columns and (feats["status"].astype(str) != "ok").any():
+            bad = feats.loc[feats["status"].astype(str) != "ok", ["subject", "reader"]].astype(str)
+            cases = sorted({f"{s}/{r}" for s, r in bad.itertuples(index=False)})
+            problems.append(f"features table {config.features}: {len(bad)} case(s) without features (status not "
+                            f"'ok'): {cases[:10]}; fix them (see the extraction's .errors.csv) or remove the rows")
         if not names:
             problems.append(f"features table {config.features}: no feature columns besides {list(ID_COLUMNS)}")
         _feature_values(feats, names, config.features, problems)

@@ -59,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
 
     from ..features.extractor import FeatureExtractor
     from ..io.atomic import atomic_path
+    from ..io.paths import refuse_output_over_input
 
+    refuse_output_over_input({"image": args.image, "mask": args.mask, "params": args.params}, [args.out])
     row = FeatureExtractor(args.params).extract_files(args.image, args.mask, label=args.label)
     table = pd.DataFrame([{"image": args.image, "mask": args.mask, **row}])
     with atomic_path(args.out) as tmp:

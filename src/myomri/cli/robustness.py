@@ -40,15 +40,21 @@ def run(args: argparse.Namespace) -> int:
     from ..features.robustness import assess_robustness
     from ..io.atomic import atomic_path
     from ..io.masks import mask_labels
+    from ..io.paths import refuse_output_over_input
     from ..io.read import read_image, read_mask
 
+    inputs = {"image": args.image, "mask": args.mask, "manifest": args.manifest, "params": args.params}
+    refuse_output_over_input(inputs, [args.out])
     cases = []
     if args.manifest:
         if args.image or args.mask or args.labels:
             raise InputError("give either IMAGE MASK [--labels] or --manifest, not both")
         from ..features.batch import read_manifest
 
-        for row in read_manifest(args.manifest).itertuples(index=False):
+        manifest = read_manifest(args.manifest)
+        refuse_output_over_input({"manifest image": list(manifest["image"]),
+                                  "manifest mask": list(manifest["mask"])}, [args.out])
+        for row in manifest.itertuples(index=False):
             label = row.label if row.label is not None else 1
             cases.append((read_image(row.image), read_mask(row.mask, label=label), label))
     else:

@@ -10,6 +10,8 @@ __all__ = ["register", "run"]
 
 def register(subparsers) -> None:
     """Add the ``roi-stats`` subcommand."""
+    from ..config.labels import LABEL_SCHEMES
+
     p = subparsers.add_parser(
         "roi-stats",
         help="per-label count, mean, SD, median and IQR of a map (T2, FF, vendor map)",
@@ -25,8 +27,12 @@ def register(subparsers) -> None:
     p.add_argument("-o", "--output", required=True, help="CSV file to write")
     p.add_argument("--labels", default=None,
                    help="label names: ITK-SNAP label file or 'value name' lines")
+    p.add_argument("--label-scheme", choices=LABEL_SCHEMES, default=None,
+                   help="the mask's label scheme, for default names: myomri = thigh muscles, right 1-12, "
+                        "left 13-24 (VL_R, ...; what 'segment --method dl' and demo-data write); "
+                        "without it (and without --labels) labels are named label_N")
     p.add_argument("--combine", action="store_true",
-                   help="add the whole-muscle value over both thighs (and per side)")
+                   help="add the whole-muscle value over all labels (and per side with --label-scheme myomri)")
     p.add_argument("--vendor-layout", choices=("map", "qmritools"), default="map",
                    help="how to read MAP: a plain map, or the map frames of a QMRITools T2 file")
     p.set_defaults(func=run)
@@ -35,17 +41,20 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compute and write the table; returns 0."""
     from ..io.atomic import atomic_path
+    from ..io.paths import refuse_output_over_input
     from ..io.read import read_image, read_mask
     from ..t2.vendor import read_vendor_t2map
     from ..tables.roistats import map_roi_statistics, read_names
 
+    refuse_output_over_input({"map": args.map, "mask": args.mask, "label file": args.labels}, [args.output])
     if args.vendor_layout == "qmritools":
         value_map = read_vendor_t2map(args.map, layout="qmritools")
     else:
         value_map = read_image(args.map)
     mask = read_mask(args.mask)
     names = read_names(args.labels) if args.labels else None
-    table, overlap = map_roi_statistics(value_map, mask, names=names, combine=args.combine)
+    table, overlap = map_roi_statistics(value_map, mask, names=names, combine=args.combine,
+                                        scheme=args.label_scheme)
     with atomic_path(args.output) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     print(f"roi-stats: {len(table)} rows, mask overlap {overlap:.3f}; written {args.output}",

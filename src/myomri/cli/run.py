@@ -39,8 +39,10 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate the study file, run it, print where the report is."""
+    from ..io.paths import refuse_output_over_input
     from ..pipeline import load_pipeline, run_pipeline
 
+    refuse_output_over_input({"study file": args.study}, [args.output])
     config = load_pipeline(args.study)
     result = run_pipeline(config, args.output, jobs=args.jobs, executor=args.executor,
                           scheduler=args.scheduler, progress=not args.no_progress)

@@ -112,8 +112,10 @@ def run(args: argparse.Namespace) -> int:
 
     from ..config.segment import TISSUE_LABELS
     from ..errors import InputError
+    from ..io.paths import refuse_output_over_input
     from ..io.read import write_image
 
+    refuse_output_over_input({"image": args.image, "fat image": args.fat, "model": args.model}, [args.output])
     if args.method is None:  # the DL model takes one image; a Dixon pair means the classical method
         args.method = "classical" if args.fat else "dl"
     if args.method == "dl" and args.fat:

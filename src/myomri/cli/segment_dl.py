@@ -80,6 +80,16 @@ def _cases(args) -> list:
     return cases
 
 
+def _refuse_overwrite(args, cases) -> None:
+    """The model written must not replace an input: a case file, image, mask or model."""
+    from ..io.paths import refuse_output_over_input
+
+    inputs = {"case list": args.cases, "image": [c[0] for c in cases], "mask": [c[1] for c in cases],
+              "model": getattr(args, "model", None) or getattr(args, "init", None),
+              "validation case list": getattr(args, "validation", None)}
+    refuse_output_over_input(inputs, [args.output])
+
+
 def _threads(args) -> int:
     from ..config.segment_dl import N_THREADS
 
@@ -100,10 +110,12 @@ def run_refine(args: argparse.Namespace) -> int:
 
     import torch
 
+    cases = _cases(args)
+    _refuse_overwrite(args, cases)
     torch.set_num_threads(_threads(args))
     model = load_model(args.model)
     pre = {"tile": model.preprocess["tile"], "pixel_mm": model.preprocess["pixel_mm"]}
-    data = load_cases(_cases(args), **pre)
+    data = load_cases(cases, **pre)
     val = load_cases(read_case_list(args.validation), **pre) if args.validation else None
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     refined, report = refine_model(model, data, validation=val, epochs=args.epochs, batch_size=args.batch_size,

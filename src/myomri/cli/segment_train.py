@@ -74,11 +74,16 @@ def run_train(args: argparse.Namespace) -> int:
     if args.steps < 1 or args.batch_size < 1 or args.demo_subjects < 0 or args.lr <= 0:
         raise InputError(f"--steps {args.steps}, --batch-size {args.batch_size}, --lr {args.lr}, --demo-subjects "
                          f"{args.demo_subjects}: expected positive steps, batch size and rate, demo >= 0")
+    from ..io.paths import refuse_output_over_input
+
+    maps = collect_maps(args.label_maps, args.exclude)
+    refuse_output_over_input({"label map": maps + collect_maps(args.validation_maps), "image": args.images,
+                              "mask": args.masks, "case list": args.cases, "model": args.init},
+                             [args.output, args.checkpoint])  # fmt: skip
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     model = load_model(args.init) if args.init else new_model(seed=args.seed)
     pre = {"tile": int(model.preprocess["tile"]), "pixel_mm": float(model.preprocess["pixel_mm"])}
     src = Sources()
-    maps = collect_maps(args.label_maps, args.exclude)
     if maps:
         src.synthetic = synthetic_from_maps(maps, seed=args.seed, **pre)
         src.names += [p.name for p in maps]

@@ -43,11 +43,14 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.study import run_study
     from ..analysis.study_config import load_study
     from ..errors import InputError
+    from ..io.paths import refuse_output_over_input
     from ..report.study_tables import write_study_outputs
 
     if args.jobs < 1:
         raise InputError(f"--jobs must be >= 1; got {args.jobs}")
     config = load_study(args.study)
+    refuse_output_over_input({"study file": args.study, "features table": config.features,
+                              "clinical table": config.clinical}, [args.output])
     result = run_study(config, n_jobs=args.jobs, progress=True)
     written = write_study_outputs(result, args.output, figures=not args.no_figures)
     for note in result.notes:

@@ -4,6 +4,7 @@ spin-echo series (DICOM folder, or 4-D NIfTI with a JSON sidecar or ``--echo-tim
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -99,6 +100,12 @@ def run(args: argparse.Namespace) -> int:
     from ..t2 import EPGModel, MonoExpModel
     from ..t2.maps import write_fit
 
+    from ..io.paths import refuse_output_over_input
+
+    # --fat-fraction is a number or a map file: only a file is an input that must not be overwritten
+    fat_map = args.fat_fraction if args.fat_fraction and os.path.exists(args.fat_fraction) else None
+    refuse_output_over_input({"multi-echo series": args.input, "mask": args.mask, "fat-fraction map": fat_map},
+                             output_folders=[args.output])
     t0 = time.perf_counter()
     if args.input_layout == "qmritools":
         from ..t2.vendor import read_qmritools_t2data

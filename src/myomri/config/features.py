@@ -38,6 +38,11 @@ SETTING_DEFAULTS: dict[str, object] = {
     "lbp2DMethod": "uniform",
 }
 
+#: Largest grid ``resampledPixelSpacing`` may produce (ROI bounding box plus padding), in voxels:
+#: 2**28 voxels are 2 GiB as float64. A far finer spacing than the image's (e.g. 0.001 mm) is a
+#: typo, refused with a clear message instead of SimpleITK failing to allocate the grid.
+RESAMPLE_MAX_VOXELS = 2**28
+
 #: Feature classes of the six texture/intensity families plus optional shape.
 FEATURE_CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm", "shape", "shape2D")
 

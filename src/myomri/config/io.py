@@ -13,6 +13,7 @@ __all__ = [
     "SIDECAR_MAX_ECHO_TIME_S",
     "NRRD_ECHO_TIMES_KEY",
     "DICOM_SUFFIXES",
+    "MASK_MAX_LABELS",
 ]
 
 #: Echo times (ms) are rounded to this many decimals before frames are grouped into echoes, so
@@ -37,3 +38,8 @@ NRRD_ECHO_TIMES_KEY = "myomri_echo_times_ms"
 
 #: File name endings treated as DICOM even when a folder also holds other files.
 DICOM_SUFFIXES = (".dcm", ".dicom", ".ima")
+
+#: A label map with more distinct non-zero values than this is taken for an image given as the mask
+#: (arguments swapped, or the image given twice). Label sets in use hold far fewer (myomri's thigh
+#: muscles 24, TotalSegmentator 117); an MR image holds hundreds to thousands of grey levels.
+MASK_MAX_LABELS = 150

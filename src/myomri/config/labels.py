@@ -26,6 +26,7 @@ __all__ = [
     "SIDE_NAMES",
     "N_MUSCLES",
     "LABEL_VALUES",
+    "LABEL_SCHEMES",
     "label_value",
     "muscle_side",
     "label_name",
@@ -63,6 +64,10 @@ N_MUSCLES = len(MUSCLES)
 
 #: Every valid non-background label value (1..24).
 LABEL_VALUES: tuple[int, ...] = tuple(range(1, len(SIDES) * N_MUSCLES + 1))
+
+#: Label schemes whose names and sides are known (``roi-stats --label-scheme``): ``myomri`` is the
+#: one above. A mask of another origin gets generic names, whatever its values.
+LABEL_SCHEMES: tuple[str, ...] = ("myomri",)
 
 # A fixed, distinguishable colour per muscle (both sides share it) for ITK-SNAP.
 _COLOURS: dict[str, tuple[int, int, int]] = {

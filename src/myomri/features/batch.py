@@ -1,17 +1,20 @@
 """Feature extraction over a cohort manifest: parallel, resumable, failure-tolerant.
 
 Manifest (CSV): columns ``subject``, ``reader``, ``image``, ``mask``; optional ``label`` and
-``session``. Relative paths are taken relative to the manifest's folder. Missing files and duplicate
-rows are reported all at once before anything runs.
+``session``. Cells are stripped of surrounding whitespace; relative paths are taken relative to the
+manifest's folder. Empty required cells, missing files and duplicate rows are reported all at once
+before anything runs.
 
 Output: ``features.csv`` with one row per manifest row, in manifest order: the id columns, a
 ``status`` column (``ok``/``failed``), ``diagnostics_*`` columns and one column per feature
-(blank for a failed case). Failed cases are also listed with their error type and message in
+(blank for a failed case). :func:`is_feature_column` tells the two kinds apart, so the table
+feeds ``myomri study`` as it is: ids, status and diagnostics never become features. Failed cases are also listed with their error type and message in
 ``<out>.errors.csv``; the other cases go on.
 
 Resuming: every finished case is stored in ``<out>.parts/<key>.json``, where the key hashes the
-settings hash, the myomri version, the label and the size + modification time of every input file.
-A rerun (after an interruption, or with more rows) loads those instead of recomputing.
+settings hash, the myomri version, the label and the content (SHA-256) of every input file. A rerun
+(after an interruption, or with more rows) loads those instead of recomputing; an input edited in
+place is recomputed even when its size and modification time did not change.
 
 Parallelism: joblib processes (``executor="joblib"``, ``jobs`` workers) or a Dask cluster
 (``executor="dask"``, ``scheduler`` = its address, or a :class:`distributed.Client`).
@@ -29,13 +32,30 @@ from typing import Any, Iterable, Iterator
 from .. import __version__
 from ..errors import ConfigError, InputError, MissingFileError, MyomriError
 from ..io.atomic import atomic_path, atomic_write_text
+from ..io.paths import refuse_output_over_input
 from .params import Params, read_params
 
-__all__ = ["read_manifest", "run_batch", "BatchResult", "case_key"]
+__all__ = ["read_manifest", "run_batch", "BatchResult", "case_key", "is_feature_column"]
 
 REQUIRED = ("subject", "reader", "image", "mask")
 OPTIONAL = ("label", "session")
 ID_COLUMNS = ("subject", "reader", "session", "label", "image", "mask")
+#: Columns of the output that describe a case rather than measure it.
+NON_FEATURE_COLUMNS = (*ID_COLUMNS, "status")
+#: Prefix of the extractor's bookkeeping columns (version, settings hash, ROI voxel counts, ...).
+DIAGNOSTICS_PREFIX = "diagnostics_"
+
+
+def is_feature_column(name: str) -> bool:
+    """Whether a column of a features table is a feature (not an id, status or diagnostics column).
+
+    Examples
+    --------
+    >>> [is_feature_column(c) for c in ("subject", "status", "diagnostics_roi_voxels",
+    ...                                 "original_firstorder_Mean")]
+    [False, False, False, True]
+    """
+    return name not in NON_FEATURE_COLUMNS and not name.startswith(DIAGNOSTICS_PREFIX)
 
 
 def read_manifest(path: str | os.PathLike):
@@ -46,7 +66,8 @@ def read_manifest(path: str | os.PathLike):
     MissingFileError
         The manifest itself does not exist.
     InputError
-        Missing columns, bad labels, missing image/mask files (all listed), duplicate rows (all listed).
+        Missing columns, empty required cells, bad labels, missing image/mask files, duplicate rows
+        (each kind all listed, naming the line and column).
     """
     import pandas as pd
 
@@ -69,10 +90,15 @@ def read_manifest(path: str | os.PathLike):
     for col in OPTIONAL:
         if col not in df.columns:
             df[col] = ""
+    # a trailing space after a path is invisible in a spreadsheet: never part of a name or path
+    df = df.apply(lambda column: column.str.strip())
     problems: list[str] = []
+    for col in REQUIRED:
+        for n in [i + 2 for i in range(len(df)) if df[col].iloc[i] == ""]:  # line 1 is the header
+            problems.append(f"line {n} (row {n - 1}): column {col!r} is empty; expected "
+                            f"{'a path' if col in ('image', 'mask') else 'a value'}")
     labels = []
     for n, value in enumerate(df["label"], start=2):
-        value = str(value).strip()
         if value == "":
             labels.append(None)
         elif value.isdigit() and int(value) >= 1:
@@ -85,15 +111,12 @@ def read_manifest(path: str | os.PathLike):
     missing_files = []
     for n, row in enumerate(df.itertuples(index=False), start=2):
         for col in ("image", "mask"):
-            p = Path(getattr(row, col).strip())
-            if not str(p):
-                problems.append(f"line {n}: empty {col} path")
-                continue
-            full = p if p.is_absolute() else base / p
-            if not full.exists():
-                missing_files.append(f"line {n} {col} {full}")
+            value = getattr(row, col)
+            if value and not _full_path(base, value).exists():  # empty cells are reported above
+                missing_files.append(f"line {n} {col} {_full_path(base, value)}")
     for col in ("image", "mask"):
-        df[col] = [str(p if Path(p).is_absolute() else (base / p.strip()).resolve()) for p in df[col]]
+        # an empty cell stays empty (Path('') would be '.', the manifest folder, read as DICOM)
+        df[col] = [str(_full_path(base, p)) if p else "" for p in df[col]]
     if missing_files:
         problems.append(f"{len(missing_files)} missing file(s): " + "; ".join(missing_files))
     key = ["subject", "reader", "session", "label"]
@@ -109,17 +132,40 @@ def read_manifest(path: str | os.PathLike):
     return df
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _file_signature(path: Path) -> list:
-    """Size and mtime of a file, or of every file under a folder (DICOM series)."""
+    """Content hash of a file, or name + content hash of every file under a folder (DICOM series).
+
+    Size and modification time are not enough: an uncompressed NIfTI edited in place keeps its
+    size, and a copy tool may keep the mtime. Hashing costs one read of inputs that extraction
+    reads anyway.
+    """
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())
-    else:
-        files = [path]
-    return [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
+        return [[str(p.relative_to(path)), _sha256(p)] for p in files]
+    return [[path.name, _sha256(path)]]
+
+
+def _full_path(base: Path, value: str) -> Path:
+    """A manifest path: relative ones are taken relative to the manifest's folder."""
+    p = Path(value)
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def _errors_path(out: Path) -> Path:
+    """Where the failed cases of ``out`` are listed (``features.csv`` -> ``features.errors.csv``)."""
+    return out.with_name(out.name.removesuffix(".csv") + ".errors.csv")
 
 
 def case_key(image: str, mask: str, label: int | None, settings_hash: str) -> str:
-    """Cache key of one case: settings, version, label and input file sizes + mtimes."""
+    """Cache key of one case: settings, version, label and the content hash of every input file."""
     payload = json.dumps(
         [settings_hash, __version__, label, _file_signature(Path(image)), _file_signature(Path(mask))]
     )
@@ -185,6 +231,45 @@ def _run_dask(tasks: list[tuple], params: dict, scheduler: Any) -> Iterator[tupl
             client.close()
 
 
+def _cached_results(df, parts: Path, settings_hash: str) -> tuple[dict[int, dict], dict[int, str], list[tuple]]:
+    """Results of the manifest rows found in ``parts``, every row's cache key, and the rows to compute."""
+    results: dict[int, dict] = {}
+    keys: dict[int, str] = {}
+    tasks = []
+    for idx, row in enumerate(df.itertuples(index=False)):
+        keys[idx] = key = case_key(row.image, row.mask, row.label, settings_hash)
+        part = parts / f"{key}.json"
+        if part.is_file():
+            try:
+                results[idx] = json.loads(part.read_text())
+                continue
+            except (OSError, ValueError):
+                pass  # unreadable part (should not happen with atomic writes): recompute
+        tasks.append((idx, row.image, row.mask, row.label))
+    return results, keys, tasks
+
+
+def _table_and_errors(df, results: dict[int, dict]):
+    """The output table (manifest order) and the list of failed cases."""
+    import pandas as pd
+
+    rows, errors, feature_cols = [], [], []
+    for idx, row in enumerate(df.itertuples(index=False)):
+        ids = {c: getattr(row, c) for c in ID_COLUMNS}
+        res = results[idx]
+        if res["status"] == "ok":
+            feats = res["features"]
+            if not feature_cols:
+                feature_cols = list(feats)
+            rows.append({**ids, "status": "ok", **feats})
+        else:
+            rows.append({**ids, "status": "failed"})
+            errors.append({"subject": ids["subject"], "reader": ids["reader"], "session": ids["session"],
+                           "image": ids["image"], "mask": ids["mask"],
+                           "error_type": res["error_type"], "message": res["message"]})
+    return pd.DataFrame(rows, columns=[*ID_COLUMNS, "status", *feature_cols]), errors
+
+
 def run_batch(
     manifest: str | os.PathLike,
     *,
@@ -226,26 +311,15 @@ def run_batch(
     plain = p.to_dict()
     df = read_manifest(manifest)
     out = Path(out)
+    err_path = _errors_path(out)
+    params_file = params if isinstance(params, (str, os.PathLike)) else None
+    refuse_output_over_input({"manifest": manifest, "params": params_file, "manifest image": list(df["image"]),
+                              "manifest mask": list(df["mask"])}, [out, err_path])
     parts = out.with_name(out.name + ".parts")
     parts.mkdir(parents=True, exist_ok=True)
 
-    results: dict[int, dict] = {}
-    tasks = []
-    keys = {}
-    n_cached = 0
-    for idx, row in enumerate(df.itertuples(index=False)):
-        key = case_key(row.image, row.mask, row.label, p.hash)
-        keys[idx] = key
-        part = parts / f"{key}.json"
-        if part.is_file():
-            try:
-                results[idx] = json.loads(part.read_text())
-                n_cached += 1
-                continue
-            except (OSError, ValueError):
-                pass  # unreadable part (should not happen with atomic writes): recompute
-        tasks.append((idx, row.image, row.mask, row.label))
-
+    results, keys, tasks = _cached_results(df, parts, p.hash)
+    n_cached = len(results)
     runner: Iterable[tuple[int, dict]] = (
         _run_joblib(tasks, plain, jobs) if executor == "joblib" else _run_dask(tasks, plain, scheduler)
     )
@@ -259,24 +333,9 @@ def run_batch(
     finally:
         bar.close()
 
-    rows, errors, feature_cols = [], [], []
-    for idx, row in enumerate(df.itertuples(index=False)):
-        ids = {c: getattr(row, c) for c in ID_COLUMNS}
-        res = results[idx]
-        if res["status"] == "ok":
-            feats = res["features"]
-            if not feature_cols:
-                feature_cols = list(feats)
-            rows.append({**ids, "status": "ok", **feats})
-        else:
-            rows.append({**ids, "status": "failed"})
-            errors.append({"subject": ids["subject"], "reader": ids["reader"], "session": ids["session"],
-                           "image": ids["image"], "mask": ids["mask"],
-                           "error_type": res["error_type"], "message": res["message"]})
-    table = pd.DataFrame(rows, columns=[*ID_COLUMNS, "status", *feature_cols])
+    table, errors = _table_and_errors(df, results)
     with atomic_path(out) as tmp:
         table.to_csv(tmp, index=False)
-    err_path = out.with_name(out.name.removesuffix(".csv") + ".errors.csv")
     if errors:
         with atomic_path(err_path) as tmp:
             pd.DataFrame(errors).to_csv(tmp, index=False)

@@ -115,7 +115,8 @@ def perturb_mask(
     if roi.ndim != 3 or roi.sum() < 2:
         raise InputError(f"perturbation needs a 3-D ROI of at least 2 voxels, got shape {roi.shape}, "
                          f"{int(roi.sum())} voxel(s)")
-    axes = _extended_axes(roi)
+    extended = _extended_axes(roi)
+    axes = extended
     if spacing is not None:
         # readers contour slice by slice: an axis much coarser than the finest one (thick slices)
         # is not perturbed, since one voxel there is far more than a contouring error
@@ -138,8 +139,9 @@ def perturb_mask(
             shift[a] = int(np.rint(rng.uniform(-max_translation, max_translation)))
         if shift.any():
             out = ndimage.shift(out.astype(np.uint8), shift, order=0, mode="constant", cval=0).astype(bool)
-        # keep the ROI's dimensionality (a 2-D ROI must not collapse to a line)
-        if out.sum() >= 2 and len(_extended_axes(out)) == len(axes):
+        # keep the ROI's dimensionality (a 2-D ROI must not collapse to a line); compared with
+        # the ROI's own axes, not the perturbed ones: a thick-slice ROI still spans its slices
+        if out.sum() >= 2 and len(_extended_axes(out)) == len(extended):
             return out
     return roi.copy()
 

@@ -85,16 +85,17 @@ class Image:
         origin = np.asarray(self.origin, dtype=float).ravel()
         if origin.size == 2:
             origin = np.append(origin, 0.0)
-        if origin.size != 3:
-            raise InputError(f"{self._where()}origin {self.origin!r} must be 3 numbers")
+        if origin.size != 3 or not np.all(np.isfinite(origin)):
+            raise InputError(f"{self._where()}origin {self.origin!r} must be 3 finite numbers")
         self.origin = tuple(float(o) for o in origin)
         direction = np.asarray(self.direction, dtype=float)
         if direction.shape == (2, 2):
             d3 = np.eye(3)
             d3[:2, :2] = direction
             direction = d3
-        if direction.shape != (3, 3):
-            raise InputError(f"{self._where()}direction must be a 3x3 matrix, got {direction.shape}")
+        if direction.shape != (3, 3) or not np.all(np.isfinite(direction)):
+            raise InputError(f"{self._where()}direction must be a 3x3 matrix of finite numbers, got "
+                             f"{direction.tolist() if direction.size <= 9 else direction.shape}")
         self.direction = direction
         if self.echo_times is not None:
             tes = tuple(float(t) for t in np.ravel(self.echo_times))

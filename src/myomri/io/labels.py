@@ -8,7 +8,53 @@ from pathlib import Path
 
 from ..errors import FormatError, MissingFileError
 
-__all__ = ["read_label_names", "read_label_table"]
+__all__ = ["read_label_names", "read_label_table", "refuse_binary_text_file"]
+
+_NIFTI_MAGICS = {(344, b"n+1\x00"): "a NIfTI-1 image", (344, b"ni1\x00"): "a NIfTI-1 header",
+                 (4, b"n+2\x00"): "a NIfTI-2 image"}
+
+
+def _binary_kind(head: bytes) -> str:
+    """What a binary file's first bytes look like, for the message."""
+    for (offset, magic), kind in _NIFTI_MAGICS.items():
+        if head[offset:offset + len(magic)] == magic:
+            return kind
+    if head[128:132] == b"DICM":
+        return "a DICOM file"
+    return "binary data"
+
+
+def refuse_binary_text_file(path: str | os.PathLike, expected: str) -> None:
+    """Raise :class:`FormatError` when ``path`` holds binary data (e.g. an image renamed ``.txt``).
+
+    Parameters
+    ----------
+    path : path-like
+        A file that should be text.
+    expected : str
+        What it should be, for the message (``"an ITK-SNAP label file"``).
+    """
+    import gzip
+
+    if not Path(path).is_file():
+        return  # the caller reports a missing file in its own words
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head[:2] == b"\x1f\x8b":  # gzip: look inside for an image header
+        try:
+            with gzip.open(path, "rb") as fh:
+                inner = fh.read(352)
+            kind = _binary_kind(inner)
+            kind = "gzip-compressed data" if kind == "binary data" else f"{kind}, gzip-compressed"
+        except (OSError, EOFError):
+            kind = "gzip-compressed data"
+    elif b"\x00" in head:
+        kind = _binary_kind(head)
+    else:
+        return
+    hint = "; rename it to .nii.gz" if kind.startswith("a NIfTI") and "gzip" in kind else (
+        "; rename it to .nii" if kind.startswith("a NIfTI") else "")
+    raise FormatError(f"{path}: holds {kind}, not text; expected {expected}{hint}")
 
 
 def read_label_table(path: str | os.PathLike) -> list[dict]:
@@ -24,6 +70,7 @@ def read_label_table(path: str | os.PathLike) -> list[dict]:
     path = Path(path)
     if not path.is_file():
         raise MissingFileError(path, "ITK-SNAP label file")
+    refuse_binary_text_file(path, "an ITK-SNAP label description file")
     rows: list[dict] = []
     seen: set[int] = set()
     text = path.read_text(encoding="utf-8-sig", errors="replace")

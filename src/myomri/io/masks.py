@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config.io import MASK_MAX_LABELS
 from ..errors import MaskError
 from .image import Image
 
@@ -19,7 +20,20 @@ def _where(image: Image) -> str:
     return image.source or "mask"
 
 
-def validate_mask(mask: Image, *, label: int | None = None) -> Image:
+_LOOKS_LIKE_IMAGE = ("this looks like an image, not a label map (IMAGE and MASK swapped, or the image "
+                     "given twice?); expected a mask of integer labels")
+
+
+def _n_distinct(arr: np.ndarray) -> int:
+    """Distinct non-zero values; a histogram when the labels are small integers (no sort)."""
+    if np.issubdtype(arr.dtype, np.integer) and arr.size and 0 <= arr.min() and arr.max() < 1 << 20:
+        return int(np.count_nonzero(np.bincount(arr.ravel())[1:]))
+    values = np.unique(arr)
+    return int(values.size - np.count_nonzero(values == 0))
+
+
+def validate_mask(mask: Image, *, label: int | None = None,
+                  max_labels: int = MASK_MAX_LABELS) -> Image:
     """Check that ``mask`` is a usable label map and return it with an integer array.
 
     Parameters
@@ -28,6 +42,8 @@ def validate_mask(mask: Image, *, label: int | None = None) -> Image:
         Candidate label map (3-D, or 4-D with a single volume).
     label : int, optional
         A label that must be present.
+    max_labels : int
+        More distinct non-zero values than this mean the "mask" is an image.
 
     Returns
     -------
@@ -37,8 +53,8 @@ def validate_mask(mask: Image, *, label: int | None = None) -> Image:
     Raises
     ------
     MaskError
-        4-D with several volumes, NaN/Inf, fractional or negative values, no label at all, or
-        ``label`` absent.
+        4-D with several volumes, NaN/Inf, fractional or negative values, no label at all, more
+        than ``max_labels`` distinct values (an image given as the mask), or ``label`` absent.
     """
     where = _where(mask)
     arr = np.asarray(mask.array)
@@ -57,14 +73,24 @@ def validate_mask(mask: Image, *, label: int | None = None) -> Image:
         frac = np.abs(arr - np.round(arr)) > 1e-6
         if frac.any():
             example = float(arr[frac].flat[0])
+            n_distinct = _n_distinct(arr)
+            if n_distinct > max_labels:  # intensities (e.g. scaled integers), not a damaged mask
+                raise MaskError(f"{where}: mask has {int(frac.sum())} non-integer voxels (e.g. {example:g}) "
+                                f"and {n_distinct} distinct values; {_LOOKS_LIKE_IMAGE}")
             raise MaskError(
                 f"{where}: mask has {int(frac.sum())} non-integer voxels (e.g. {example:g}); "
                 "expected integer labels (a probability map or an interpolated mask?)"
             )
         arr = np.round(arr)
-    if arr.size and arr.min() < 0:
-        raise MaskError(f"{where}: mask has negative values (min {arr.min():g}), expected labels >= 0")
+    low = arr.min() if arr.size else 0
     top = int(arr.max()) if arr.size else 0
+    if top > max_labels or low < 0:  # only then can there be too many labels: the common case costs nothing
+        n_distinct = _n_distinct(arr)
+        if n_distinct > max_labels:
+            raise MaskError(f"{where}: mask holds {n_distinct} distinct values ({low:g} to {top}), more than "
+                            f"the {max_labels} labels a label map may have; {_LOOKS_LIKE_IMAGE}")
+    if low < 0:
+        raise MaskError(f"{where}: mask has negative values (min {low:g}), expected labels >= 0")
     if top == 0:
         raise MaskError(f"{where}: mask holds no labels (all {arr.size} voxels are 0)")
     dtype = np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int64

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FormatError, MissingFileError
+from ..errors import FormatError, InputError, MissingFileError
 from .atomic import atomic_path
 from .image import LPS_TO_RAS, Image
 
@@ -20,11 +20,18 @@ def geometry_from_affine_ras(affine: np.ndarray) -> tuple[tuple, tuple, np.ndarr
 
     Spacing is the column norm; direction the normalised columns (so shears, which MRI grids
     do not have, would be lost).
+
+    Raises
+    ------
+    InputError
+        An axis of zero length or a non-finite entry: no voxel size is invented.
     """
     affine = np.asarray(affine, dtype=float)
     m = LPS_TO_RAS @ affine[:3, :3]
     spacing = np.linalg.norm(m, axis=0)
-    spacing[spacing == 0] = 1.0
+    if not np.all(np.isfinite(affine[:3])) or np.any(spacing == 0):
+        raise InputError(f"affine {affine[:3].tolist()} has a zero-length axis or a non-finite value; "
+                         "expected positive voxel sizes and finite coordinates")
     direction = m / spacing[np.newaxis, :]
     origin = LPS_TO_RAS @ affine[:3, 3]
     return tuple(spacing), tuple(origin), direction
@@ -46,23 +53,79 @@ def read_nifti(path: str | os.PathLike) -> Image:
     if not path.exists():
         raise MissingFileError(path, "NIfTI file")
     try:
-        nii = nib.load(str(path))
+        nii = nib.load(str(path))  # reads the header only; the data is read below
+    except Exception as exc:  # nibabel raises many types for broken files
+        raise FormatError(f"{path}: cannot read as NIfTI ({type(exc).__name__}: {exc})") from exc
+    affine = _checked_header(path, nii)
+    try:
         if nii.header.get_slope_inter() == (None, None) and np.issubdtype(
             nii.get_data_dtype(), np.integer
         ):
             array = np.asanyarray(nii.dataobj)
         else:
             array = np.asarray(nii.get_fdata(dtype=np.float64))
+    except MemoryError as exc:  # the header passed the size check but the data does not fit in memory
+        raise FormatError(f"{path}: the {nii.shape} image does not fit in memory; expected an image "
+                          "this machine can hold") from exc
     except Exception as exc:  # nibabel raises many types for broken files
         raise FormatError(f"{path}: cannot read as NIfTI ({type(exc).__name__}: {exc})") from exc
     array = np.asarray(array)
     if array.ndim > 4:
         array = array.reshape(array.shape[:4])  # NIfTI may carry trailing singleton dims
-    spacing, origin, direction = geometry_from_affine_ras(nii.affine)
+    spacing, origin, direction = geometry_from_affine_ras(affine)
     # the on-disk type (the array may be float64 after scaling) so `myomri info` can report it
     meta = {"StoredDataType": str(np.dtype(nii.get_data_dtype()))}
     return Image(array, spacing=spacing, origin=origin, direction=direction, meta=meta,
                  source=str(path))
+
+
+#: Deflate cannot compress more than about 1032:1, so a .nii.gz of N bytes holds at most this
+#: many times N bytes of image data: a header claiming more is corrupt.
+_GZIP_MAX_RATIO = 1032
+
+
+def _format_bytes(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.4g} {unit}"
+        n /= 1024
+    return f"{n:.4g} PiB"  # pragma: no cover
+
+
+def _checked_header(path: Path, nii) -> np.ndarray:
+    """The affine in use, after checking the header as written (before nibabel's fixes).
+
+    nibabel replaces a zero pixdim by 1 with only a log message, and allocates whatever the
+    header claims: both are refused here, with the file named, before any data is read.
+    """
+    from nibabel.openers import ImageOpener
+
+    try:
+        with ImageOpener(str(path)) as fh:
+            raw = type(nii.header).from_fileobj(fh, check=False)
+        affine = np.asarray(raw.get_best_affine(), dtype=float)
+    except Exception:  # noqa: BLE001 - a header nibabel can only read with its fixes: use those
+        raw, affine = nii.header, np.asarray(nii.affine, dtype=float)
+    shape = [int(d) for d in nii.shape]
+    n_bytes = float(np.prod([float(d) for d in shape])) * np.dtype(nii.get_data_dtype()).itemsize
+    size = path.stat().st_size
+    claims = f"its header claims {tuple(shape)} voxels of {np.dtype(nii.get_data_dtype())} ({_format_bytes(n_bytes)})"
+    if path.name.lower().endswith(".gz"):
+        if n_bytes > _GZIP_MAX_RATIO * size:
+            raise FormatError(f"{path}: {claims}, more than a {_format_bytes(size)} gzip file can hold; "
+                              "expected a header that matches the data (corrupt header?)")
+    elif int(raw.get_data_offset()) + n_bytes > size:
+        raise FormatError(f"{path}: {claims} but the file holds {_format_bytes(size)}; expected the whole "
+                          "image (truncated file or corrupt header?)")
+    if not np.all(np.isfinite(affine[:3])):
+        raise FormatError(f"{path}: the NIfTI header's world geometry (qform/sform) holds NaN or Inf "
+                          f"(origin {affine[:3, 3].tolist()}); expected finite coordinates")
+    zooms = np.linalg.norm(affine[:3, :3], axis=0)
+    if np.any(zooms == 0):
+        pixdim = [float(v) for v in raw["pixdim"][1:4]]
+        raise FormatError(f"{path}: voxel size {np.round(zooms, 6).tolist()} mm has a zero (pixdim "
+                          f"{pixdim}); expected positive voxel sizes in the NIfTI header")
+    return affine
 
 
 def write_nifti(image: Image, path: str | os.PathLike, *, dtype=None) -> Path:

@@ -3,8 +3,10 @@
 A stage's output folder holds ``done.json`` with the key it was computed under; the stage is
 skipped when the key of the current inputs and settings is the same. The marker is written last
 and atomically, after every output file, so an interrupted stage is simply recomputed.
-Checksums (SHA-256 of the file content) are memoised by path, size and modification time so a
-rerun does not read every image again.
+Checksums (SHA-256 of the file content) are memoised by path, size, modification time, inode and
+status-change time so a rerun does not read every image again. The status-change time (ctime) is
+set by the kernel on every write and cannot be set back, so a file edited in place whose size and
+mtime were kept (uncompressed NIfTI, ``touch -r``, ``cp -p``) is hashed again.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ _CHUNK = 1 << 20
 
 
 class Checksums:
-    """SHA-256 of files, memoised in ``store`` (a JSON file) by (size, mtime)."""
+    """SHA-256 of files, memoised in ``store`` (a JSON file) by (size, mtime, inode, ctime)."""
 
     def __init__(self, store: Path):
         self.store = Path(store)
@@ -45,10 +47,10 @@ class Checksums:
                 h.update(self.of(f).encode())
             return h.hexdigest()
         st = p.stat()
-        stamp = [st.st_size, st.st_mtime_ns]
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
         memo = self._memo.get(str(p))
-        if memo and memo[:2] == stamp:
-            return memo[2]
+        if memo and memo[:-1] == stamp:
+            return memo[-1]
         h = hashlib.sha256()
         with open(p, "rb") as fh:
             while chunk := fh.read(_CHUNK):

@@ -94,10 +94,12 @@ def run_t2_subject(task: dict) -> dict:
     if fit.ff is not None:
         write_nifti(grid.with_array(fit.ff.astype(np.float32)), out / "ff.nii.gz")
     t2_unfit = np.where(fit.fitted, fit.t2, 0.0)  # roistats excludes 0 (unfitted) voxels and counts them
-    table = roi_statistics(t2_unfit, lab, combine=True)
+    # muscle names only where the labels' scheme is known: the DL model writes myomri's thigh labels
+    scheme = "myomri" if task["segmentation"]["method"] == "dl" else None
+    table = roi_statistics(t2_unfit, lab, combine=True, scheme=scheme)
     table.insert(0, "subject", task["subject"])
     if fit.ff is not None:
-        ff_tab = roi_statistics(np.where(fit.fitted, fit.ff, np.nan), lab, combine=True)
+        ff_tab = roi_statistics(np.where(fit.fitted, fit.ff, np.nan), lab, combine=True, scheme=scheme)
         table["ff_mean"] = ff_tab["mean"].to_numpy()
     with atomic_path(out / "roi_stats.csv") as tmp:
         table.to_csv(tmp, index=False)

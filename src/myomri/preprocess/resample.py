@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..config.features import INTERPOLATORS, SETTING_DEFAULTS
+from ..config.features import INTERPOLATORS, RESAMPLE_MAX_VOXELS, SETTING_DEFAULTS
 from ..errors import InputError
 from ..io.image import Image
 from ._sitk import from_sitk, to_sitk
@@ -87,6 +87,15 @@ def resample_grid(
     max_hi = np.ceil(np.asarray(mask.spatial_shape) * ratio) - 1
     new_lo = np.maximum(new_lo, 0)
     new_hi = np.minimum(new_hi, max_hi)
+    with np.errstate(over="ignore", invalid="ignore"):  # a spacing near 0 overflows to inf: refused below
+        n_voxels = float(np.prod(new_hi - new_lo + 1))
+    if not np.isfinite(n_voxels) or n_voxels > RESAMPLE_MAX_VOXELS:
+        sp = "x".join(f"{v:g}" for v in old)
+        raise InputError(
+            f"{mask._where()}resampledPixelSpacing {list(spacing)!r} mm would resample the ROI of label "
+            f"{label} (bounding box {tuple(int(v) for v in size)} at {sp} mm) to {n_voxels:.3g} voxels, more "
+            f"than {RESAMPLE_MAX_VOXELS}; expected a spacing comparable to the image's {sp} mm"
+        )
     new_size = (new_hi - new_lo + 1).astype(int)
     # Continuous index (old grid) of the centre of new voxel 0: the outer corner of old voxel 0
     # (index -0.5) plus half a new voxel, then shifted by the cropped lower bound.

@@ -2,8 +2,12 @@
 
 Map voxels equal to the "unfitted" value (0: voxels a fit left out) or non-finite are excluded
 and counted, never averaged in. ``combine=True`` adds the whole-muscle value over both thighs as
-seed paper 2 reports it (all labelled voxels pooled), plus one row per side when the labels are
-myomri's thigh labels (right 1..12, left 13..24).
+seed paper 2 reports it (all labelled voxels pooled), plus one row per side when the labels follow
+myomri's thigh scheme (right 1..12, left 13..24).
+
+Label names come from ``names`` (a label file), else from the scheme when it is known
+(``scheme="myomri"``: ``VL_R``, ...), else ``label_<value>``: a mask whose scheme is not known is
+never named after thigh muscles just because its values are small integers.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from ..errors import FormatError, InputError, MaskError
 from ..io.image import Image
 
 __all__ = ["roi_statistics", "read_names", "map_roi_statistics"]
+
+LABEL_SCHEMES = lab.LABEL_SCHEMES
 
 COLUMNS = [
     "label", "name", "n_labelled", "n_excluded", "n", "mean", "sd", "median", "q1", "q3", "iqr",
@@ -34,15 +40,34 @@ def _stats(v: np.ndarray) -> dict:
     )
 
 
-def roi_statistics(values, labels, *, names=None, combine=False, unfitted_value=cfg.ROI_UNFITTED_VALUE):
+def roi_statistics(values, labels, *, names=None, combine=False, scheme=None,
+                   unfitted_value=cfg.ROI_UNFITTED_VALUE):
     """Statistics of ``values`` within each non-zero label of ``labels`` (same shape).
+
+    Parameters
+    ----------
+    values, labels : ndarray
+        The map and the integer label map, same shape.
+    names : dict, optional
+        ``{label: name}`` (e.g. from :func:`read_names`); wins over the scheme's names.
+    combine : bool
+        Add the pooled ``all`` row (and per-side rows when the scheme knows the sides).
+    scheme : {None, 'myomri'}
+        Label scheme of ``labels``; None (unknown) names labels ``label_<value>``.
+    unfitted_value : float
+        Map value of voxels a fit left out (excluded and counted).
 
     Returns
     -------
     pandas.DataFrame
         One row per label (columns ``COLUMNS``); with ``combine`` also ``all_muscles`` and, for
-        thigh labels, ``all_R`` / ``all_L``. A label whose voxels were all excluded has n = 0
+        the myomri scheme, ``all_R`` / ``all_L``. A label whose voxels were all excluded has n = 0
         and NaN statistics (it is listed, not dropped).
+
+    Raises
+    ------
+    MaskError
+        Shapes differ, non-integer labels, no label, or labels outside the given scheme.
     """
     import pandas as pd
 
@@ -58,7 +83,13 @@ def roi_statistics(values, labels, *, names=None, combine=False, unfitted_value=
     if not present:
         raise MaskError("label map holds no label (all zero)")
     usable = np.isfinite(values) & (values != unfitted_value)
-    thigh = all(v in lab.LABEL_VALUES for v in present)
+    if scheme is not None and scheme not in LABEL_SCHEMES:
+        raise InputError(f"label scheme {scheme!r} unknown; expected one of {', '.join(LABEL_SCHEMES)}")
+    thigh = scheme == "myomri"
+    outside = [v for v in present if v not in lab.LABEL_VALUES]
+    if thigh and outside:
+        raise MaskError(f"label(s) {outside[:10]} are not in the myomri thigh scheme (1..{max(lab.LABEL_VALUES)}: "
+                        "right 1..12, left 13..24); expected a myomri label map, or no --label-scheme")
     rows = []
 
     def add(label, name, sel):
@@ -81,8 +112,9 @@ def roi_statistics(values, labels, *, names=None, combine=False, unfitted_value=
 
 def read_names(path: str | os.PathLike) -> dict[int, str]:
     """Label names from an ITK-SNAP label file, or from ``value name`` lines."""
-    from ..io.labels import read_label_names
+    from ..io.labels import read_label_names, refuse_binary_text_file
 
+    refuse_binary_text_file(path, "an ITK-SNAP label file or 'value name' lines")
     try:
         return read_label_names(path)
     except FormatError:
@@ -104,7 +136,7 @@ def read_names(path: str | os.PathLike) -> dict[int, str]:
     return names
 
 
-def map_roi_statistics(value_map: Image, mask: Image, *, names=None, combine=False):
+def map_roi_statistics(value_map: Image, mask: Image, *, names=None, combine=False, scheme=None):
     """``roi_statistics`` of two images; a mask on another grid is carried onto the map's grid
     through world coordinates. Returns ``(table, overlap)`` (overlap 1.0 on the same grid)."""
     from ..preprocess.geometry import grid_mismatches, transfer_mask
@@ -117,7 +149,10 @@ def map_roi_statistics(value_map: Image, mask: Image, *, names=None, combine=Fal
     if grid_mismatches(mask, value_map):
         mask, overlap = transfer_mask(mask, value_map)
         transferred = True
-    table = roi_statistics(value_map.array, mask.array, names=names, combine=combine)
+    try:
+        table = roi_statistics(value_map.array, mask.array, names=names, combine=combine, scheme=scheme)
+    except MaskError as exc:  # name the mask file
+        raise MaskError(f"{mask.source or 'mask'}: {exc}") from exc
     table["mask_transferred"] = transferred
     table["mask_overlap"] = overlap
     return table, overlap
