@@ -13,6 +13,7 @@ __all__ = [
     "SIDECAR_MAX_ECHO_TIME_S",
     "NRRD_ECHO_TIMES_KEY",
     "DICOM_SUFFIXES",
+    "ECHO_GAP_RTOL",
 ]
 
 #: Echo times (ms) are rounded to this many decimals before frames are grouped into echoes, so
@@ -37,3 +38,8 @@ NRRD_ECHO_TIMES_KEY = "myomri_echo_times_ms"
 
 #: File name endings treated as DICOM even when a folder also holds other files.
 DICOM_SUFFIXES = (".dcm", ".dicom", ".ima")
+
+#: An echo train counts as evenly spaced with missing echoes when its first echo time and every
+#: step are whole multiples of the echo spacing within this fraction (echo times are rounded to
+#: ECHO_TIME_DECIMALS, so 0.01 ms on an 11 ms spacing is ~0.1 %).
+ECHO_GAP_RTOL = 0.01
