@@ -30,9 +30,21 @@ COMMAND_MODULES: list[str] = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, like every other myomri error.
+
+    argparse's default repeats the whole usage block before the message; with a dozen options
+    the line that says what is wrong scrolls away. Subcommand parsers inherit this class.
+    """
+
+    def error(self, message: str):
+        """Print ``PROG: error: MESSAGE`` as one line and exit with code 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="myomri",
         description="Quantitative thigh-muscle MRI for inflammatory myopathies.",
     )

@@ -22,9 +22,11 @@ def register(subparsers) -> None:
             "stated in the report."
         ),
     )
-    p.add_argument("-o", "--output", default="myomri-demo", metavar="OUTDIR",
+    from .argtypes import output_dir, seed
+
+    p.add_argument("-o", "--output", default="myomri-demo", metavar="OUTDIR", type=output_dir,
                    help="output folder (default ./myomri-demo)")
-    p.add_argument("--seed", type=int, default=None, help="random seed of the cohort and the CV (default 0)")
+    p.add_argument("--seed", type=seed, default=None, help="random seed of the cohort and the CV (default 0)")
     p.add_argument("--subjects-per-group", default=None, metavar="N|G=N,...",
                    help="cohort size as for demo-data (default: the papers' 19 PM, 22 DM, 14 ADM, 19 nonIIM, 10 HC)")
     from ..config.pipeline import DEMO_JOBS, DEMO_SELECTION_MODE
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import load_pipeline, run_pipeline
     from ..pipeline.demo import write_demo_study
     from .demo_data import parse_composition
-    from .run import print_summary
+    from .run import print_summary, run_exit_code
 
     t0 = time.perf_counter()
     seed = pcfg.DEMO_SEED if args.seed is None else int(args.seed)
@@ -78,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     print_summary(result)
     print(f"demo finished in {time.perf_counter() - t0:.0f} s")
     atomic_write_text(out / "demo.json", json.dumps({"seed": seed, "seconds": round(time.perf_counter() - t0, 1)}))
-    return 1 if result.failures else 0
+    return run_exit_code(result)
 
 
 def _at_least(low: int):

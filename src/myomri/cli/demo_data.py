@@ -9,6 +9,8 @@ __all__ = ["register", "run", "parse_composition"]
 
 def register(subparsers) -> None:
     """Add the ``demo-data`` subcommand."""
+    from .argtypes import n_jobs, output_dir, seed
+
     p = subparsers.add_parser(
         "demo-data",
         help="generate the synthetic demo cohort (STIR, MESE, Dixon, labels, ROIs, clinical table, truth)",
@@ -18,8 +20,8 @@ def register(subparsers) -> None:
             "muscle label map; participants.tsv, manifest.csv and the ground truth under truth/."
         ),
     )
-    p.add_argument("outdir", metavar="OUTDIR", help="output folder (new or empty)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default from config: 0)")
+    p.add_argument("outdir", metavar="OUTDIR", type=output_dir, help="output folder (new or empty)")
+    p.add_argument("--seed", type=seed, default=None, help="random seed (default from config: 0)")
     p.add_argument(
         "--subjects-per-group",
         metavar="N|G=N,...",
@@ -28,7 +30,7 @@ def register(subparsers) -> None:
         "(default: 19 PM, 22 DM, 14 ADM, 19 nonIIM, 10 HC)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty OUTDIR")
-    p.add_argument("--jobs", type=int, default=1, metavar="N",
+    p.add_argument("--jobs", type=n_jobs, default=1, metavar="N",
                    help="subjects simulated in parallel (default 1; output does not depend on it)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)

@@ -10,6 +10,8 @@ __all__ = ["register", "run"]
 
 def register(subparsers) -> None:
     """Add the ``extract`` subcommand."""
+    from .argtypes import n_jobs, output_file
+
     p = subparsers.add_parser(
         "extract",
         help="PyRadiomics-compatible radiomics features of an image + mask or a cohort manifest",
@@ -25,8 +27,8 @@ def register(subparsers) -> None:
     p.add_argument("--manifest", help="cohort CSV (subject, reader, image, mask[, label, session])")
     p.add_argument("--params", help="PyRadiomics parameter file (YAML), read as-is and validated")
     p.add_argument("--label", type=int, default=None, help="ROI label (default: the params' label, 1)")
-    p.add_argument("-o", "--out", required=True, help="output CSV")
-    p.add_argument("--jobs", type=int, default=1, help="parallel worker processes (manifest; -1: all cores)")
+    p.add_argument("-o", "--out", required=True, type=output_file, help="output CSV")
+    p.add_argument("--jobs", type=n_jobs, default=1, help="parallel worker processes (manifest; -1: all cores)")
     p.add_argument("--executor", choices=("joblib", "dask"), default="joblib",
                    help="run cases with joblib processes or on a Dask cluster")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address for --executor dask")
@@ -35,8 +37,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the extraction; 0 when every case succeeded, 1 when some failed."""
+    """Run the extraction; 0 when every case succeeded, 1 when some failed (:mod:`myomri.outcome`)."""
     from ..errors import InputError
+    from ..outcome import exit_code
 
     if args.manifest:
         if args.image or args.mask:
@@ -51,8 +54,7 @@ def run(args: argparse.Namespace) -> int:
               f"from cache, {result.n_failed} failed -> {args.out}", file=sys.stderr)
         if result.n_failed:
             print(f"extract: failures listed in {args.out.removesuffix('.csv')}.errors.csv", file=sys.stderr)
-            return 1
-        return 0
+        return exit_code(failed_parts=result.n_failed)
     if not (args.image and args.mask):
         raise InputError("give IMAGE and MASK (or --manifest M.csv)")
     import pandas as pd

@@ -76,17 +76,47 @@ def describe_path(path, *, series=None) -> dict[str, Any]:
             "table, a .json sidecar or a .md text"
         ) from exc
     if kind == "dicom" and series is None:
-        from ..io.dicom import list_dicom_series
+        from ..io.dicom import describe_dicom_folder
 
-        listing = list_dicom_series(p)
+        listing, unreadable = describe_dicom_folder(p)
         if len(listing) > 1:
             for s in listing:
                 s.pop("uid", None)  # UIDs are not shown (de-identification treats them as identifying)
-            return {"path": str(p), "format": "dicom", "series": listing,
+            info = {"path": str(p), "format": "dicom", "series": listing,
                     "note": f"{len(listing)} series: choose one with --series NUMBER or DESCRIPTION"}
+            if unreadable:
+                info["warnings"] = [_unreadable_warning(unreadable)]
+            return info
     from ..io.read import read_image
 
-    return describe_image(read_image(p, series=series), fmt=kind)
+    # describe what is there, incomplete echoes included, and say what is wrong with it
+    info = describe_image(read_image(p, series=series, allow_missing_echoes=True), fmt=kind)
+    warnings = _series_warnings(info["meta"], info["echo_times_ms"])
+    if warnings:
+        info["warnings"] = warnings
+    return info
+
+
+def _unreadable_warning(names) -> str:
+    return (f"{len(names)} file(s) look like DICOM but cannot be read (damaged header?) and are "
+            f"left out: {', '.join(names)}")
+
+
+def _series_warnings(meta: dict, echo_times) -> list[str]:
+    """Problems of a series that reading it did not refuse: unreadable files, lost echoes."""
+    from ..io.read import missing_echo_times
+
+    out = []
+    if meta.get("UnreadableFiles"):
+        out.append(_unreadable_warning(meta["UnreadableFiles"]))
+    if meta.get("DroppedEchoTimes"):
+        out.append(f"echo(es) {meta['DroppedEchoTimes']} ms have fewer slices than the others and "
+                   "are left out; t2fit refuses this series without --allow-missing-echoes")
+    missing = missing_echo_times(echo_times) if echo_times else []
+    if missing:
+        out.append(f"the echo train lacks the echo(es) at {missing} ms; t2fit refuses it without "
+                   "--allow-missing-echoes")
+    return out
 
 
 def describe_image(image, *, fmt: str) -> dict[str, Any]:
@@ -228,7 +258,10 @@ def format_text(info: dict[str, Any]) -> str:
             lines.append(f"{pad}{key}: {_short(value)}")
 
     for k, v in info.items():
-        emit(k, v)
+        if k == "warnings":  # one line each, so they are not lost in a bracketed list
+            lines.extend(f"warning: {w}" for w in v)
+        else:
+            emit(k, v)
     return "\n".join(lines) + "\n"
 
 

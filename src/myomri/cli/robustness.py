@@ -12,6 +12,8 @@ __all__ = ["register", "run"]
 
 def register(subparsers) -> None:
     """Add the ``robustness`` subcommand."""
+    from .argtypes import output_file, seed
+
     p = subparsers.add_parser(
         "robustness",
         help="feature robustness to segmentation: ICC(1,1) over random mask perturbations",
@@ -28,8 +30,8 @@ def register(subparsers) -> None:
     p.add_argument("--manifest", help="cohort CSV (subject, reader, image, mask[, label]); one target per row")
     p.add_argument("--params", help="PyRadiomics parameter file (YAML)")
     p.add_argument("--n", type=int, default=ROBUSTNESS_DEFAULTS["n"], help="perturbations per target")
-    p.add_argument("--seed", type=int, default=ROBUSTNESS_DEFAULTS["seed"], help="random seed")
-    p.add_argument("-o", "--out", required=True, help="output CSV (one row per feature)")
+    p.add_argument("--seed", type=seed, default=ROBUSTNESS_DEFAULTS["seed"], help="random seed")
+    p.add_argument("-o", "--out", required=True, type=output_file, help="output CSV (one row per feature)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

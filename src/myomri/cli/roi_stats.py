@@ -12,6 +12,8 @@ def register(subparsers) -> None:
     """Add the ``roi-stats`` subcommand."""
     from ..config.labels import LABEL_SCHEMES
 
+    from .argtypes import output_file
+
     p = subparsers.add_parser(
         "roi-stats",
         help="per-label count, mean, SD, median and IQR of a map (T2, FF, vendor map)",
@@ -24,7 +26,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("map", help="3-D map (NIfTI/NRRD/DICOM)")
     p.add_argument("mask", help="label map (any grid of the same patient space)")
-    p.add_argument("-o", "--output", required=True, help="CSV file to write")
+    p.add_argument("-o", "--output", required=True, type=output_file, help="CSV file to write")
     p.add_argument("--labels", default=None,
                    help="label names: ITK-SNAP label file or 'value name' lines")
     p.add_argument("--label-scheme", choices=LABEL_SCHEMES, default=None,

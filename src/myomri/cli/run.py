@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["register", "run", "add_executor_options"]
+__all__ = ["register", "run", "add_executor_options", "print_summary", "run_exit_code"]
 
 
 def add_executor_options(p, *, jobs: int = 1) -> None:
     """``--jobs``, ``--executor``, ``--scheduler``, ``--no-progress`` (shared with ``myomri demo``)."""
-    p.add_argument("--jobs", type=int, default=jobs, metavar="N",
+    from .argtypes import n_jobs
+
+    p.add_argument("--jobs", type=n_jobs, default=jobs, metavar="N",
                    help=f"joblib worker processes for the per-subject stages and CV (default {jobs}; -1 all cores)")
     p.add_argument("--executor", choices=("joblib", "dask"), default="joblib",
                    help="run per-subject work with joblib (default) or on a Dask cluster")
@@ -32,7 +34,9 @@ def register(subparsers) -> None:
         ),
     )
     p.add_argument("study", metavar="STUDY.yaml", help="pipeline study file")
-    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
+    from .argtypes import output_dir
+
+    p.add_argument("-o", "--output", required=True, type=output_dir, metavar="OUTDIR", help="output folder")
     add_executor_options(p)
     p.set_defaults(func=run)
 
@@ -47,7 +51,15 @@ def run(args: argparse.Namespace) -> int:
     result = run_pipeline(config, args.output, jobs=args.jobs, executor=args.executor,
                           scheduler=args.scheduler, progress=not args.no_progress)
     print_summary(result)
-    return 1 if result.failures else 0
+    return run_exit_code(result)
+
+
+def run_exit_code(result) -> int:
+    """The exit code of a pipeline run (:mod:`myomri.outcome`): 1 when any subject or stage failed
+    (a subject's T2 fit counts as failed when it fails as a whole), else 0."""
+    from ..outcome import exit_code
+
+    return exit_code(failed_parts=len(result.failures))
 
 
 def print_summary(result) -> None:

@@ -18,6 +18,7 @@ def register(subparsers) -> None:
     """Add the ``segment`` subcommand."""
     from ..config.segment import METHODS, TISSUE_LABELS
 
+    from .argtypes import output_file
     from .segment_dl import add_dl_options, add_refine_parser, add_train_parser
 
     values = ", ".join(f"{k} {v}" for k, v in TISSUE_LABELS.items())
@@ -51,7 +52,7 @@ def register(subparsers) -> None:
                    help="classical: thresholds and morphology -> tissue map (the default with --fat); "
                         "dl: the per-muscle network -> 24 muscle labels, right 1-12, left 13-24 (the default "
                         "for one image)")
-    p.add_argument("-o", "--output", metavar="MASK", required=True,
+    p.add_argument("-o", "--output", metavar="MASK", required=True, type=output_file,
                    help="output label map (.nii, .nii.gz, .nrrd); written atomically")
     p.add_argument("--mask", choices=MASK_KINDS, default="tissue",
                    help="what to write: the tissue label map (default) or a binary muscle/compartment mask")

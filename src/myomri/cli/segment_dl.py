@@ -24,14 +24,16 @@ def add_dl_options(p: argparse.ArgumentParser) -> None:
 
 
 def _common_training(p: argparse.ArgumentParser, defaults: dict) -> None:
-    p.add_argument("--epochs", type=int, default=defaults["epochs"], help=f"epochs (default {defaults['epochs']})")
-    p.add_argument("--batch-size", type=int, default=defaults["batch_size"],
+    from .argtypes import output_file, positive_float, positive_int, seed
+
+    p.add_argument("--epochs", type=positive_int, default=defaults["epochs"], help=f"epochs (default {defaults['epochs']})")
+    p.add_argument("--batch-size", type=positive_int, default=defaults["batch_size"],
                    help=f"tiles per batch (default {defaults['batch_size']})")
-    p.add_argument("--lr", type=float, default=defaults["learning_rate"],
+    p.add_argument("--lr", type=positive_float, default=defaults["learning_rate"],
                    help=f"peak learning rate (default {defaults['learning_rate']})")
-    p.add_argument("--seed", type=int, default=defaults["seed"], help=f"random seed (default {defaults['seed']})")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default from config)")
-    p.add_argument("-o", "--output", metavar="MODEL", required=True, help="output model file (written atomically)")
+    p.add_argument("--seed", type=seed, default=defaults["seed"], help=f"random seed (default {defaults['seed']})")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default from config)")
+    p.add_argument("-o", "--output", metavar="MODEL", required=True, type=output_file, help="output model file (written atomically)")
 
 
 def _pairs(p: argparse.ArgumentParser) -> None:

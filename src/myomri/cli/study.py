@@ -7,6 +7,9 @@ import sys
 
 
 def register(subparsers) -> None:
+    """Add the ``study`` subcommand (``run`` and ``validate``)."""
+    from .argtypes import n_jobs, output_dir
+
     p = subparsers.add_parser(
         "study",
         help="radiomics study: ICC, selection, six classifiers, repeated CV",
@@ -15,8 +18,8 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="study_command", metavar="ACTION", required=True)
     run_p = sub.add_parser("run", help="run the study and write tables, figures and performance.md")
     run_p.add_argument("study", help="study YAML file")
-    run_p.add_argument("-o", "--output", required=True, help="output folder (created if missing)")
-    run_p.add_argument("--jobs", type=int, default=1, help="parallel processes for the outer CV folds (default 1)")
+    run_p.add_argument("-o", "--output", required=True, type=output_dir, help="output folder (created if missing)")
+    run_p.add_argument("--jobs", type=n_jobs, default=1, help="parallel processes for the outer CV folds (default 1)")
     run_p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     run_p.set_defaults(func=run)
     val_p = sub.add_parser("validate", help="check the study file and its tables without fitting anything",

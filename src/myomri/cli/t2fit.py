@@ -13,7 +13,9 @@ __all__ = ["register", "run"]
 
 def register(subparsers) -> None:
     """Add the ``t2fit`` subcommand."""
+    from ..config import outcome as ocfg
     from ..config import t2 as cfg
+    from .argtypes import fat_t2, n_jobs, output_dir
 
     p = subparsers.add_parser(
         "t2fit",
@@ -22,24 +24,39 @@ def register(subparsers) -> None:
             "Fit a multi-echo spin-echo series voxel by voxel and write t2.nii.gz (ms; the water "
             "T2 for --model epg), m0.nii.gz, residual.nii.gz, status.nii.gz and, for epg, "
             "ff.nii.gz and b1.nii.gz, on the input grid, plus summary.json (model, settings, "
-            "free parameters, voxel counts, timing). Unfitted voxels are 0."
+            "free parameters, voxel counts, timing). Unfitted voxels are 0. The maps are written "
+            "into a fresh temporary folder that replaces OUTDIR as a whole, so OUTDIR never "
+            "mixes two fits; a non-empty OUTDIR is refused (before fitting) unless --overwrite "
+            "is given. Exit code 0 when the fit succeeded, also with a few failed voxels; 1 "
+            "when no voxel was fitted or more than "
+            f"{ocfg.MAX_FAILED_VOXEL_FRACTION:.0%} of the voxels tried failed (maps still "
+            "written); 2 on unusable input."
         ),
     )
     p.add_argument("input", help="DICOM folder, or 4-D NIfTI/NRRD (echo times from a JSON sidecar)")
-    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("-o", "--output", required=True, type=output_dir, metavar="OUTDIR",
+                   help="output folder (created; replaced as a whole, see --overwrite)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an OUTDIR that holds an earlier t2fit's maps (the whole set: no "
+                        "stale ff/b1 of an earlier model stays); a folder holding other files is "
+                        "always refused")
     p.add_argument("--model", choices=("epg", "mono"), default="epg", help="signal model (default epg)")
     p.add_argument("--method", default=None,
                    help=f"mono: loglinear|nnls|nlls (default {cfg.MONO_METHOD}); "
                         f"epg: lsq|myoqmri matching criterion (default {cfg.EPG_OBJECTIVE})")
     p.add_argument("--echo-times", default=None,
-                   help="comma-separated echo times in ms (overrides headers/sidecar)")
+                   help="comma-separated echo times in ms (overrides headers/sidecar); values "
+                        "below 1 (seconds?) are refused")
+    p.add_argument("--allow-missing-echoes", action="store_true",
+                   help="fit a series that lacks echoes (a gap in the echo spacing, or an echo with "
+                        "fewer slices than the others, which is then left out); refused by default")
     p.add_argument("--series", default=None, help="DICOM folder with several series: which one")
     p.add_argument("--input-layout", choices=("series", "qmritools"), default="series",
                    help="'qmritools': INPUT is a QMRITools T2data file (echo frames + map frames)")
     p.add_argument("--mask", default=None,
                    help="fit only inside this mask (label map; carried onto the input grid "
                         "through world coordinates when it lies on another grid)")
-    p.add_argument("--fat-t2", default=str(cfg.FAT_T2_MS),
+    p.add_argument("--fat-t2", type=fat_t2, default=cfg.FAT_T2_MS,
                    help=f"fat T2 in ms, or 'estimate' from pure-fat voxels (default {cfg.FAT_T2_MS:g})")
     p.add_argument("--fat-fraction", default=None,
                    help="fix FF: a number 0-1 (0 for fat-saturated data) or a FF map (e.g. "
@@ -56,18 +73,26 @@ def register(subparsers) -> None:
                    help="do not fit voxels whose maximum signal is below this (default: "
                         f"{cfg.NOISE_AUTO_FRACTION:g} x the {cfg.NOISE_AUTO_PERCENTILE:g}th "
                         "percentile of voxel maxima)")
-    p.add_argument("--jobs", type=int, default=1,
+    p.add_argument("--jobs", type=n_jobs, default=1,
                    help="worker processes (slabs of slices in parallel; default 1)")
     p.set_defaults(func=run)
 
 
 def _parse_echo_times(text):
+    """``--echo-times`` as floats in ms; refused when not numbers or when they look like seconds."""
     from ..errors import EchoTimeError
 
     try:
-        return [float(v) for v in text.replace(" ", "").split(",") if v]
+        tes = [float(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError as exc:
         raise EchoTimeError(f"--echo-times {text!r}: expected comma-separated numbers in ms") from exc
+    # no spin echo is shorter than 1 ms: such values are seconds, and fitting them as ms would put
+    # every EPG T2 on its lower bound and give mono T2s a thousand times too small
+    if tes and max(tes) < 1.0:
+        ms = ",".join(f"{1000 * t:g}" for t in tes)
+        raise EchoTimeError(f"--echo-times {text!r}: every value is below 1, which looks like seconds; "
+                            f"expected milliseconds (e.g. --echo-times {ms})")
+    return tes
 
 
 def _fat_fraction(value, image):
@@ -89,43 +114,77 @@ def _fat_fraction(value, image):
     return ff_on_grid(read_image(value), image), str(value)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Fit and write the maps; returns 0, or 1 when some voxels failed to fit."""
-    import numpy as np
-    from tqdm import tqdm
+#: Files a t2fit writes into OUTDIR; --overwrite replaces a folder holding only these.
+_FIT_FILES = frozenset({"t2.nii.gz", "m0.nii.gz", "residual.nii.gz", "status.nii.gz", "ff.nii.gz",
+                        "b1.nii.gz", "offset.nii.gz", "summary.json"})
+
+
+def _check_outdir(path, overwrite: bool) -> None:
+    """Refuse, before any fitting, an OUTDIR that the atomic replacement must not touch."""
+    from pathlib import Path
 
     from ..errors import InputError
-    from ..io.read import read_image, read_mask, require_echo_times
-    from ..preprocess.geometry import grid_mismatches, transfer_mask
-    from ..t2 import EPGModel, MonoExpModel
-    from ..t2.maps import write_fit
 
-    from ..io.paths import refuse_output_over_input
+    out = Path(path)
+    if not out.is_dir():
+        return
+    entries = sorted(p.name for p in out.iterdir())
+    if not entries:
+        return
+    shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+    others = [name for name in entries if name not in _FIT_FILES]
+    if others:
+        raise InputError(f"-o {path}: folder holds {len(entries)} entries ({shown}) and not only "
+                         "t2fit maps; expected a new or empty folder (t2fit replaces OUTDIR as a whole)")
+    if not overwrite:
+        raise InputError(f"-o {path}: folder holds an earlier fit ({shown}); pass --overwrite to "
+                         "replace the whole set, or choose a new folder")
 
-    # --fat-fraction is a number or a map file: only a file is an input that must not be overwritten
-    fat_map = args.fat_fraction if args.fat_fraction and os.path.exists(args.fat_fraction) else None
-    refuse_output_over_input({"multi-echo series": args.input, "mask": args.mask, "fat-fraction map": fat_map},
-                             output_folders=[args.output])
-    t0 = time.perf_counter()
+
+def _read_series(args):
+    """The multi-echo image with validated echo times, and the summary's input fields."""
+    from ..io.read import read_image, require_echo_times
+
     if args.input_layout == "qmritools":
         from ..t2.vendor import read_qmritools_t2data
 
         image = read_qmritools_t2data(args.input)[0]
     else:
-        image = read_image(args.input, series=args.series)
+        image = read_image(args.input, series=args.series, allow_missing_echoes=args.allow_missing_echoes)
     tes = None if args.echo_times is None else _parse_echo_times(args.echo_times)
-    image = require_echo_times(image, tes)
-    data = np.asarray(image.array, dtype=float)
+    image = require_echo_times(image, tes, allow_missing_echoes=args.allow_missing_echoes)
     extra = {"input": str(args.input), "input_grid": image.describe_grid()}
-    mask = None
-    if args.mask:
-        mimg = read_mask(args.mask)
-        if grid_mismatches(mimg, image):
-            mimg, overlap = transfer_mask(mimg, image)
-            extra["mask_transferred"] = True
-            extra["mask_overlap"] = overlap
-        mask = np.asarray(mimg.array) != 0
-        extra["mask"] = str(args.mask)
+    for key in ("UnreadableFiles", "DroppedEchoTimes"):
+        if key in image.meta:
+            extra[key] = image.meta[key]
+    return image, extra
+
+
+def _read_fit_mask(path, image, extra):
+    """The ``--mask`` as a boolean array on the image grid (None without one)."""
+    import numpy as np
+
+    from ..io.read import read_mask
+    from ..preprocess.geometry import grid_mismatches, transfer_mask
+
+    if not path:
+        return None
+    mimg = read_mask(path)
+    if grid_mismatches(mimg, image):
+        mimg, overlap = transfer_mask(mimg, image)
+        extra["mask_transferred"] = True
+        extra["mask_overlap"] = overlap
+    extra["mask"] = str(path)
+    return np.asarray(mimg.array) != 0
+
+
+def _make_model(args, image, mask, extra):
+    """The model the options ask for, and the (possibly narrowed) fitting mask."""
+    import numpy as np
+
+    from ..errors import InputError
+    from ..t2 import EPGModel, MonoExpModel
+
     if args.model == "mono":
         if args.fat_fraction is not None or args.slice_profile:
             raise InputError("--fat-fraction and --slice-profile apply to --model epg only")
@@ -134,25 +193,61 @@ def run(args: argparse.Namespace) -> int:
             drop_first_echo=args.drop_first_echo, fit_offset=args.fit_offset,
             noise_threshold=args.noise_threshold, source=image.source,
         )
-    else:
-        ff, ff_source = _fat_fraction(args.fat_fraction, image)
-        if ff_source:
-            # voxels the FF map does not cover are left out (counted as outside the mask)
-            covered = np.isfinite(ff)
-            extra["fat_fraction_map"] = ff_source
-            extra["outside_fat_fraction_map"] = int((~covered & (mask if mask is not None else True)).sum())
-            mask = covered if mask is None else (mask & covered)
-            ff = np.where(covered, ff, 0.0)
-        fat_t2 = args.fat_t2 if args.fat_t2 == "estimate" else float(args.fat_t2)
-        kw = {} if args.method is None else {"objective": args.method}
-        model = EPGModel(
-            image.echo_times, fat_t2=fat_t2, fat_fraction=ff, slice_profile=args.slice_profile,
-            profile_sampling=args.profile_sampling, noise_threshold=args.noise_threshold,
-            drop_first_echo=args.drop_first_echo, source=image.source, **kw,
-        )
-    fit = _fit_slabs(model, data, mask, jobs=max(1, int(args.jobs)), progress=tqdm)
+        return model, mask
+    ff, ff_source = _fat_fraction(args.fat_fraction, image)
+    if ff_source:
+        # voxels the FF map does not cover are left out (counted as outside the mask)
+        covered = np.isfinite(ff)
+        extra["fat_fraction_map"] = ff_source
+        extra["outside_fat_fraction_map"] = int((~covered & (mask if mask is not None else True)).sum())
+        mask = covered if mask is None else (mask & covered)
+        ff = np.where(covered, ff, 0.0)
+    kw = {} if args.method is None else {"objective": args.method}
+    model = EPGModel(
+        image.echo_times, fat_t2=args.fat_t2, fat_fraction=ff, slice_profile=args.slice_profile,
+        profile_sampling=args.profile_sampling, noise_threshold=args.noise_threshold,
+        drop_first_echo=args.drop_first_echo, source=image.source, **kw,
+    )
+    return model, mask
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fit and write the maps; the exit code follows :mod:`myomri.outcome` (1: the fit failed as a
+    whole, i.e. no voxel fitted or more than the accepted fraction of failed voxels)."""
+    import os
+
+    import numpy as np
+    from tqdm import tqdm
+
+    from ..io.atomic import atomic_dir
+    from ..outcome import exit_code, fit_failure
+    from ..t2.maps import write_fit
+
+    from ..io.paths import refuse_output_over_input
+
+    t0 = time.perf_counter()
+    # --fat-fraction is a number or a map file: only a file is an input that must not be overwritten
+    fat_map = args.fat_fraction if args.fat_fraction and os.path.exists(str(args.fat_fraction)) else None
+    refuse_output_over_input({"multi-echo series": args.input, "mask": args.mask, "fat-fraction map": fat_map},
+                             output_folders=[args.output])  # fmt: skip
+    _check_outdir(args.output, args.overwrite)
+    image, extra = _read_series(args)
+    for name in extra.get("UnreadableFiles", []):
+        print(f"t2fit: warning: {name}: looks like DICOM but cannot be read; left out of the series",
+              file=sys.stderr)
+    if extra.get("DroppedEchoTimes"):
+        print(f"t2fit: warning: echo(es) {extra['DroppedEchoTimes']} ms left out (--allow-missing-echoes)",
+              file=sys.stderr)
+    mask = _read_fit_mask(args.mask, image, extra)
+    model, mask = _make_model(args, image, mask, extra)
+    jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
+    fit = _fit_slabs(model, np.asarray(image.array, dtype=float), mask, jobs=jobs, progress=tqdm)
+    c = fit.counts()
+    failure = fit_failure(c["fitted"] + c["fitted_at_bound"], c["failed"])
+    extra["outcome"] = "ok" if failure is None else f"failed: {failure}"
     extra["seconds_total"] = round(time.perf_counter() - t0, 3)
-    summary = write_fit(fit, image, args.output, **extra)
+    with atomic_dir(args.output) as tmp:
+        summary = write_fit(fit, image, tmp, **extra)
     c = summary["counts"]
     print(
         f"t2fit: {c['fitted']} voxels fitted ({c['fitted_at_bound']} at a range bound), "
@@ -160,7 +255,9 @@ def run(args: argparse.Namespace) -> int:
         f"{c['invalid_data']} invalid, {c['failed']} failed; maps in {args.output}",
         file=sys.stderr,
     )
-    return 1 if c["failed"] else 0
+    if failure is not None:
+        print(f"t2fit: the fit failed: {failure}", file=sys.stderr)
+    return exit_code(failed_parts=failure is not None)
 
 
 def _fit_slabs(model, data, mask, *, jobs, progress):

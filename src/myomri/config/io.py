@@ -14,6 +14,8 @@ __all__ = [
     "NRRD_ECHO_TIMES_KEY",
     "DICOM_SUFFIXES",
     "MASK_MAX_LABELS",
+
+    "ECHO_GAP_RTOL",
 ]
 
 #: Echo times (ms) are rounded to this many decimals before frames are grouped into echoes, so
@@ -43,3 +45,8 @@ DICOM_SUFFIXES = (".dcm", ".dicom", ".ima")
 #: (arguments swapped, or the image given twice). Label sets in use hold far fewer (myomri's thigh
 #: muscles 24, TotalSegmentator 117); an MR image holds hundreds to thousands of grey levels.
 MASK_MAX_LABELS = 150
+
+#: An echo train counts as evenly spaced with missing echoes when its first echo time and every
+#: step are whole multiples of the echo spacing within this fraction (echo times are rounded to
+#: ECHO_TIME_DECIMALS, so 0.01 ms on an 11 ms spacing is ~0.1 %).
+ECHO_GAP_RTOL = 0.01

@@ -1,17 +1,19 @@
-"""Atomic output: write to a temporary file beside the target, then rename.
+"""Atomic output: write to a temporary file (or folder) beside the target, then rename.
 
-An interrupted run therefore never leaves a half-written file under the final name.
+An interrupted run therefore never leaves a half-written file under the final name, and a folder
+of outputs written with :func:`atomic_dir` is replaced as a whole, never mixed with an older set.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["atomic_path", "atomic_write_text"]
+__all__ = ["atomic_path", "atomic_write_text", "atomic_dir"]
 
 
 @contextlib.contextmanager
@@ -49,3 +51,34 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
     return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a fresh temporary folder beside ``path``; on success it becomes ``path`` as a whole.
+
+    A folder already at ``path`` is moved aside first and deleted once the new one is in place,
+    so ``path`` never holds files of two runs (e.g. an earlier EPG fit's ``ff`` beside a new
+    mono ``t2``). The caller decides beforehand whether replacing ``path`` is allowed. On error
+    (or Ctrl-C) the temporary folder is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    old = None
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_current_umask())  # mkdtemp creates mode 0700
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+            os.replace(path, old / path.name)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            if old is not None:  # put the earlier set back rather than leave nothing
+                os.replace(old / path.name, path)
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)

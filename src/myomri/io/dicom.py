@@ -22,11 +22,12 @@ from typing import Any
 import numpy as np
 
 from ..config import io as cfg
-from ..errors import AmbiguousSeriesError, FormatError, GeometryError, InputError, MissingFileError
+from ..errors import (AmbiguousSeriesError, EchoTimeError, FormatError, GeometryError, InputError,
+                      MissingFileError)
 from .dicom_headers import META_FIELDS, Frame, acquisition_meta, frames_of
 from .image import Image
 
-__all__ = ["read_dicom", "list_dicom_series", "META_FIELDS"]
+__all__ = ["read_dicom", "list_dicom_series", "describe_dicom_folder", "looks_like_dicom", "META_FIELDS"]
 
 
 # --- folder scan ----------------------------------------------------------------------------
@@ -36,8 +37,31 @@ def _candidate_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
+def looks_like_dicom(path: Path) -> bool:
+    """True when ``path`` carries the DICOM Part 10 signature (``DICM`` after a 128-byte preamble)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(132)
+    except OSError:
+        return False
+    return len(head) == 132 and head[128:] == b"DICM"
+
+
+def _is_non_image_object(ds) -> bool:
+    """A well-formed DICOM object that is not an image (DICOMDIR, presentation state, report):
+    it names its SOP class. A damaged header that parses into a few junk elements does not."""
+    meta = getattr(ds, "file_meta", None)
+    return "SOPClassUID" in ds or (meta is not None and "MediaStorageSOPClassUID" in meta)
+
+
 def _scan(path: Path):
-    """Read every DICOM header under ``path``: (frames, header datasets by file, ignored count)."""
+    """Read every DICOM header under ``path``.
+
+    Returns (frames, header datasets by file, ignored count, unreadable files). Files that are
+    not DICOM, or DICOM objects that are not images, are ignored (counted); files that carry the
+    DICOM signature but whose header cannot be read as an image are listed as unreadable, so the
+    caller can name them instead of silently reading a series without them.
+    """
     import pydicom
     from pydicom.errors import InvalidDicomError
 
@@ -45,7 +69,7 @@ def _scan(path: Path):
         raise MissingFileError(path, "DICOM file or folder")
     frames: list[Frame] = []
     headers: dict[Path, Any] = {}
-    ignored = 0
+    ignored, unreadable = 0, []
     files = _candidate_files(path)
     for f in files:
         explicit = path.is_file() or f.suffix.lower() in cfg.DICOM_SUFFIXES
@@ -54,20 +78,32 @@ def _scan(path: Path):
         except InvalidDicomError as exc:
             if explicit:
                 raise FormatError(f"{f}: not a DICOM file ({exc}); expected a DICOM image") from exc
-            ignored += 1  # READMEs, DICOMDIR-less folders with notes: not images, not an error
+            if looks_like_dicom(f):
+                unreadable.append(f)
+            else:
+                ignored += 1  # READMEs, DICOMDIR-less folders with notes: not images, not an error
             continue
         except Exception as exc:  # truncated / corrupt header
             raise FormatError(f"{f}: unreadable DICOM header ({type(exc).__name__}: {exc})") from exc
         if "Rows" not in ds:
             if explicit and path.is_file():
                 raise FormatError(f"{f}: DICOM file holds no image (no Rows/geometry); expected an image")
-            ignored += 1  # DICOMDIR, presentation states, structured reports
+            if _is_non_image_object(ds):
+                ignored += 1  # DICOMDIR, presentation states, structured reports
+            else:
+                unreadable.append(f)  # e.g. a damaged file meta header: the data set is junk
             continue
         headers[f] = ds
         frames.extend(frames_of(ds, f))
     if not frames:
-        raise FormatError(f"{path}: no DICOM images found ({len(files)} file(s) looked at)")
-    return frames, headers, ignored
+        bad = f"; unreadable DICOM: {', '.join(_relative(path, unreadable))}" if unreadable else ""
+        raise FormatError(f"{path}: no DICOM images found ({len(files)} file(s) looked at{bad})")
+    return frames, headers, ignored, unreadable
+
+
+def _relative(root: Path, files: list[Path]) -> list[str]:
+    """File names relative to the scanned folder (the full path when ``root`` is the file)."""
+    return [str(f) if root.is_file() else str(f.relative_to(root)) for f in files]
 
 
 def _series_table(frames: list[Frame]) -> dict[str, list[Frame]]:
@@ -85,7 +121,12 @@ def _series_label(frames: list[Frame]) -> str:
 
 def list_dicom_series(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Describe each series under ``path``: number, description, frames, files, echo times (ms)."""
-    frames, _, _ = _scan(Path(path))
+    return describe_dicom_folder(path)[0]
+
+
+def describe_dicom_folder(path: str | os.PathLike) -> tuple[list[dict[str, Any]], list[str]]:
+    """(:func:`list_dicom_series`'s listing, files that look like DICOM but cannot be read)."""
+    frames, _, _, unreadable = _scan(Path(path))
     out = []
     for uid, fr in _series_table(frames).items():
         tes = sorted({round(f.echo_time, cfg.ECHO_TIME_DECIMALS) for f in fr if f.echo_time is not None})
@@ -97,7 +138,8 @@ def list_dicom_series(path: str | os.PathLike) -> list[dict[str, Any]]:
             "n_files": len({f.path for f in fr}),
             "echo_times_ms": tes,
         })
-    return sorted(out, key=lambda d: (d["number"] is None, d["number"] or 0, d["description"]))
+    listing = sorted(out, key=lambda d: (d["number"] is None, d["number"] or 0, d["description"]))
+    return listing, _relative(Path(path), unreadable)
 
 
 def _pick_series(path: Path, table: dict[str, list[Frame]], series) -> list[Frame]:
@@ -182,7 +224,32 @@ def _load_pixels(path: Path, frames: list[Frame]) -> dict[tuple[Path, int | None
     return out
 
 
-def read_dicom(path: str | os.PathLike, *, series: str | int | None = None) -> Image:
+def _group_echoes(path: Path, frames: list[Frame], unreadable: list[str], allow_missing: bool):
+    """Frames by echo time (ms, rounded); with ``allow_missing``, echoes that have fewer frames
+    than the others are dropped and returned as the second item, otherwise refused."""
+    echoes: dict[float | None, list[Frame]] = {}
+    for fr in frames:  # a missing echo time is its own (single) group
+        key = None if fr.echo_time is None else round(fr.echo_time, cfg.ECHO_TIME_DECIMALS)
+        echoes.setdefault(key, []).append(fr)
+    if None in echoes and len(echoes) > 1:
+        raise FormatError(f"{path}: some frames have an EchoTime and others none; expected all or none")
+    full = max(len(v) for v in echoes.values())
+    short = sorted(k for k, v in echoes.items() if len(v) < full)
+    if not short:
+        return echoes, []
+    if not allow_missing:
+        counts = ", ".join(f"{k:g} ms: {len(echoes[k])}" for k in short)
+        why = f"; unreadable file(s): {', '.join(unreadable)}" if unreadable else ""
+        raise EchoTimeError(
+            f"{path}: echo(es) with fewer slices than the others ({counts}; the others: {full}){why}; "
+            "expected the same slices for every echo (pass --allow-missing-echoes to leave the "
+            "incomplete echoes out)"
+        )
+    return {k: v for k, v in echoes.items() if k not in short}, [float(k) for k in short]
+
+
+def read_dicom(path: str | os.PathLike, *, series: str | int | None = None,
+               allow_missing_echoes: bool = False) -> Image:
     """Read a DICOM series (a folder, or one file) into an :class:`Image`.
 
     Parameters
@@ -192,6 +259,10 @@ def read_dicom(path: str | os.PathLike, *, series: str | int | None = None) -> I
     series : str or int, optional
         Which series to read when the folder holds several: SeriesNumber, SeriesInstanceUID or
         SeriesDescription (case-insensitive).
+    allow_missing_echoes : bool
+        Read a series in which some echoes have fewer frames than the others (a file lost or
+        unreadable) by leaving those echoes out (listed in ``meta['DroppedEchoTimes']``);
+        refused by default.
 
     Returns
     -------
@@ -199,31 +270,25 @@ def read_dicom(path: str | os.PathLike, *, series: str | int | None = None) -> I
         3-D for a single echo time; 4-D ``[i, j, k, echo]`` sorted by echo time, with
         ``echo_times`` in ms, when frames carry several echo times. Rescale slope/intercept are
         applied (float64 result when they change values, the stored integer type otherwise).
+        Files that carry the DICOM signature but cannot be read are named in
+        ``meta['UnreadableFiles']`` (relative to ``path``).
 
     Raises
     ------
-    MissingFileError, FormatError, AmbiguousSeriesError, GeometryError
+    MissingFileError, FormatError, AmbiguousSeriesError, GeometryError, EchoTimeError
     """
     path = Path(path)
-    frames, headers, ignored = _scan(path)
+    frames, headers, ignored, unreadable = _scan(path)
     chosen = _pick_series(path, _series_table(frames), series)
     _check_common_grid(path, chosen)
     f0 = chosen[0]
     normal = np.cross(f0.row_cosine, f0.col_cosine)
-    # Group by echo time; a missing echo time is its own (single) group.
-    echoes: dict[float | None, list[Frame]] = {}
-    for fr in chosen:
-        key = None if fr.echo_time is None else round(fr.echo_time, cfg.ECHO_TIME_DECIMALS)
-        echoes.setdefault(key, []).append(fr)
-    if None in echoes and len(echoes) > 1:
-        raise FormatError(f"{path}: some frames have an EchoTime and others none; expected all or none")
+    unreadable = _relative(path, unreadable)
+    echoes, dropped = _group_echoes(path, chosen, unreadable, allow_missing_echoes)
     keys = sorted(echoes, key=lambda t: -1.0 if t is None else t)
     stacks, direction_k, spacing_k = [], None, None
     for key in keys:
         stack, dk, sk = _slice_geometry(path, echoes[key], normal)
-        if stacks and len(stack) != len(stacks[0]):
-            raise FormatError(f"{path}: echo {key} ms has {len(stack)} slices, echo {keys[0]} ms has "
-                              f"{len(stacks[0])}; expected the same slices for every echo")
         if stacks and np.max(np.abs(stack[0].position - stacks[0][0].position)) > 1e-2:
             raise GeometryError(f"{path}: echo {key} ms starts at another position than echo {keys[0]} ms")
         stacks.append(stack)
@@ -247,6 +312,10 @@ def read_dicom(path: str | os.PathLike, *, series: str | int | None = None) -> I
     meta["NumberOfFiles"] = len({fr.path for s in stacks for fr in s})
     if ignored:
         meta["IgnoredFiles"] = ignored
+    if unreadable:
+        meta["UnreadableFiles"] = unreadable
+    if dropped:
+        meta["DroppedEchoTimes"] = dropped
     echo_times = None
     if len(keys) > 1:
         echo_times = tuple(float(k) for k in keys)

@@ -141,6 +141,9 @@ def _make_frame(path, index, uid, number, description, pos, iop, spacing, thick,
     iop = np.asarray([float(v) for v in iop])
     if iop.size != 6 or rows <= 0 or cols <= 0:
         raise FormatError(f"{where}: malformed geometry (orientation {iop.size} values, {rows}x{cols} pixels)")
+    echo_time = _as_float(te)
+    if echo_time is None and te is not None and str(te).strip():
+        raise FormatError(f"{where}: EchoTime {str(te)!r} is not a number; expected the echo time in ms")
     row_c, col_c = iop[:3], iop[3:]
     row_c, col_c = row_c / np.linalg.norm(row_c), col_c / np.linalg.norm(col_c)
     return Frame(
@@ -148,7 +151,7 @@ def _make_frame(path, index, uid, number, description, pos, iop, spacing, thick,
         series_description=description,
         position=np.asarray([float(v) for v in pos]), row_cosine=row_c, col_cosine=col_c,
         pixel_spacing=(float(spacing[0]), float(spacing[1])), slice_thickness=_as_float(thick),
-        echo_time=_as_float(te), slope=_as_float(slope) or 1.0,  # a slope of 0 is a writer's bug
+        echo_time=echo_time, slope=_as_float(slope) or 1.0,  # a slope of 0 is a writer's bug
         intercept=_as_float(inter) or 0.0, rows=rows, columns=cols,
     )
 

@@ -84,13 +84,23 @@ def read_nrrd(path: str | os.PathLike) -> Image:
     origin = flip @ origin if origin.size == 3 else np.zeros(3)
     echo_times = None
     if cfg.NRRD_ECHO_TIMES_KEY in header and array.ndim == 4:
-        echo_times = tuple(float(v) for v in str(header[cfg.NRRD_ECHO_TIMES_KEY]).split())
+        echo_times = _header_echo_times(header, cfg.NRRD_ECHO_TIMES_KEY, None, path)
     elif "MultiVolume.FrameLabels" in header and array.ndim == 4 and "echo" in str(
         header.get("MultiVolume.FrameIdentifyingDICOMTagName", "")
     ).lower():
-        echo_times = tuple(float(v) for v in str(header["MultiVolume.FrameLabels"]).split(","))
+        echo_times = _header_echo_times(header, "MultiVolume.FrameLabels", ",", path)
     return Image(array, spacing=spacing, origin=origin, direction=direction,
                  echo_times=echo_times, meta=meta, source=str(path))
+
+
+def _header_echo_times(header, key: str, sep: str | None, path) -> tuple[float, ...]:
+    """Echo times (ms) from header field ``key``, or FormatError naming the file and the field."""
+    text = str(header[key])
+    try:
+        return tuple(float(v) for v in text.split(sep) if v.strip())
+    except ValueError:
+        raise FormatError(f"{path}: header field {key} = {text!r} is not a list of numbers; "
+                          "expected the echo times in ms") from None
 
 
 def write_nrrd(image: Image, path: str | os.PathLike, *, compress: bool = True) -> Path:

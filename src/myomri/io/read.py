@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import io as cfg
 from ..errors import EchoTimeError, FormatError, InputError, MissingFileError, MyomriError
 from .image import Image
 from .labels import read_label_names
@@ -26,6 +27,7 @@ __all__ = [
     "read_mask",
     "read_label_names",
     "require_echo_times",
+    "missing_echo_times",
     "check_finite",
     "check_not_empty",
     "image_kind",
@@ -66,12 +68,13 @@ def image_kind(path: str | os.PathLike) -> str:
 
 
 def _looks_like_dicom(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        head = fh.read(132)
-    return len(head) == 132 and head[128:] == b"DICM"
+    from .dicom import looks_like_dicom
+
+    return looks_like_dicom(path)
 
 
-def read_image(path: str | os.PathLike, *, series: str | int | None = None) -> Image:
+def read_image(path: str | os.PathLike, *, series: str | int | None = None,
+               allow_missing_echoes: bool = False) -> Image:
     """Read any supported image into an :class:`Image`.
 
     NIfTI and NRRD files pick up a BIDS/ORMIR-MIDS sidecar beside them (``x.nii.gz`` -> ``x.json``):
@@ -85,6 +88,9 @@ def read_image(path: str | os.PathLike, *, series: str | int | None = None) -> I
         :func:`myomri.io.npz.read_npz`: no world geometry).
     series : str or int, optional
         DICOM only: the series to read from a folder holding several.
+    allow_missing_echoes : bool
+        DICOM only: leave out echoes with fewer frames than the others instead of refusing the
+        series (see :func:`myomri.io.dicom.read_dicom`).
 
     Raises
     ------
@@ -94,7 +100,7 @@ def read_image(path: str | os.PathLike, *, series: str | int | None = None) -> I
     if kind == "dicom":
         from .dicom import read_dicom
 
-        return read_dicom(path, series=series)
+        return read_dicom(path, series=series, allow_missing_echoes=allow_missing_echoes)
     if series is not None:
         raise InputError(f"{path}: series={series!r} only applies to DICOM folders")
     if kind == "npz":
@@ -204,13 +210,49 @@ def validate_echo_times(echo_times, *, n_volumes: int | None = None, source: str
     return tes_arr
 
 
-def require_echo_times(image: Image, echo_times_ms=None) -> Image:
+def missing_echo_times(echo_times) -> list[float]:
+    """Echo times (ms) that an evenly spaced echo train lacks; [] when none is missing.
+
+    The echo spacing is the smallest step. A train counts as evenly spaced with gaps when every
+    step and the first echo time are whole multiples of it (within
+    :data:`myomri.config.io.ECHO_GAP_RTOL`) and at least two steps are single: a spin-echo train
+    TE_n = n x ESP that lost echoes. Other trains (e.g. 10, 20, 40, 80 ms) are left alone.
+
+    Examples
+    --------
+    >>> missing_echo_times([10, 20, 40, 50, 60])
+    [30.0]
+    >>> missing_echo_times([20, 30, 40, 50]), missing_echo_times([10, 20, 40, 80])
+    ([10.0], [])
+    """
+    tes = np.asarray(echo_times, dtype=float).ravel()
+    if tes.size < 3:
+        return []
+    esp = float(np.min(np.diff(tes)))
+    if esp <= 0:
+        return []
+    steps = np.concatenate([[tes[0]], np.diff(tes)]) / esp
+    whole = np.rint(steps)
+    if np.any(whole < 1) or np.any(np.abs(steps - whole) > cfg.ECHO_GAP_RTOL * whole):
+        return []
+    if np.count_nonzero(whole[1:] == 1) < 2:
+        return []
+    n = np.cumsum(whole).astype(int)  # echo numbers of the echoes present
+    present = set(n.tolist())
+    return [round(float(k * esp), 6) for k in range(1, int(n[-1]) + 1) if k not in present]
+
+
+def require_echo_times(image: Image, echo_times_ms=None, *, allow_missing_echoes: bool = False) -> Image:
     """A 4-D image with validated echo times (ms), from the image or from ``echo_times_ms``.
+
+    An evenly spaced echo train with a gap (see :func:`missing_echo_times`: a file of the series
+    lost or unreadable) is refused unless ``allow_missing_echoes``.
 
     Raises
     ------
     EchoTimeError
-        3-D image; no echo times known; count differs from the volumes; not strictly increasing.
+        3-D image; no echo times known; count differs from the volumes; not strictly increasing;
+        echoes missing from the train.
     """
     where = f"{image.source}: " if image.source else ""
     if image.array.ndim != 4:
@@ -222,6 +264,14 @@ def require_echo_times(image: Image, echo_times_ms=None) -> Image:
             "the DICOM headers, a JSON sidecar (EchoTime in s) or given explicitly (ms)"
         )
     tes_arr = validate_echo_times(tes, n_volumes=image.n_volumes, source=image.source)
+    missing = missing_echo_times(tes_arr)
+    if missing and not allow_missing_echoes:
+        unreadable = image.meta.get("UnreadableFiles")
+        why = f"; unreadable file(s) in the series: {', '.join(unreadable)}" if unreadable else ""
+        raise EchoTimeError(
+            f"{where}echo times {tes_arr.tolist()} ms lack the echo(es) at {missing} ms{why}; "
+            "expected a complete echo train (pass --allow-missing-echoes to fit it anyway)"
+        )
     if echo_times_ms is None:
         return image
     return image.with_array(image.array, echo_times=tuple(float(t) for t in tes_arr))

@@ -64,9 +64,11 @@ def run_t2_subject(task: dict) -> dict:
     Writes ``t2.nii.gz``, ``labels.nii.gz`` (muscle labels on the MESE grid; 0 where not fitted),
     ``ff.nii.gz`` (EPG) and ``roi_stats.csv`` into ``task['outdir']``; returns the subject summary.
     """
+    from ..errors import FitError
     from ..io.atomic import atomic_path
     from ..io.nifti import write_nifti
     from ..io.read import read_image, require_echo_times
+    from ..outcome import fit_failure
     from ..preprocess.geometry import grid_mismatches, transfer_mask
     from ..tables.roistats import roi_statistics
 
@@ -88,6 +90,10 @@ def run_t2_subject(task: dict) -> dict:
         raise InputError(f"{task['labels'] or task['water']}: no muscle label lands on the MESE grid of "
                          f"{task['mese']} (overlap {overlap:.2f}); check the series' geometry")
     fit = _model(task["t2"], image).fit(np.asarray(image.array, dtype=float), lab > 0)
+    counts = fit.counts()
+    failure = fit_failure(counts["fitted"] + counts["fitted_at_bound"], counts["failed"])
+    if failure is not None:  # the exit-code rule (myomri.outcome): the subject fails, not the run
+        raise FitError(f"{task['mese']}: the T2 fit inside the muscles failed: {failure}")
     grid = image.volume(0)
     write_nifti(grid.with_array(fit.t2.astype(np.float32)), out / "t2.nii.gz")
     write_nifti(grid.with_array(lab.astype(np.uint8)), out / "labels.nii.gz")
@@ -104,7 +110,6 @@ def run_t2_subject(task: dict) -> dict:
     with atomic_path(out / "roi_stats.csv") as tmp:
         table.to_csv(tmp, index=False)
     whole = table[table["label"].astype(str) == "all"].iloc[0]
-    counts = fit.counts()
     return {"subject": task["subject"], "t2_mean": float(whole["mean"]), "t2_median": float(whole["median"]),
             "t2_sd": float(whole["sd"]), "ff_mean": float(whole["ff_mean"]) if "ff_mean" in table else None,
             "n_voxels": int(whole["n"]), "n_excluded": int(whole["n_excluded"]),
