@@ -46,7 +46,8 @@ _PINV = np.linalg.pinv(_DESIGN)
 
 def _refine(e3, it, ib, nt, nb):
     """Sub-grid offsets (ux, uy) in [-1, 1] from the 3 x 3 scores ``e3`` (m, 3, 3)."""
-    c = e3.reshape(len(e3), 9) @ _PINV.T
+    # einsum, not a BLAS product: a row's result must not depend on the other rows of the chunk
+    c = np.einsum("mk,jk->mj", e3.reshape(len(e3), 9), _PINV)
     h11, h12, h22 = 2 * c[:, 3], c[:, 4], 2 * c[:, 5]
     det = h11 * h22 - h12 * h12
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -85,10 +86,13 @@ def match_chunk(y, water, fat, gram, *, phi=None):
     """
     m = y.shape[0]
     nt, nb, ne = water.shape
-    # scores in single precision: they only rank grid points; amplitudes are solved in double
-    y32 = y.astype(np.float32)
-    p = (y32 @ water.reshape(nt * nb, ne).T.astype(np.float32)).reshape(m, nt, nb)
-    q = (y32 @ fat.T.astype(np.float32))[:, None, :]
+    # scores in single precision: they only rank grid points; amplitudes are solved in double.
+    # The projections come from a double-precision product rounded to single: a float32 BLAS
+    # product rounds a row differently depending on the other rows of its chunk (kernel tiling),
+    # which made a voxel's fit depend on how the volume was cut into chunks or parallel slabs;
+    # the double product's row-dependent error (~1e-16) vanishes in the rounding to float32.
+    p = (y @ water.reshape(nt * nb, ne).T).astype(np.float32).reshape(m, nt, nb)
+    q = (y @ fat.T).astype(np.float32)[:, None, :]
     ww, wf, ff_ = (g.astype(np.float32) for g in gram)
     if phi is not None:
         phi = phi.astype(np.float32)
