@@ -166,6 +166,12 @@ def single_leg_side(image: Image, norm_body: np.ndarray | None = None) -> str:
     return "L" if centre[0] > 0 else "R"
 
 
+def _found(lab: np.ndarray) -> str:
+    values = np.unique(lab)
+    shown = ", ".join(str(int(v)) for v in values[:16])
+    return f"{{{shown}{', ...' if values.size > 16 else ''}}} ({values.size} distinct, {values[0]}..{values[-1]})"
+
+
 def muscle_indices(labels: np.ndarray, *, scheme: str = "myomri") -> np.ndarray:
     """Side-free muscle index 0..12 (0 background) from a label map.
 
@@ -177,14 +183,16 @@ def muscle_indices(labels: np.ndarray, *, scheme: str = "myomri") -> np.ndarray:
     lab = np.asarray(labels).astype(np.int64)
     if scheme == "myomri":
         if lab.min() < 0 or lab.max() > 2 * N_MUSCLES:
-            raise InputError(f"label map has values {lab.min()}..{lab.max()}; expected 0..{2 * N_MUSCLES}")
+            raise InputError(f"label map has values {_found(lab)}; expected 0..{2 * N_MUSCLES} (myomri thigh "
+                             "muscles: right 1-12, left 13-24) or pass the scheme it uses (huashan: 0..11)")
         return np.where(lab > 0, (lab - 1) % N_MUSCLES + 1, 0)
     if scheme == "huashan":
         lut = np.zeros(256, dtype=np.int64)
         for v, m in cfg.HUASHAN_TO_MUSCLE.items():
             lut[v] = MUSCLES.index(m) + 1
         if lab.min() < 0 or lab.max() > max(cfg.HUASHAN_TO_MUSCLE):
-            raise InputError(f"Huashan label map has values {lab.min()}..{lab.max()}; expected 0..11")
+            raise InputError(f"Huashan label map has values {_found(lab)}; expected 0..11 (the 11 Huashan thigh "
+                             "muscles)")
         return lut[lab]
     raise InputError(f"label scheme {scheme!r} is unknown; expected 'myomri' or 'huashan'")
 

@@ -101,10 +101,9 @@ def demo_tiles(n_subjects: int, *, seed: int, tile: int, pixel_mm: float, workdi
 
 
 def _counts(shares: dict[str, float], batch: int) -> dict[str, int]:
+    """Tiles per source in a batch: largest remainders, so the counts sum to ``batch``."""
     counts = {k: int(np.floor(v * batch)) for k, v in shares.items()}
-    for k in sorted(shares, key=lambda k: -shares[k]):
-        if sum(counts.values()) >= batch:
-            break
+    for k in sorted(shares, key=lambda k: -(shares[k] * batch - counts[k]))[: batch - sum(counts.values())]:
         counts[k] += 1
     return counts
 

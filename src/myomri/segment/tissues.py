@@ -11,7 +11,8 @@ learns that the bright ring of subcutaneous fat, the femur and the fat between m
 * the other gaps: an unlabelled muscle (probability 0.6 for gaps >= 1.5 cm^2: the adductor longus
   and brevis lie there) or intermuscular fat;
 * subcutaneous fat outside the envelope, 3-30 mm thick with a smooth random variation around the
-  leg, and skin (1-2.5 mm) at the outer surface;
+  leg, and skin (1-2.5 mm) at the outer surface (at the network's 2 mm pixels it shows as one pixel
+  when the drawn thickness reaches 2 mm, else partial volume leaves it in the fat);
 * 0-2 vessels (2-5 mm) inside the intermuscular fat.
 
 Codes and ranges are in :mod:`myomri.config.segment_synth`. :func:`label_map_tiles` cuts a whole

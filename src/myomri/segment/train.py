@@ -64,7 +64,11 @@ def load_cases(cases, *, tile: int | None = None, pixel_mm: float | None = None,
         image = read_image(img_path)
         mask = read_mask(mask_path)
         check_same_grid(image, mask)
-        tiles, lab, _ = prepare_volume(image, contrast=contrast, labels=muscle_indices(mask.array, scheme=scheme),
+        try:
+            indices = muscle_indices(mask.array, scheme=scheme)
+        except InputError as exc:
+            raise InputError(f"{mask_path}: {exc}") from None
+        tiles, lab, _ = prepare_volume(image, contrast=contrast, labels=indices,
                                        tile=tile, pixel_mm=pixel_mm)  # fmt: skip
         out.append(TileSet(tiles, lab, np.full(len(tiles), scheme == "huashan")))
     if not out:
