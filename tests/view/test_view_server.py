@@ -227,3 +227,21 @@ def test_learning_without_saved_corrections_fails_with_a_reason(cohort_server):
         time.sleep(0.2)
     assert st["state"] == "failed" and "no corrected slices" in st["log"][-1]
     assert _get(cohort_server, "/api/learn/keep", data=b"{}")[0] == 400
+
+
+def test_the_segmenters_confidence_record_shows_as_flags(tmp_path):
+    import json
+
+    import nibabel as nib
+    import numpy as np
+
+    from myomri.view.catalog import catalog_single
+
+    img = tmp_path / "water.nii.gz"
+    lab = tmp_path / "labels.nii.gz"
+    nib.save(nib.Nifti1Image(np.ones((8, 8, 3), np.float32), np.eye(4)), img)
+    nib.save(nib.Nifti1Image(np.ones((8, 8, 3), np.uint8), np.eye(4)), lab)
+    # what `myomri segment --method dl` writes beside its label map (segment.confidence)
+    (tmp_path / "labels.json").write_text(json.dumps({"low_confidence": True, "flagged_slices": [0, 2]}))
+    flags = catalog_single(img, lab).entries[0].flags
+    assert flags[0] == "low segmentation confidence" and "review slices 0, 2" in flags

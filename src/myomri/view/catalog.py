@@ -106,6 +106,11 @@ def _sidecar_flags(labels: Path | None) -> list[str]:
     conf = meta.get("confidence", meta.get("SegmentationConfidence"))
     if conf is not None:
         out.insert(0, f"confidence {conf}")
+    # the record `myomri segment --method dl` writes (segment.confidence)
+    if meta.get("low_confidence"):
+        out.insert(0, "low segmentation confidence")
+    if meta.get("flagged_slices"):
+        out.append(f"review slices {', '.join(str(k) for k in meta['flagged_slices'])}")
     return out
 
 
