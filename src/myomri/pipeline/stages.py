@@ -97,6 +97,12 @@ def run_t2_subject(task: dict) -> dict:
     grid = image.volume(0)
     write_nifti(grid.with_array(fit.t2.astype(np.float32)), out / "t2.nii.gz")
     write_nifti(grid.with_array(lab.astype(np.uint8)), out / "labels.nii.gz")
+    confidence = labels.meta.get("confidence")
+    if confidence is not None:  # the dl segmenter's per-slice record (on its own grid's slices)
+        from ..io.atomic import atomic_write_text
+
+        atomic_write_text(out / "labels.json", json.dumps({"segmentation": "myomri dl", "grid": "segmented image",
+                                                           **confidence}, indent=1))  # fmt: skip
     if fit.ff is not None:
         write_nifti(grid.with_array(fit.ff.astype(np.float32)), out / "ff.nii.gz")
     t2_unfit = np.where(fit.fitted, fit.t2, 0.0)  # roistats excludes 0 (unfitted) voxels and counts them
@@ -110,11 +116,14 @@ def run_t2_subject(task: dict) -> dict:
     with atomic_path(out / "roi_stats.csv") as tmp:
         table.to_csv(tmp, index=False)
     whole = table[table["label"].astype(str) == "all"].iloc[0]
-    return {"subject": task["subject"], "t2_mean": float(whole["mean"]), "t2_median": float(whole["median"]),
+    summary = {"subject": task["subject"], "t2_mean": float(whole["mean"]), "t2_median": float(whole["median"]),
             "t2_sd": float(whole["sd"]), "ff_mean": float(whole["ff_mean"]) if "ff_mean" in table else None,
             "n_voxels": int(whole["n"]), "n_excluded": int(whole["n_excluded"]),
             "mask_overlap": float(overlap), "fit_failed": int(counts.get("failed", 0)),
             "slices": task["t2"]["slices"]}
+    if confidence is not None:
+        summary["segmentation_low_confidence"] = bool(confidence["low_confidence"])
+    return summary
 
 
 def clinical_frame(config, *, numeric: bool = True):
