@@ -20,7 +20,10 @@ with ``--threads`` torch threads; best of ``--repeat`` runs after one warm-up (t
 
 Usage::
 
-    .venv/bin/python benchmarks/segment.py [--model M] [--threads 2] [--repeat 3] [--evaluate] [--demo N]
+    .venv/bin/python benchmarks/segment.py [--model M] [--threads 2] [--repeat 3] [--evaluate] [--demo N] [--refine]
+
+``--refine``: ``myomri segment refine`` with Thigh_003's labels on slices 4, 8 and 12 standing in for a
+user's corrections; mean per-muscle Dice on its other 13 slices before and after.
 """
 
 from __future__ import annotations
@@ -100,23 +103,32 @@ def leakage(subject: str = "Thigh_003") -> dict:
 
 
 def evaluate_demo(model, n: int, *, threads: int) -> dict:
+    """Per-muscle Dice with laterality on ``n`` demo subjects of seed 202, for three inputs: the
+    Dixon water image, the Dixon fat image (both against ``dseg``) and the first echo of the MESE
+    series (against the true labels on the MESE grid)."""
     from myomri.config.demo import GROUPS, DemoConfig
     from myomri.config.labels import MUSCLES, N_MUSCLES
     from myomri.demo.subject import simulate_subject
     from myomri.segment.infer import segment_dl
 
-    per: dict[str, list[float]] = {m: [] for m in MUSCLES}
+    inputs = {"water": "dseg", "fat": "dseg", "mese_echo1": "truth_labels"}
+    per: dict[str, dict[str, list[float]]] = {k: {m: [] for m in MUSCLES} for k in inputs}
     for i in range(n):
         data = simulate_subject(i, f"sub-{i}", GROUPS[i % len(GROUPS)], DemoConfig(seed=202))
-        truth = data.images["dseg"].array
-        pred = segment_dl(data.images["water"], model=model, n_threads=threads).array
-        for j, m in enumerate(MUSCLES, 1):
-            # both legs pooled, laterality kept: right value j with right j, left j+12 with left
-            inter = ((pred == j) & (truth == j)).sum() + ((pred == j + N_MUSCLES) & (truth == j + N_MUSCLES)).sum()
-            s = ((pred == j) | (pred == j + N_MUSCLES)).sum() + ((truth == j) | (truth == j + N_MUSCLES)).sum()
-            per[m].append(float(2 * inter / s) if s else float("nan"))
-    means = {m: round(float(np.nanmean(v)), 3) for m, v in per.items()}
-    return {"subjects": n, "per_muscle": means, "mean_dice": round(float(np.nanmean(list(means.values()))), 3)}
+        for kind, truth_key in inputs.items():
+            image = data.images["mese"].volume(0) if kind == "mese_echo1" else data.images[kind]
+            truth = data.images[truth_key].array
+            pred = segment_dl(image, model=model, n_threads=threads).array
+            for j, m in enumerate(MUSCLES, 1):
+                # both legs pooled, laterality kept: right value j with right j, left j+12 with left
+                inter = ((pred == j) & (truth == j)).sum() + ((pred == j + N_MUSCLES) & (truth == j + N_MUSCLES)).sum()
+                s = ((pred == j) | (pred == j + N_MUSCLES)).sum() + ((truth == j) | (truth == j + N_MUSCLES)).sum()
+                per[kind][m].append(float(2 * inter / s) if s else float("nan"))
+    out: dict = {"subjects": n}
+    for kind, table in per.items():
+        means = {m: round(float(np.nanmean(v)), 3) for m, v in table.items()}
+        out[kind] = {"per_muscle": means, "mean_dice": round(float(np.nanmean(list(means.values()))), 3)}
+    return out
 
 
 def calf_confidence(model, *, threads: int) -> dict:
@@ -129,6 +141,51 @@ def calf_confidence(model, *, threads: int) -> dict:
             "median_probability": c["median_probability"]}  # fmt: skip
 
 
+def refine_on_slices(model_path: str, subject: str = "Thigh_003", slices=(4, 8, 12), *, threads: int) -> dict:
+    """``myomri segment refine`` on ``slices`` of ``subject`` (its labels standing in for a user's
+    corrections); per-muscle Dice on the subject's other slices before and after."""
+    import tempfile
+
+    from myomri.cli import main as cli
+    from myomri.io.image import Image
+    from myomri.io.nifti import write_nifti
+    from myomri.io.read import read_image
+    from myomri.segment.model_io import load_model
+
+    image = read_image(HUASHAN / f"{subject}_0001.nii.gz")
+    labels = read_image(HUASHAN / f"{subject}_seg.nii.gz")
+    others = [k for k in range(image.array.shape[2]) if k not in slices]
+    out = {"corrected_slices": list(slices), "scored_slices": others}
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["segment", "refine", "--model", model_path, "--label-scheme", "huashan", "--threads", str(threads),
+                "-o", f"{tmp}/refined.pt", "--images"]
+        masks = []
+        for k in slices:
+            origin = tuple(image.index_to_world(np.array([0.0, 0.0, float(k)])))
+            for name, src, dst in (("img", image, args), ("lab", labels, masks)):
+                one = Image(np.ascontiguousarray(src.array[:, :, k:k + 1]), spacing=src.spacing, origin=origin,
+                            direction=src.direction)
+                write_nifti(one, f"{tmp}/{name}{k}.nii.gz")
+                dst.append(f"{tmp}/{name}{k}.nii.gz")
+        t0 = time.perf_counter()
+        assert cli(args + ["--masks", *masks]) == 0
+        out["refine_s"] = round(time.perf_counter() - t0, 1)
+        for tag, m in (("before", load_model(model_path)), ("after", load_model(f"{tmp}/refined.pt"))):
+            out[tag] = _slice_dice(m, image, labels, others, threads=threads)
+    return out
+
+
+def _slice_dice(model, image, labels, slices, *, threads: int) -> float:
+    from myomri.config.labels import MUSCLES
+    from myomri.segment.evaluate import dice
+    from myomri.segment.infer import segment_dl
+    from myomri.segment.preprocess import muscle_indices
+
+    pred = muscle_indices(segment_dl(image, model=model, n_threads=threads).array)[:, :, slices]
+    truth = muscle_indices(labels.array, scheme="huashan")[:, :, slices]
+    return round(float(np.nanmean([dice(pred == i, truth == i) for i in range(1, len(MUSCLES))])), 3)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None)
@@ -136,6 +193,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--evaluate", action="store_true")
     ap.add_argument("--demo", type=int, default=5, help="held-out demo subjects to score with --evaluate")
+    ap.add_argument("--refine", action="store_true", help="refine on 3 slices of Thigh_003, Dice on the others")
     args = ap.parse_args(argv)
     import torch
 
@@ -155,6 +213,8 @@ def main(argv=None) -> int:
         if args.demo:
             out["demo_seed202"] = evaluate_demo(model, args.demo, threads=args.threads)
         out["calf_confidence"] = calf_confidence(model, threads=args.threads)
+    if args.refine:
+        out["refine_Thigh_003"] = refine_on_slices(name, threads=args.threads)
     print(json.dumps(out, indent=1))
     return 0
 

@@ -1,88 +1,71 @@
-"""Reproduce the training run of the shipped per-muscle weights (``src/myomri/data/thigh_unet.pt``).
+"""Rebuild the shipped per-muscle weights (``src/myomri/data/thigh_unet.pt``) with ``myomri segment train``.
 
-Data: 30 demo subjects (``DemoConfig(seed=101)``, subject indices 0..29): the Dixon water image of
-every subject plus the Dixon fat image (``contrast='fat'``, inverted) of every second subject, with
-the 24-label ``dseg`` maps; and Huashan IDEAL water ``Thigh_001`` and ``Thigh_002`` (11 labels, no
-laterality, no AL: AL is merged with background in the loss), repeated 4 times so the real scans
-weigh about as much as the phantoms. ``Thigh_003`` and the demo subjects of ``DemoConfig(seed=202)``
-are held out for ``benchmarks/segment.py --evaluate --demo``.
+The recipe (run exactly this; it prints the command it runs):
 
-Training: :func:`myomri.segment.train.train_model` with the config defaults (seed 0, batch 16,
-AdamW, warm-up + cosine schedule over the time budget, full augmentation) on 2 CPU threads. The
-schedule follows the wall-clock budget, so a rerun on a machine of another speed sees a different
-number of epochs (the shipped run: see the model file's ``history``).
+* synthetic images from the 35 real label maps of ``mmthigh_labels`` (three sites) except the two
+  held out for the progress Dice (``Helsinki_STIR_THIGH_123``, ``MyoSegmenTUM_Fat_HV005``):
+  tissues added around the muscles (``segment.tissues``), new random intensities at every draw
+  (``segment.synth``);
+* the real Huashan IDEAL images of ``Thigh_001`` and ``Thigh_002``, water and fat each alone;
+* 10 demo phantoms (``DemoConfig(seed=1000)``), water and fat;
+* ``Thigh_003`` is never used (it is the evaluation subject of ``benchmarks/segment.py``; no
+  training map overlaps it by a whole-muscle Dice above 0.65, which that script checks). The
+  map ``Training_T2_THIGH_038_0003`` is the subject of ``Thigh_002``: pass ``--exclude
+  THIGH_038`` too when ``Thigh_002`` is to be scored.
+
+Seed 0, 8000 steps of 16 tiles (10 synthetic, 4 real, 2 phantoms), AdamW, warm-up + cosine, 2
+threads, a checkpoint every 200 steps (rerun the same command to resume after an interruption).
+The run is step-deterministic; ``--minutes`` only caps it (the schedule then anneals by time and a
+rerun on a machine of another speed may differ). The shipped run: see the README.
 
 Usage::
 
-    .venv/bin/python benchmarks/segment_train_shipped.py WORKDIR [--minutes 40] [-o thigh_unet.pt]
-    .venv/bin/python benchmarks/segment_train_shipped.py WORKDIR --generate-only   # demo data only
+    .venv/bin/python benchmarks/segment_train_shipped.py WORKDIR [--minutes 110] [-o thigh_unet.pt]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
 REFERENCE = Path(os.environ.get("MYOMRI_REFERENCE", Path(__file__).resolve().parents[2] / "shared" / "reference"))
-HUASHAN = REFERENCE / "muscle" / "huashan_thigh_ideal"
+MUSCLE = REFERENCE / "muscle"
+HELD_OUT_MAPS = ("Helsinki_STIR_THIGH_123_0001.nii.gz", "MyoSegmenTUM_Fat_HV005_1_0000.nii.gz")
 
 
-def generate(folder: Path, seed: int, n: int) -> None:
-    """Dixon water/fat and dseg of ``n`` demo subjects (skips those already written)."""
-    from tqdm import tqdm
-
-    from myomri.config.demo import GROUPS, DemoConfig
-    from myomri.demo.subject import simulate_subject
-    from myomri.io.nifti import write_nifti
-
-    c = DemoConfig(seed=seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in tqdm(range(n), desc=f"demo seed {seed}", file=sys.stderr):
-        s = f"sub-{seed}-{i:03d}"
-        if (folder / f"{s}_dseg.nii.gz").exists():
-            continue
-        d = simulate_subject(i, s, GROUPS[i % len(GROUPS)], c)
-        write_nifti(d.images["water"], folder / f"{s}_water.nii.gz")
-        write_nifti(d.images["fat"], folder / f"{s}_fat.nii.gz")
-        write_nifti(d.images["dseg"], folder / f"{s}_dseg.nii.gz")
-
-
-def cases(train_dir: Path) -> list[tuple[str, str, str, str]]:
-    out = []
-    for k, seg in enumerate(sorted(train_dir.glob("*_dseg.nii.gz"))):
-        base = str(seg)[: -len("_dseg.nii.gz")]
-        out.append((base + "_water.nii.gz", str(seg), "myomri", "water"))
-        if k % 2 == 0:
-            out.append((base + "_fat.nii.gz", str(seg), "myomri", "fat"))
-    for _ in range(4):
-        for i in (1, 2):
-            out.append((str(HUASHAN / f"Thigh_00{i}_0001.nii.gz"), str(HUASHAN / f"Thigh_00{i}_seg.nii.gz"),
-                        "huashan", "water"))  # fmt: skip
-    return out
+def recipe(workdir: Path, output: Path, minutes: float | None, steps: int = 8000) -> list[str]:
+    """The ``myomri`` argument list of the shipped recipe."""
+    h = MUSCLE / "huashan_thigh_ideal"
+    images = [str(h / f"Thigh_00{s}_000{c}.nii.gz") for s in (1, 2) for c in (0, 1)]
+    masks = [str(h / f"Thigh_00{s}_seg.nii.gz") for s in (1, 2) for _ in (0, 1)]
+    maps = MUSCLE / "mmthigh_labels"
+    args = ["segment", "train", "--label-maps", str(maps), "--exclude", *(m.split("_0")[0] for m in HELD_OUT_MAPS),
+            "--images", *images, "--masks", *masks, "--label-scheme", "huashan", "--demo-subjects", "10",
+            "--validation-maps", *(str(maps / m) for m in HELD_OUT_MAPS), "--steps", str(steps), "--seed", "0",
+            "--threads", "2", "--checkpoint", str(workdir / "train.ckpt"), "--resume", "--workdir", str(workdir),
+            "-o", str(output)]  # fmt: skip
+    if minutes:
+        args += ["--max-minutes", str(minutes)]
+    return args
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("workdir", type=Path)
-    ap.add_argument("--minutes", type=float, default=40.0)
-    ap.add_argument("-o", "--output", type=Path, default=Path("thigh_unet.pt"))
-    ap.add_argument("--generate-only", action="store_true")
+    ap.add_argument("--minutes", type=float, default=110.0)
+    ap.add_argument("--steps", type=int, default=8000)
+    ap.add_argument("-o", "--output", type=Path, default=None)
     args = ap.parse_args(argv)
-    generate(args.workdir / "demo_train", 101, 30)
-    generate(args.workdir / "demo_test", 202, 5)
-    if args.generate_only:
-        return 0
-    from myomri.segment.model_io import new_model, save_model
-    from myomri.segment.train import load_cases, train_model
+    from myomri.cli import main as cli
 
-    data = load_cases(cases(args.workdir / "demo_train"))
-    model = train_model(data, model=new_model(seed=0), epochs=60, max_seconds=60 * args.minutes,
-                        log=lambda s: print(s, file=sys.stderr, flush=True))  # fmt: skip
-    save_model(model, args.output)
-    print(f"{args.output}: {model.lineage}")
-    return 0
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    out = args.output or args.workdir / "thigh_unet.pt"
+    argv_ = recipe(args.workdir, out, args.minutes, args.steps)
+    print("myomri " + " ".join(shlex.quote(a) for a in argv_), file=sys.stderr)
+    return cli(argv_)
 
 
 if __name__ == "__main__":

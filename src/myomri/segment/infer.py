@@ -3,7 +3,9 @@
 ``segment_dl`` cuts the volume into one-leg tiles (left leg mirrored), runs the network, puts the
 probabilities back on the input grid (right leg -> labels 1..12, left leg -> 13..24, see
 :mod:`myomri.config.labels`) and keeps, for every label, only its largest 3-D connected component
-(a muscle is one connected body; stray islands are errors).
+(a muscle is one connected body; stray islands are errors). A one-thigh image is one leg, its side
+from world coordinates. ``out.meta['confidence']`` holds the per-slice confidence record
+(:mod:`myomri.segment.confidence`).
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: 
     model : SegmentationModel, path or None
         A loaded model, a model file, or None for the shipped weights.
     contrast : {'water', 'fat', 't1', 'stir'}
-        Image contrast; fat-bright contrasts are inverted before the network.
+        Only for models trained before the contrast-agnostic recipe (fat-bright contrasts were
+        inverted for them); a model whose ``preprocess`` says ``contrast_agnostic`` ignores it.
 
     Raises
     ------

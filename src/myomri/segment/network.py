@@ -4,8 +4,10 @@ Each level has one residual block (two 3x3 convolutions with GroupNorm and a 1x1
 skip path when the width changes); down-sampling is a stride-2 convolution, up-sampling a
 transposed convolution. GroupNorm instead of BatchNorm: it behaves identically in training and
 inference with the small batches of incremental learning, and the model has no running-statistics
-buffers, so federated averaging only has to average parameters. The default width (8 channels at
-the top, depth 4; chosen so training fits a shared 2-core CPU) gives ~0.14 M parameters (0.6 MB).
+buffers, so federated averaging only has to average parameters. The default (16 channels at the
+top, depth 5: a 128-px tile is seen down to 8 x 8, wide enough to place every muscle relative to
+the femur and the skin) has 2.2 M parameters (8.9 MB) and trains at ~0.5 s per 16-tile step on
+2 CPU cores.
 
 Torch is imported lazily: ``build_network`` is the only entry point and imports it.
 """
