@@ -104,3 +104,11 @@ def test_refine_with_a_label_map_of_another_scheme_exits_2_naming_the_labels(tmp
     err = capsys.readouterr().err
     assert rc == 2 and "lab.nii.gz" in err and "72" in err and "0..24" in err and "Traceback" not in err
     assert not (tmp_path / "m2.pt").exists()
+
+
+def test_fragmented_slices_are_flagged_by_their_coherence():
+    from myomri.segment.confidence import with_coherence
+
+    records = with_coherence(slice_confidence(_probs(3, True), 3, pixel_mm=2.0), [1.0, 0.8, 0.99])
+    assert [r["flagged"] for r in records] == [False, True, False]
+    assert records[1]["coherence"] == 0.8

@@ -9,7 +9,11 @@ Per slice (both legs' tiles together):
   at least ``min_area_mm2`` in the slice; a mid-thigh slice shows all of them, a calf or a pelvis
   only a few.
 
-A slice is flagged for review when either falls below its threshold
+* ``coherence``: the share of the slice's muscle pixels that belong to their muscle's largest 3-D
+  connected body (what the clean-up keeps). Every thigh muscle is one body, so a thigh scores
+  > 0.99; anatomy the network has not learnt (a calf, a pelvis) comes out in fragments (~0.85).
+
+A slice is flagged for review when any falls below its threshold
 (:data:`myomri.config.segment_dl.CONFIDENCE`); the volume is ``low_confidence`` when most slices
 with any muscle are flagged, or none has a muscle at all. End slices (near the hip or knee, where
 muscles end) are often flagged: that is what a reviewer should look at first.
@@ -22,7 +26,7 @@ import numpy as np
 from ..config import segment_dl as cfg
 from ..config.labels import MUSCLES
 
-__all__ = ["slice_confidence", "summarise_confidence"]
+__all__ = ["slice_confidence", "with_coherence", "summarise_confidence"]
 
 _SCORED = [i for i, m in enumerate(MUSCLES, start=1) if m != "AL"]
 
@@ -46,6 +50,17 @@ def slice_confidence(probs: np.ndarray, n_slices: int, *, pixel_mm: float, param
     return out
 
 
+def with_coherence(slices: list[dict], coherence, params: dict | None = None) -> list[dict]:
+    """Add each slice's ``coherence`` (share of its muscle pixels in their muscle's largest 3-D
+    component) and flag the slices below ``min_coherence``."""
+    p = dict(cfg.CONFIDENCE, **(params or {}))
+    out = []
+    for rec, c in zip(slices, np.asarray(coherence, dtype=float), strict=True):
+        low = bool(rec["has_muscle"] and c < p["min_coherence"])
+        out.append({**rec, "coherence": round(float(c), 4), "flagged": bool(rec["flagged"] or low)})
+    return out
+
+
 def summarise_confidence(slices: list[dict], params: dict | None = None) -> dict:
     """The volume's verdict and the list of slices to review."""
     p = dict(cfg.CONFIDENCE, **(params or {}))
@@ -58,6 +73,7 @@ def summarise_confidence(slices: list[dict], params: dict | None = None) -> dict
         "median_probability": round(float(np.median(probs)), 4) if probs else 0.0,
         "flagged_slices": flagged,
         "flagged_fraction": round(share, 3),
-        "thresholds": {k: p[k] for k in ("min_probability", "min_muscles", "min_area_mm2", "max_flagged_fraction")},
+        "thresholds": {k: p[k] for k in ("min_probability", "min_muscles", "min_area_mm2", "min_coherence",
+                                         "max_flagged_fraction")},
         "slices": slices,
     }

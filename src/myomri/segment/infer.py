@@ -73,7 +73,7 @@ def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: 
     """
     import torch
 
-    from .confidence import slice_confidence, summarise_confidence
+    from .confidence import slice_confidence, summarise_confidence, with_coherence
     from .model_io import SegmentationModel, load_model
     from .preprocess import check_volume, prepare_volume, tiles_to_labels
     from .train import predict_tiles
@@ -88,19 +88,18 @@ def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: 
     tiles, _, layout = prepare_volume(image, contrast=seen_as, tile=int(pre.get("tile", cfg.TILE)),
                                       pixel_mm=float(pre.get("pixel_mm", cfg.PIXEL_MM)))  # fmt: skip
     probs = predict_tiles(model.network, tiles)
-    labels = tiles_to_labels(probs, layout)
-    if cleanup:
-        labels = keep_largest_components(labels)
+    raw = tiles_to_labels(probs, layout)
+    labels = keep_largest_components(raw) if cleanup else raw
     out = image.with_array(labels.astype(np.uint8))
-    conf = summarise_confidence(slice_confidence(probs, layout.canonical_shape[2],
-                                                 pixel_mm=float(pre.get("pixel_mm", cfg.PIXEL_MM))))  # fmt: skip
-    # confidence records follow the image's own slice order (canonical slices may be flipped)
-    if layout.flips[2]:
-        n = layout.canonical_shape[2]
-        for rec in conf["slices"]:
-            rec["slice"] = n - 1 - rec["slice"]
-        conf["slices"].reverse()
-        conf["flagged_slices"] = sorted(n - 1 - k for k in conf["flagged_slices"])
+    records = slice_confidence(probs, layout.canonical_shape[2], pixel_mm=float(pre.get("pixel_mm", cfg.PIXEL_MM)))
+    if layout.flips[2]:  # records follow the image's own slice order (canonical slices may be flipped)
+        records = [{**r, "slice": len(records) - 1 - r["slice"]} for r in reversed(records)]
+    # share of each slice's muscle pixels in their muscle's main body: a thigh gives one body per
+    # muscle (> 0.99), anatomy the network does not know (a calf) scattered fragments
+    axis = layout.perm[2]
+    total = np.moveaxis(raw > 0, axis, 2).sum(axis=(0, 1))
+    kept = np.moveaxis(keep_largest_components(raw) > 0, axis, 2).sum(axis=(0, 1))
+    conf = summarise_confidence(with_coherence(records, kept / np.maximum(total, 1)))
     conf["legs"] = "both" if 0 < layout.midline < layout.resampled_shape[0] else "one"
     out.meta.update({"segmentation": "myomri dl", "model_lineage": model.lineage, "contrast": seen_as,
                      "confidence": conf})  # fmt: skip
