@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "myomri.cli.federate",
     "myomri.cli.t2fit",
     "myomri.cli.roi_stats",
+    "myomri.cli.register",
     "myomri.cli.run",
     "myomri.cli.demo",
     "myomri.cli.view",
