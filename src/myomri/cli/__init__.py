@@ -17,6 +17,7 @@ from .. import __version__
 COMMAND_MODULES: list[str] = [
     "myomri.cli.study",
     "myomri.cli.info",
+    "myomri.cli.init",
     "myomri.cli.extract",
     "myomri.cli.robustness",
     "myomri.cli.demo_data",
