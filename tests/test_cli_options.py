@@ -28,6 +28,7 @@ CASES = [
     (["roi-stats", "{f}", "{f}", "-o", ""], "-o/--output"),
     (["segment", "{f}", "-o", "{d}"], "-o/--output"),
     (["register", "{f}", "{f}", "-o", "{d}"], "-o/--output"),
+    (["init", "{d}", "-o", "{d}"], "-o/--output"),
     (["register", "{f}", "{f}", "-o", "{d}/t.json", "--max-rotation", "-1"], "--max-rotation"),
     (["segment", "train", "--images", "{f}", "--masks", "{f}", "--lr", "-1", "-o", "{d}/m.pt"], "--lr"),
     (["segment", "train", "--images", "{f}", "--masks", "{f}", "--seed", "-1", "-o", "{d}/m.pt"], "--seed"),
