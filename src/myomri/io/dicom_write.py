@@ -21,7 +21,7 @@ from .image import Image
 
 __all__ = ["stable_uid", "write_dicom_series"]
 
-#: UID root of pydicom's organisation prefix, under which pydicom derives UIDs from entropy sources.
+#: SOP class of classic single-frame MR Image Storage (one file per slice, as most exports hold).
 _MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
 
 
