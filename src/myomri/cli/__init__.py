@@ -17,6 +17,7 @@ from .. import __version__
 COMMAND_MODULES: list[str] = [
     "myomri.cli.study",
     "myomri.cli.info",
+    "myomri.cli.init",
     "myomri.cli.extract",
     "myomri.cli.robustness",
     "myomri.cli.demo_data",
@@ -24,6 +25,7 @@ COMMAND_MODULES: list[str] = [
     "myomri.cli.federate",
     "myomri.cli.t2fit",
     "myomri.cli.roi_stats",
+    "myomri.cli.register",
     "myomri.cli.run",
     "myomri.cli.demo",
     "myomri.cli.view",

@@ -32,6 +32,10 @@ def register(subparsers) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty OUTDIR")
     p.add_argument("--jobs", type=n_jobs, default=1, metavar="N",
                    help="subjects simulated in parallel (default 1; output does not depend on it)")
+    p.add_argument("--dicom", action="store_true",
+                   help="also write the STIR, MESE and Dixon series as DICOM under OUTDIR/dicom/ (synthetic "
+                        "headers: PatientID DEMO001..., no real patient data) with dicom/clinical.tsv keyed "
+                        "by PatientID, to try 'myomri init'")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
 
@@ -75,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         changes["composition"] = parse_composition(args.subjects_per_group)
     config = DemoConfig(**changes).validate()
     summary = generate_cohort(
-        args.outdir, config=config, overwrite=args.overwrite, progress=not args.no_progress, n_jobs=args.jobs
+        args.outdir, config=config, overwrite=args.overwrite, progress=not args.no_progress, n_jobs=args.jobs,
+        dicom=args.dicom,
     )
     print(summary.format())
     return 0

@@ -159,7 +159,7 @@ def _check_outdir(outdir: Path, overwrite: bool) -> None:
         raise InputError(f"{outdir}: refusing to replace the folder holding the current working directory")
 
 
-def _simulate_and_write(root: Path, subject: str, group: str, config: DemoConfig):
+def _simulate_and_write(root: Path, subject: str, group: str, config: DemoConfig, dicom: bool = False):
     from threadpoolctl import threadpool_limits
 
     # the generator's small matrix products gain nothing from BLAS threads, which thrash on a
@@ -167,6 +167,10 @@ def _simulate_and_write(root: Path, subject: str, group: str, config: DemoConfig
     with threadpool_limits(limits=1):
         data = simulate_subject(int(subject.split("-")[1]), subject, group, config)
         files = _write_subject(root, data, config)
+        if dicom:
+            from .dicom_export import write_subject_dicom
+
+            write_subject_dicom(root / "dicom", data, config.seed)
     rows = []
     for reader in config.reader_bias:
         rows.append({
@@ -186,6 +190,7 @@ def generate_cohort(
     overwrite: bool = False,
     progress: bool = True,
     n_jobs: int = 1,
+    dicom: bool = False,
 ) -> CohortSummary:
     """Simulate the demo cohort and write it to ``outdir``.
 
@@ -201,6 +206,9 @@ def generate_cohort(
         Show a tqdm progress bar on stderr.
     n_jobs : int
         Subjects simulated in parallel (joblib processes); the files do not depend on it.
+    dicom : bool
+        Also write the STIR, MESE and Dixon series as DICOM under ``dicom/`` (synthetic
+        headers, see :mod:`myomri.demo.dicom_export`) with ``dicom/clinical.tsv``.
     """
     from tqdm.auto import tqdm
 
@@ -214,12 +222,12 @@ def generate_cohort(
         manifest, clinical, planted = [], [], []
         subjects = assign_subjects(config)
         if n_jobs == 1:
-            results = (_simulate_and_write(tmp, s, g, config) for s, g in subjects)
+            results = (_simulate_and_write(tmp, s, g, config, dicom) for s, g in subjects)
         else:
             from joblib import Parallel, delayed
 
             results = Parallel(n_jobs=n_jobs, return_as="generator")(
-                delayed(_simulate_and_write)(tmp, s, g, config) for s, g in subjects
+                delayed(_simulate_and_write)(tmp, s, g, config, dicom) for s, g in subjects
             )
         for rows, clin, plant in tqdm(results, total=len(subjects), desc="demo subjects", unit="subject",
                                       disable=not progress):  # fmt: skip
@@ -227,6 +235,8 @@ def generate_cohort(
             clinical.append(clin)
             planted.append(plant)
         _write_tables(tmp, config, manifest, clinical, planted)
+        if dicom:
+            _write_dicom_clinical(tmp / "dicom", clinical)
         n_files, n_bytes = _count(tmp)
         if outdir.exists():
             shutil.rmtree(outdir)
@@ -265,6 +275,17 @@ def _write_tables(root: Path, config: DemoConfig, manifest, clinical, planted) -
     atomic_write_text(root / "truth" / "planted.json", _json({
         "seed": config.seed, "composition": config.composition, "links": links, "subjects": planted,
     }))  # fmt: skip
+
+
+def _write_dicom_clinical(root: Path, clinical) -> None:
+    """The clinical table as a site would hold it: keyed by PatientID (synthetic), no subject ids."""
+    from .dicom_export import patient_id
+
+    cols = ("patient_id",) + CLINICAL_COLUMNS[1:]
+    rows = ["\t".join(cols)]
+    rows += ["\t".join([patient_id(rec["participant_id"])] + [_tsv_value(rec.get(c)) for c in cols[1:]])
+             for rec in clinical]
+    atomic_write_text(root / "clinical.tsv", "\n".join(rows) + "\n")
 
 
 def _count(root: Path) -> tuple[int, int]:

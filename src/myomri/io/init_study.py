@@ -1,0 +1,202 @@
+"""``myomri init``: a DICOM tree -> a study file that ``myomri run`` accepts, with pseudonymous ids.
+
+Writes, beside the study file: ``manifest.csv`` (one row per subject, DICOM series folders by role),
+``participants.tsv`` (the clinical table keyed by the pseudonymous ``participant_id``, its
+PatientID column dropped), ``series.csv`` (one row per series and per unreadable file: role and
+why, ambiguous and skipped ones with the override that resolves them) and the key file
+(:data:`myomri.config.init.KEY_FILE`) linking ``sub-001``... to PatientID: the only output that
+holds a patient field. Every series used is given a folder of symbolic links to its own files
+(``series/sub-001/mese/``), because ``myomri run`` reads a series as a folder and the export's
+folder names may carry patient names.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import init as cfg
+from ..errors import InputError, StudyInputError
+from .atomic import atomic_write_text
+from .discover import SeriesInfo, classify_series, scan_tree
+
+__all__ = ["InitResult", "assign_roles", "pseudonyms", "read_clinical", "init_study"]
+
+SERIES_COLUMNS = ("subject", "series_uid", "series_number", "description", "n_files", "role", "status",
+                  "reason", "path")
+
+
+@dataclass
+class InitResult:
+    """What :func:`init_study` wrote and found."""
+
+    study: Path
+    key_file: Path
+    subjects: list[str]
+    rows: list[dict] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        """Rows of ``series.csv`` with this status (used, ambiguous, skipped, unused)."""
+        return sum(r["status"] == status for r in self.rows)
+
+
+def pseudonyms(series: list[SeriesInfo]) -> dict[str, str]:
+    """PatientID -> ``sub-001``..., numbered in sorted PatientID order."""
+    keys = sorted({s.patient_key for s in series})
+    return {k: cfg.SUBJECT_ID_FORMAT.format(n + 1) for n, k in enumerate(keys)}
+
+
+def _row(sid: str, s: SeriesInfo, role: str, status: str, reason: str) -> dict:
+    return {"subject": sid, "series_uid": s.series_uid, "series_number": "" if s.number is None else s.number,
+            "description": s.description, "n_files": len(s.files), "role": role, "status": status,
+            "reason": reason, "path": ""}
+
+
+def assign_roles(series: list[SeriesInfo], ids: dict[str, str], overrides: dict[str, str]):
+    """(chosen series by subject and role, series.csv rows). Nothing is chosen silently: two
+    candidates for one role of one subject are both listed as ambiguous, with the override."""
+    chosen: dict[str, dict[str, SeriesInfo]] = {sid: {} for sid in ids.values()}
+    rows = []
+    by_subject: dict[str, list[tuple[SeriesInfo, str | None, str]]] = {}
+    for s in series:
+        if s.series_uid in overrides:
+            role, why = overrides[s.series_uid], f"set by --role {s.series_uid}={overrides[s.series_uid]}"
+        else:
+            role, why = classify_series(s)
+        by_subject.setdefault(ids[s.patient_key], []).append((s, role, why))
+    for sid, items in by_subject.items():
+        for role in cfg.ROLES[:-1]:
+            cands = [(s, why) for s, r, why in items if r == role]
+            forced = [(s, why) for s, why in cands if s.series_uid in overrides]
+            if len(forced) == 1 or len(cands) == 1:
+                s, why = (forced or cands)[0]
+                chosen[sid][role] = s
+                rows.append(_row(sid, s, role, "used", why))
+                rows += [_row(sid, o, role, "unused", f"{w}; another series was set by --role")
+                         for o, w in cands if o is not s]
+            elif len(cands) > 1:
+                hint = " or ".join(f"--role {o.series_uid}={role}" for o, _ in cands)
+                rows += [_row(sid, o, role, "ambiguous", f"{w}; {len(cands)} {role} series for {sid}: choose "
+                              f"one with {hint}") for o, w in cands]
+        rows += [_row(sid, s, "", "skipped", why) for s, r, why in items if r in (None, "skip")]
+    return chosen, rows
+
+
+def read_clinical(path: Path, ids: dict[str, str]):
+    """The clinical table keyed by pseudonymous ``participant_id`` (its id column dropped)."""
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputError(f"{path}: clinical table not found; expected a CSV, TSV or XLSX file")
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            import openpyxl  # noqa: F401 - pandas needs it for .xlsx
+        except ModuleNotFoundError:
+            raise InputError(f"{path}: reading .xlsx needs the package 'openpyxl', which is not installed; "
+                             "install it or save the table as CSV/TSV") from None
+        table = pd.read_excel(path, dtype=str)
+    else:
+        table = pd.read_csv(path, sep="\t" if suffix in (".tsv", ".tab") else ",", dtype=str,
+                            na_values=["n/a", "NA", ""], keep_default_na=False)
+    col = next((c for c in cfg.CLINICAL_ID_COLUMNS if c in table.columns), None)
+    if col is None:
+        raise InputError(f"{path}: no id column; expected one of {', '.join(cfg.CLINICAL_ID_COLUMNS)}, "
+                         f"found {', '.join(map(str, table.columns))}")
+    values = table[col].astype(str).str.strip()
+    # an id may be the PatientID (a site's table) or already the pseudonym (a BIDS table)
+    mapped = values.map(lambda v: ids.get(v, v if v in ids.values() else None))
+    if mapped.notna().sum() == 0:
+        raise StudyInputError([f"no id of column {col!r} matches a subject of the dataset: table ids "
+                               f"{sorted(values)[:10]}; dataset subjects {sorted(ids.values())[:10]} (their "
+                               f"PatientIDs are in {cfg.KEY_FILE})"], path)
+    out = table.drop(columns=[col]).assign(participant_id=mapped)
+    out = out[out["participant_id"].notna()]
+    return out[["participant_id"] + [c for c in out.columns if c != "participant_id"]]
+
+
+def _series_folder(s: SeriesInfo, links: Path) -> Path:
+    """A folder of symbolic links to exactly this series' files.
+
+    Always a link folder, never the export's own folder: the export's folder names often carry
+    the patient's name or ID, and must not reach the study file; and a folder may hold several
+    series or patients, while ``myomri run`` reads one series per folder.
+    """
+    links.mkdir(parents=True, exist_ok=True)
+    for old in links.iterdir():  # a re-run must not keep links to another series' files
+        if old.is_symlink():
+            old.unlink()
+    for n, f in enumerate(sorted(s.files)):
+        os.symlink(f.resolve(), links / f"{n:05d}.dcm")
+    return links
+
+
+def _csv(rows: list[dict], columns) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _study_text(chosen: dict, has_clinical: bool) -> str:
+    import yaml
+
+    with_mese = [r for r in chosen.values() if "mese" in r]
+    dixon = bool(with_mese) and all("water" in r and "fat" in r for r in with_mese)
+    study = {
+        "subjects": "manifest.csv", "clinical": "participants.tsv",
+        # DICOM exports carry no muscle labels and no reader ROIs: muscles are segmented from the
+        # Dixon pair when every T2 subject has one (else by the network), radiomics needs ROIs
+        "segmentation": {"method": "classical" if dixon else "dl"},
+        "features": {"enabled": False},
+        "reductions": [] if has_clinical else ["no clinical table given to myomri init: groups unknown"],
+    }  # fmt: skip
+    return "# written by myomri init; every path is relative to this file\n" + yaml.safe_dump(study, sort_keys=False)
+
+
+def init_study(dataset: str | os.PathLike, output: str | os.PathLike, *, clinical: str | os.PathLike | None = None,
+               roles: dict[str, str] | None = None) -> InitResult:
+    """Scan ``dataset``, classify its series, write the study file ``output`` and its tables."""
+    output = Path(output).absolute()
+    base = output.parent
+    series, unreadable = scan_tree(dataset)
+    if not series:
+        raise InputError(f"{dataset}: no DICOM image series found ({len(unreadable)} unreadable file(s))")
+    roles = dict(roles or {})
+    known = {s.series_uid for s in series}
+    bad = sorted(set(roles) - known)
+    if bad:
+        raise InputError(f"--role: series {', '.join(bad)} not found in {dataset}")
+    ids = pseudonyms(series)
+    chosen, rows = assign_roles(series, ids, roles)
+    table = read_clinical(Path(clinical), ids) if clinical is not None else None
+    manifest = []
+    for sid, by_role in sorted(chosen.items()):
+        rec = {"subject": sid, **{c: "" for c in cfg.ROLE_COLUMNS.values()}}
+        for role, col in cfg.ROLE_COLUMNS.items():
+            if role in by_role:
+                folder = _series_folder(by_role[role], base / "series" / sid / role)
+                rec[col] = os.path.relpath(folder, base)
+                next(r for r in rows if r["series_uid"] == by_role[role].series_uid and r["status"] == "used")[
+                    "path"] = rec[col]
+        manifest.append(rec)
+    rows += [{"subject": "", "series_uid": "", "series_number": "", "description": "", "n_files": 1,
+              "role": "", "status": "skipped", "reason": reason, "path": os.path.relpath(p, dataset)}
+             for p, reason in unreadable]
+    atomic_write_text(base / "manifest.csv", _csv(manifest, ["subject", *cfg.ROLE_COLUMNS.values()]))
+    atomic_write_text(base / "series.csv", _csv(rows, SERIES_COLUMNS))
+    if table is None:
+        import pandas as pd
+
+        table = pd.DataFrame({"participant_id": sorted(chosen), "group": "n/a"})
+    atomic_write_text(base / "participants.tsv", table.to_csv(sep="\t", index=False, na_rep="n/a"))
+    key = base / cfg.KEY_FILE
+    atomic_write_text(key, _csv([{"subject": v, "patient_id": k} for k, v in sorted(ids.items(), key=lambda x: x[1])],
+                                ["subject", "patient_id"]))
+    atomic_write_text(output, _study_text(chosen, table is not None and clinical is not None))
+    return InitResult(output, key, sorted(chosen), rows)
