@@ -24,9 +24,16 @@ def add_dl_options(p: argparse.ArgumentParser) -> None:
 
 
 def _common_training(p: argparse.ArgumentParser, defaults: dict) -> None:
-    from .argtypes import output_file, positive_float, positive_int, seed
+    from .argtypes import positive_int
 
     p.add_argument("--epochs", type=positive_int, default=defaults["epochs"], help=f"epochs (default {defaults['epochs']})")
+    optimiser_options(p, defaults)
+
+
+def optimiser_options(p: argparse.ArgumentParser, defaults: dict) -> None:
+    """``--batch-size``, ``--lr``, ``--seed``, ``--threads`` and ``-o`` of ``segment train``/``refine``."""
+    from .argtypes import output_file, positive_float, positive_int, seed
+
     p.add_argument("--batch-size", type=positive_int, default=defaults["batch_size"],
                    help=f"tiles per batch (default {defaults['batch_size']})")
     p.add_argument("--lr", type=positive_float, default=defaults["learning_rate"],

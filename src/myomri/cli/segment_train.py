@@ -15,8 +15,8 @@ __all__ = ["add_train_parser", "run_train", "collect_maps"]
 def add_train_parser(sub) -> None:
     """Add ``segment train``."""
     from ..config.segment_dl import TRAIN
-    from .argtypes import output_file, positive_float, positive_int, seed
-    from .segment_dl import _pairs
+    from .argtypes import positive_float, positive_int
+    from .segment_dl import _pairs, optimiser_options
 
     p = sub.add_parser(
         "train", prog="myomri segment train", help="train a per-muscle model (label maps, images, phantoms)",
@@ -33,19 +33,13 @@ def add_train_parser(sub) -> None:
     p.add_argument("--validation-maps", nargs="+", default=[], metavar="PATH",
                    help="label maps for the progress Dice (synthetic images with a fixed seed; not trained on)")
     p.add_argument("--steps", type=positive_int, default=TRAIN["steps"], help=f"training steps (default {TRAIN['steps']})")
-    p.add_argument("--batch-size", type=positive_int, default=TRAIN["batch_size"],
-                   help=f"tiles per batch (default {TRAIN['batch_size']})")
-    p.add_argument("--lr", type=positive_float, default=TRAIN["learning_rate"],
-                   help=f"peak learning rate (default {TRAIN['learning_rate']})")
-    p.add_argument("--seed", type=seed, default=TRAIN["seed"], help=f"random seed (default {TRAIN['seed']})")
-    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default from config)")
     p.add_argument("--init", metavar="MODEL", default=None, help="start from this model instead of random weights")
     p.add_argument("--max-minutes", type=positive_float, default=None, help="stop after this much training time")
     p.add_argument("--checkpoint", metavar="FILE", default=None, help="checkpoint file (written atomically)")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint when it exists")
     p.add_argument("--workdir", metavar="DIR", default=None,
                    help="folder for the generated demo phantoms (default: beside the output model)")
-    p.add_argument("-o", "--output", metavar="MODEL", required=True, type=output_file, help="output model file (written atomically)")
+    optimiser_options(p, TRAIN)
     p.set_defaults(func=run_train)
 
 
