@@ -109,4 +109,4 @@ def test_info_bad_input_prints_one_line_and_exits_2(tmp_path, capsys):
     junk = tmp_path / "x.bin"
     junk.write_bytes(np.arange(10, dtype=np.uint8).tobytes())
     assert main(["info", str(junk)]) == 2
-    assert "not something myomri info can describe" in capsys.readouterr().err
+    assert "not something myomri can describe" in capsys.readouterr().err

@@ -125,7 +125,7 @@ def test_check_same_grid_names_both_grids_and_files():
     msg = str(err.value)
     assert msg.startswith("mask grid (256, 256, 1) at 0.8x0.8x8 mm")
     assert "roi.nii.gz" in msg and "stir.nii.gz" in msg and "image grid (384, 307, 1) at 1.2x1.2x8 mm" in msg
-    assert "--resample-mask" in msg
+    assert "transfer_mask" in msg and "--" not in msg  # facts, not command-line flags
 
 
 def test_grid_tolerance_accepts_float_noise_and_rejects_real_offsets():

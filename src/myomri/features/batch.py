@@ -216,7 +216,7 @@ def _run_dask(tasks: list[tuple], params: dict, scheduler: Any) -> Iterator[tupl
     from distributed import Client, as_completed
 
     if scheduler is None:
-        raise ConfigError("executor 'dask' needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+        raise ConfigError("executor 'dask' needs a scheduler address (e.g. tcp://host:8786)", option="scheduler")
     own = not isinstance(scheduler, Client)
     client = Client(scheduler) if own else scheduler
     try:

@@ -242,8 +242,8 @@ def _group_echoes(path: Path, frames: list[Frame], unreadable: list[str], allow_
         why = f"; unreadable file(s): {', '.join(unreadable)}" if unreadable else ""
         raise EchoTimeError(
             f"{path}: echo(es) with fewer slices than the others ({counts}; the others: {full}){why}; "
-            "expected the same slices for every echo (pass --allow-missing-echoes to leave the "
-            "incomplete echoes out)"
+            "expected the same slices for every echo (or the incomplete echoes left out)",
+            option="allow_missing_echoes",
         )
     return {k: v for k, v in echoes.items() if k not in short}, [float(k) for k in short]
 

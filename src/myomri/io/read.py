@@ -270,7 +270,7 @@ def require_echo_times(image: Image, echo_times_ms=None, *, allow_missing_echoes
         why = f"; unreadable file(s) in the series: {', '.join(unreadable)}" if unreadable else ""
         raise EchoTimeError(
             f"{where}echo times {tes_arr.tolist()} ms lack the echo(es) at {missing} ms{why}; "
-            "expected a complete echo train (pass --allow-missing-echoes to fit it anyway)"
+            "expected a complete echo train", option="allow_missing_echoes",
         )
     if echo_times_ms is None:
         return image

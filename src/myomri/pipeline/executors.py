@@ -67,7 +67,7 @@ def _map_dask(func: Callable, items: Sequence, scheduler: Any) -> Iterator[tuple
     from distributed import Client, as_completed
 
     if scheduler is None:
-        raise ConfigError("executor 'dask' needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+        raise ConfigError("executor 'dask' needs a scheduler address (e.g. tcp://host:8786)", option="scheduler")
     own = not isinstance(scheduler, Client)
     client = Client(scheduler) if own else scheduler
     try:

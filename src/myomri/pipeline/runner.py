@@ -158,7 +158,7 @@ def run_pipeline(config, outdir, *, jobs: int = cfg.JOBS, executor: str = cfg.EX
     if executor not in cfg.EXECUTORS:
         raise ConfigError(f"executor {executor!r} unknown; expected one of {list(cfg.EXECUTORS)}")
     if executor == "dask" and scheduler is None:
-        raise ConfigError("executor 'dask' needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+        raise ConfigError("executor 'dask' needs a scheduler address (e.g. tcp://host:8786)", option="scheduler")
     with threadpool_limits(limits=cfg.BLAS_THREADS):
         return _run(config, outdir, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
                     report=report)

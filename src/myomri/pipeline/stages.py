@@ -48,14 +48,14 @@ def _muscle_labels(task: dict):
 
 
 def _model(settings: dict, image):
-    from ..t2 import EPGModel, MonoExpModel
+    """The T2 model of the study file's ``t2`` section (``make_model`` applies the defaults)."""
+    from ..t2.build import make_model
 
     if settings["model"] == "mono":
-        return MonoExpModel(image.echo_times, method=settings.get("method") or "loglinear", source=image.source)
+        return make_model(image.echo_times, "mono", fit_method=settings.get("method"), source=image.source)
     ff = None if settings["fat_fraction"] == "fit" else float(settings["fat_fraction"])
-    kw = {"objective": settings["method"]} if settings.get("method") else {}
-    return EPGModel(image.echo_times, fat_fraction=ff, fat_t2=float(settings["fat_t2"]),
-                    source=image.source, **kw)
+    return make_model(image.echo_times, "epg", fit_method=settings.get("method"), fat_fraction=ff,
+                      fat_t2=float(settings["fat_t2"]), source=image.source)
 
 
 def run_t2_subject(task: dict) -> dict:
@@ -70,6 +70,7 @@ def run_t2_subject(task: dict) -> dict:
     from ..io.read import read_image, require_echo_times
     from ..outcome import fit_failure
     from ..preprocess.geometry import grid_mismatches, transfer_mask
+    from ..t2.maps import write_fit
     from ..tables.roistats import roi_statistics
 
     out = Path(task["outdir"])
@@ -95,10 +96,8 @@ def run_t2_subject(task: dict) -> dict:
     if failure is not None:  # the exit-code rule (myomri.outcome): the subject fails, not the run
         raise FitError(f"{task['mese']}: the T2 fit inside the muscles failed: {failure}")
     grid = image.volume(0)
-    write_nifti(grid.with_array(fit.t2.astype(np.float32)), out / "t2.nii.gz")
+    write_fit(fit, grid, out, maps=("t2", "ff"), summary=False)
     write_nifti(grid.with_array(lab.astype(np.uint8)), out / "labels.nii.gz")
-    if fit.ff is not None:
-        write_nifti(grid.with_array(fit.ff.astype(np.float32)), out / "ff.nii.gz")
     t2_unfit = np.where(fit.fitted, fit.t2, 0.0)  # roistats excludes 0 (unfitted) voxels and counts them
     # muscle names only where the labels' scheme is known: the DL model writes myomri's thigh labels
     scheme = "myomri" if task["segmentation"]["method"] == "dl" else None

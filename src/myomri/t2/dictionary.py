@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import t2 as cfg
+from ..errors import InputError
 from .epg import epg_cpmg
 from .slice_profile import slice_profile_angles
 
@@ -26,7 +27,7 @@ def grid_from_spec(spec) -> np.ndarray:
         return np.linspace(float(spec[0]), float(spec[1]), int(spec[2]))
     grid = np.asarray(spec, dtype=float)
     if grid.ndim != 1 or grid.size < 3 or np.any(np.diff(grid) <= 0):
-        raise ValueError(f"grid must be (start, stop, n>=3) or >= 3 increasing values, got {spec}")
+        raise InputError(f"grid must be (start, stop, n>=3) or >= 3 increasing values, got {spec}")
     return grid
 
 
