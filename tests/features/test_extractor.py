@@ -66,11 +66,15 @@ def test_columns_have_pyradiomics_names_and_feature_subsets_are_honoured():
     assert row["diagnostics_settings_hash"] == ext.params.hash
 
 
-def test_extract_row_puts_ids_first():
+def test_extract_row_is_one_typed_row_with_ids_first():
     image, mask = load_input("dims_3d_oneslice")
-    s = FeatureExtractor().extract_row(image, mask, subject="s01", reader="A")
-    assert list(s.index[:2]) == ["subject", "reader"]
-    assert s["original_firstorder_Mean"] == pytest.approx(load_features("dims_3d_oneslice")["original_firstorder_Mean"])
+    row = FeatureExtractor().extract_row(image, mask, subject="s01", reader="A")
+    assert len(row) == 1 and list(row.columns[:2]) == ["subject", "reader"]
+    assert row["original_firstorder_Mean"].iloc[0] == pytest.approx(
+        load_features("dims_3d_oneslice")["original_firstorder_Mean"])
+    features = [c for c in row.columns if c.startswith(("original_", "lbp-"))]
+    assert (row[features].dtypes == "float64").all()  # numeric columns, not object
+    assert row["diagnostics_roi_voxels"].dtype.kind == "i"
 
 
 def test_label_argument_selects_roi():

@@ -221,11 +221,18 @@ class FeatureExtractor:
         return row
 
     def extract_row(self, image: Image, mask: Image, *, label: int | None = None, **ids: Any):
-        """:meth:`extract` as a :class:`pandas.Series`; ``ids`` (subject=..., reader=...) come first."""
+        """:meth:`extract` as a one-row :class:`pandas.DataFrame` of typed columns.
+
+        ``ids`` (``subject=..., reader=...``) come first, then the ``diagnostics_*`` columns, then
+        one float64 column per feature, so that rows concatenate into a tidy table
+        (``pd.concat(rows, ignore_index=True)``) with numeric feature columns.
+        """
         import pandas as pd
 
         row = self.extract(image, mask, label=label)
-        return pd.Series({**ids, **row}, dtype=object)
+        frame = pd.DataFrame([{**ids, **row}])
+        features = [k for k in row if not k.startswith("diagnostics_")]
+        return frame.astype(dict.fromkeys(features, "float64"))
 
     def extract_files(self, image_path: str | os.PathLike, mask_path: str | os.PathLike, *,
                       label: int | None = None) -> "OrderedDict[str, Any]":

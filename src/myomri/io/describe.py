@@ -14,7 +14,7 @@ __all__ = ["describe_path", "describe_image"]
 
 
 def describe_path(path, *, series=None) -> dict[str, Any]:
-    """A JSON-ready description of whatever ``path`` is (see the module docstring)."""
+    """A JSON-ready description of whatever ``path`` is: an image, a DICOM folder, an NPZ, a table, a sidecar, a label file."""
     from ..errors import FormatError, MissingFileError
 
     p = Path(path)

@@ -6,11 +6,16 @@ name; :func:`fit_volume` fits a whole volume in parallel slabs with the same res
 ``n_jobs``; :func:`write_fit` writes the maps as NIfTI.
 """
 
-from .build import make_model
-from .epg_model import EPGModel
-from .fit import STATUS_NAMES, Fit
-from .maps import fit_summary, write_fit
-from .mono import MonoExpModel
-from .volume import fit_volume
+from .._lazy import attach
 
-__all__ = ["EPGModel", "Fit", "MonoExpModel", "STATUS_NAMES", "fit_summary", "fit_volume", "make_model", "write_fit"]
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "EPGModel": ".epg_model",
+    "MonoExpModel": ".mono",
+    "Fit": ".fit",
+    "STATUS_NAMES": ".fit",
+    "make_model": ".build",
+    "fit_volume": ".volume",
+    "write_fit": ".maps",
+    "fit_summary": ".maps",
+    "epg_cpmg": ".epg",
+})
