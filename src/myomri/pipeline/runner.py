@@ -30,6 +30,7 @@ from ..config import pipeline as cfg
 from ..io.atomic import atomic_path, atomic_write_text
 from .cache import Checksums, cache_key, read_done, write_done
 from .executors import map_items
+from .layout import STAGES_DIR, report_inputs, stage_dir, t2_subject_dir
 from .stages import run_features, run_statistics, run_study_stage, run_t2_subject, t2_task
 
 __all__ = ["RunResult", "run_pipeline"]
@@ -73,14 +74,14 @@ def _t2_stage(config, out, sums, *, jobs, executor, scheduler, progress, result,
     from tqdm import tqdm
 
     settings = config.settings()
-    base = out / "stages" / "t2"
+    base = stage_dir(out, "t2")
     rows, todo = {}, []
     for spec in config.subjects:
         if spec.mese is None:
             result.stages.setdefault("t2_skipped", []).append(spec.subject)
             log(f"t2: {spec.subject} has no T2 (MESE) series; left out of the T2 statistics")
             continue
-        folder = base / spec.subject
+        folder = t2_subject_dir(out, spec.subject)
         key = cache_key(stage="t2", t2=settings["t2"], segmentation=settings["segmentation"],
                         echo_times=spec.echo_times,
                         inputs=[sums.of(p) for p in (spec.mese, spec.labels, spec.water, spec.fat)])
@@ -168,10 +169,10 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
     t0 = time.perf_counter()
     # absolute from here on: stages hand paths to parsers that join relative paths to their own base
     out = Path(outdir).resolve()
-    (out / "stages").mkdir(parents=True, exist_ok=True)
+    (out / STAGES_DIR).mkdir(parents=True, exist_ok=True)
     result = RunResult(outdir=out, report=None)
     log = _Log(out / "run.log")
-    sums = Checksums(out / "stages" / "checksums.json")
+    sums = Checksums(out / STAGES_DIR / "checksums.json")
     settings = config.settings()
     log(f"myomri {__version__}: {len(config.subjects)} subject(s), executor {executor}, jobs {jobs}")
 
@@ -179,7 +180,7 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
     if config.t2["enabled"]:
         t2_table = _t2_stage(config, out, sums, jobs=jobs, executor=executor, scheduler=scheduler,
                              progress=progress, result=result, log=log)
-    features_csv = out / "stages" / "features" / "features.csv"
+    features_csv = stage_dir(out, "features") / "features.csv"
     if config.features["enabled"]:
         inputs = sorted({p for s in config.subjects for r in s.rois for p in (r["image"], r["mask"])})
         key = cache_key(stage="features", params=config.features["params"],
@@ -187,14 +188,14 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
                                sums.of(r["mask"])] for s in config.subjects for r in s.rois],
                         n_inputs=len(inputs))
         sums.save()
-        fo = out / "stages" / "features"
+        fo = stage_dir(out, "features")
         feats = _cohort_stage("features", fo, key, lambda: run_features(
             config, fo, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress), result, log)
         for f in (feats or {}).get("failures", []):
             result.failures.append({"stage": "features", "subject": f["subject"], "error_type": f["error_type"],
                                     "message": f"reader {f['reader']}: {f['message']}"})
         if feats is not None and config.analysis.get("tasks"):
-            so = out / "stages" / "study"
+            so = stage_dir(out, "study")
             key = cache_key(stage="study", analysis=config.analysis, features=sums.of(features_csv),
                             clinical=sums.of(config.clinical))
             study = _cohort_stage("study", so, key, lambda: run_study_stage(
@@ -203,7 +204,7 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
                 result.failures.append({"stage": "study", "subject": "", "error_type": f["error_type"],
                                         "message": f"{f['classifier']}: {f['message']}"})
     if t2_table is not None and len(t2_table):
-        st = out / "stages" / "stats"
+        st = stage_dir(out, "stats")
         key = cache_key(stage="stats", statistics=config.statistics, group=config.group_column,
                         t2=t2_table.to_dict("list"), clinical=sums.of(config.clinical))
         _cohort_stage("stats", st, key, lambda: run_statistics(config, t2_table, st), result, log)
@@ -214,7 +215,8 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
     if report:
         from ..report.html import write_report
 
-        result.report = write_report(out, config=config, run=result)
+        inputs = report_inputs(out, [s.subject for s in config.subjects])
+        result.report = write_report(out, config=config, run=result, inputs=inputs)
         log(f"report: {result.report}")
     return result
 

@@ -168,7 +168,9 @@ def _manifest_entry(subject: str, rows: list[dict], base: Path, run_dir: Path | 
     others = [p for key in ("image", "dixon_fat", "dixon_water", "mese") if (p := file(first, key))]
     value_map = None
     if run_dir is not None:
-        t2dir = run_dir / "stages" / "t2" / subject
+        from ..pipeline.layout import t2_subject_dir
+
+        t2dir = t2_subject_dir(run_dir, subject)
         value_map = t2dir / "t2.nii.gz" if (t2dir / "t2.nii.gz").is_file() else None
         others += sorted(p.resolve() for p in t2dir.glob("*.nii.gz"))
     others = [p for i, p in enumerate(others) if p != image and p not in others[:i]]
