@@ -87,6 +87,15 @@ def _summary(rep: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _fast_path_notes() -> list[str]:
+    """A note (and a warning line) for each scikit-learn fast path this installation lacks."""
+    from .fastpaths import FAST_PATHS, check_fast_paths
+
+    status = check_fast_paths()
+    return [f"scikit-learn {status['scikit_learn']}: fast path {name} not used, {status[name]}"
+            for name in FAST_PATHS if status[name] != "used"]
+
+
 def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -> StudyResult:
     """Run every task x classifier of a validated study; see the module docstring.
 
@@ -94,7 +103,7 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
     fails before any fit, with every problem listed.
     """
     feats, clin, names = load_tables(config)
-    notes: list[str] = []
+    notes: list[str] = _fast_path_notes()
     ref = _reference_rows(feats, config)
     icc = None
     kept = list(names)

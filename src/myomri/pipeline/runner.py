@@ -229,6 +229,15 @@ def _write_failures(out: Path, result: RunResult) -> None:
         pd.DataFrame(result.failures, columns=["stage", "subject", "error_type", "message"]).to_csv(tmp, index=False)
 
 
+def _fast_paths(config) -> dict | None:
+    """Which scikit-learn fast paths the study used (None without a study)."""
+    if not (config.features["enabled"] and config.analysis.get("tasks")):
+        return None
+    from ..analysis.fastpaths import fast_path_status
+
+    return fast_path_status()
+
+
 def _write_manifest(out, config, settings, sums, result, *, executor, jobs) -> None:
     inputs = {}
     for s in config.subjects:
@@ -238,7 +247,8 @@ def _write_manifest(out, config, settings, sums, result, *, executor, jobs) -> N
             entry[f"stir_roi_{r['reader']}"] = [sums.of(r["image"]), sums.of(r["mask"])]
         inputs[s.subject] = entry
     manifest = {
-        "myomri_run": 1, "versions": _versions(), "study_file": str(config.source),
+        "myomri_run": 1, "versions": _versions(), "sklearn_fast_paths": _fast_paths(config),
+        "study_file": str(config.source),
         "study_file_sha256": sums.of(config.source), "clinical_sha256": sums.of(config.clinical),
         "subjects_sha256": sums.of(config.subjects_table), "settings": settings,
         "seeds": {"study": config.seed, "validation": (config.analysis.get("validation") or {}).get("seed")},
