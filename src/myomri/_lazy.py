@@ -6,11 +6,12 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
+from typing import Any
 
 __all__ = ["attach"]
 
 
-def attach(package: str, exports: dict[str, str]) -> tuple[Callable[[str], object], Callable[[], list[str]], list[str]]:
+def attach(package: str, exports: dict[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
     """Module ``__getattr__``, ``__dir__`` and ``__all__`` for ``package``.
 
     Parameters
@@ -28,7 +29,7 @@ def attach(package: str, exports: dict[str, str]) -> tuple[Callable[[str], objec
         __getattr__, __dir__, __all__ = attach(__name__, {"read_image": ".read"})
     """
 
-    def __getattr__(name: str) -> object:
+    def __getattr__(name: str) -> Any:
         if name not in exports:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(exports[name], package), name)

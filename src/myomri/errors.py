@@ -83,8 +83,8 @@ class AmbiguousSeriesError(InputError):
         )
 
 
-class _Problems:
-    """Mixin: an error that carries every problem found (``problems``) and where (``source``)."""
+class _Problems(MyomriError):
+    """Base of the errors that carries every problem found (``problems``) and where (``source``)."""
 
     def __init__(self, problems: list[str] | str, source: str | os.PathLike | None = None, *,
                  option: str | None = None):

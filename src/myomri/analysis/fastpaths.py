@@ -75,7 +75,7 @@ def _check_lean() -> str | None:
 _CHECKS = {"forest": _check_forest, "mlp": _check_mlp, "lean": _check_lean}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _problem(name: str) -> str | None:
     """Why the fast path ``name`` cannot be used here (None: it can)."""
     try:

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, MyomriError):
             print(f"myomri {args.command}: error: {exc}{_flag_hint(exc, args)}", file=sys.stderr)
         elif isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in _EXTRAS:
-            top = exc.name.split(".")[0]
+            top = (exc.name or "").split(".")[0]
             print(f"myomri {args.command}: error: this needs the optional package {top!r}, which is not "
                   f"installed; install it with: pip install 'myomri[{_EXTRAS[top]}]'", file=sys.stderr)
         elif isinstance(exc, (OSError, ValueError)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 __all__ = ["register", "run"]
 
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     seed = pcfg.DEMO_SEED if args.seed is None else int(args.seed)
     out = Path(args.output)
     data = out / "data"
-    changes = {"seed": seed}
+    changes: dict[str, Any] = {"seed": seed}
     if args.subjects_per_group is not None:
         changes["composition"] = parse_composition(args.subjects_per_group)
     demo_cfg = DemoConfig(**changes).validate()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TypedDict
 
 from ..errors import InputError
 
@@ -117,9 +118,20 @@ def label_name(value: int) -> str:
     return f"{muscle}_{side}"
 
 
-def label_table() -> list[dict[str, object]]:
+class LabelRow(TypedDict):
+    """One label of the thigh scheme (:func:`label_table`)."""
+
+    value: int
+    muscle: str
+    side: str
+    name: str
+    full_name: str
+    rgb: tuple[int, int, int]
+
+
+def label_table() -> list[LabelRow]:
     """One record per label value: value, muscle, side, name, full name, RGB colour."""
-    rows = []
+    rows: list[LabelRow] = []
     for value in LABEL_VALUES:
         muscle, side = muscle_side(value)
         rows.append(
@@ -145,7 +157,7 @@ def format_itksnap_labels() -> str:
         '    0     0    0    0        0  0  0    "Clear Label"',
     ]
     for row in label_table():
-        r, g, b = row["rgb"]  # type: ignore[misc]
+        r, g, b = row["rgb"]
         label = f'{row["name"]} ({row["full_name"]})'
         lines.append(f'{row["value"]:5d} {r:5d} {g:4d} {b:4d}        1  1  1    "{label}"')
     return "\n".join(lines) + "\n"

@@ -112,7 +112,7 @@ class FeatureExtractor:
         if not np.issubdtype(image.array.dtype, np.number) or image.array.dtype == bool:
             raise InputError(f"{image._where()}image of type {image.array.dtype}, expected numbers")
         mask = validate_mask(mask, label=label)
-        tolerance = {} if s["geometryTolerance"] is None else {"atol": float(s["geometryTolerance"])}
+        tolerance: dict[str, Any] = {} if s["geometryTolerance"] is None else {"atol": float(s["geometryTolerance"])}
         if s["correctMask"]:
             from ..preprocess.geometry import grid_mismatches, transfer_mask
 
@@ -159,7 +159,7 @@ class FeatureExtractor:
 
         return _resegment(np.asarray(image.array), roi, resolve_settings(s))
 
-    def extract(self, image: Image, mask: Image, *, label: int | None = None) -> "OrderedDict[str, Any]":
+    def extract(self, image: Image, mask: Image, *, label: int | None = None) -> OrderedDict[str, Any]:
         """Features of the ROI ``label`` of ``mask`` in ``image``.
 
         Parameters
@@ -235,7 +235,7 @@ class FeatureExtractor:
         return frame.astype(dict.fromkeys(features, "float64"))
 
     def extract_files(self, image_path: str | os.PathLike, mask_path: str | os.PathLike, *,
-                      label: int | None = None) -> "OrderedDict[str, Any]":
+                      label: int | None = None) -> OrderedDict[str, Any]:
         """Read an image and a mask (NIfTI, NRRD, DICOM) and :meth:`extract`."""
         from ..io.read import read_image
 

@@ -28,9 +28,10 @@ import copy
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..config import features as cfg
 from ..errors import ConfigError
@@ -141,14 +142,12 @@ def validate_settings(settings: Mapping[str, Any], *, section: str = "setting") 
     return problems
 
 
-def _known_feature_names(cls: str) -> list[str] | None:
-    """Feature names of a class from the feature engine, or None when it cannot list them."""
+def _known_feature_names(cls: str) -> list[str]:
+    """Feature names of a class from the feature engine ([] for a class it does not implement)."""
+    from .compute import feature_names
+
     try:
-        from .compute import feature_names
-    except ImportError:  # the engine module is missing: names are then checked at extraction
-        return None
-    try:
-        names = feature_names({cls: None})
+        names = feature_names([cls])
     except Exception:  # noqa: BLE001 - a class the engine does not implement
         return []
     # names may come back as "cls_Feature" keys or bare names

@@ -19,7 +19,8 @@ reported as NaN with the note ``constant`` and never flagged as robust.
 from __future__ import annotations
 
 import functools
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -48,7 +48,7 @@ def describe_path(path, *, series=None) -> dict[str, Any]:
         if len(listing) > 1:
             for s in listing:
                 s.pop("uid", None)  # UIDs are not shown (de-identification treats them as identifying)
-            info = {"path": str(p), "format": "dicom", "series": listing,
+            info: dict[str, Any] = {"path": str(p), "format": "dicom", "series": listing,
                     "note": f"{len(listing)} series; one is described when chosen by its number or description"}
             if unreadable:
                 info["warnings"] = [_unreadable_warning(unreadable)]

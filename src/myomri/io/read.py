@@ -11,6 +11,7 @@ the file.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +158,7 @@ def write_image(image: Image, path: str | os.PathLike) -> Path:
         file is left behind in either case.
     """
     name = Path(path).name.lower()
+    writer: Callable[..., Path]
     if name.endswith(_NIFTI):
         from .nifti import write_nifti as writer
     elif name.endswith(_NRRD):

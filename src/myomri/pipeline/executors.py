@@ -8,7 +8,8 @@ the worker and returned as a failure outcome, so one bad subject never stops the
 from __future__ import annotations
 
 import traceback
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from ..config import pipeline as cfg
 from ..errors import ConfigError

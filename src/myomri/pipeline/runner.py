@@ -50,7 +50,8 @@ class RunResult:
 
 class _Log:
     def __init__(self, path: Path):
-        self.path, self.lines = path, []
+        self.path = path
+        self.lines: list[str] = []
 
     def __call__(self, msg: str) -> None:
         self.lines.append(f"{time.strftime('%H:%M:%S')} {msg}")
@@ -60,7 +61,7 @@ class _Log:
 def _versions() -> dict:
     import importlib.metadata as md
 
-    out = {"myomri": __version__, "python": platform.python_version()}
+    out: dict[str, str | None] = {"myomri": __version__, "python": platform.python_version()}
     for pkg in ("numpy", "scipy", "pandas", "scikit-learn", "nibabel", "SimpleITK", "joblib", "matplotlib"):
         try:
             out[pkg] = md.version(pkg)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -248,7 +249,7 @@ def run_statistics(config, t2_table, outdir: Path) -> dict:
     g = df[config.group_column].astype(str)
     label = np.where(g.isin(st["positive"]), "positive", np.where(g.isin(st["negative"]), "negative", None))
     two = df[label != None].assign(_two=label[label != None])  # noqa: E711 - elementwise
-    out = {}
+    out: dict[str, Any] = {}
     marker = st["marker"]
     if (two["_two"] == "positive").sum() >= 2 and (two["_two"] == "negative").sum() >= 2:
         roc = analyze_roc(two[marker].to_numpy(float), two["_two"].to_numpy(), positive="positive")

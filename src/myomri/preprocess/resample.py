@@ -19,7 +19,7 @@ SimpleITK performs the interpolation (the same code PyRadiomics calls), so value
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

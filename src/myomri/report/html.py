@@ -158,7 +158,8 @@ def _t2_section(inputs: ReportInputs, config) -> list[str]:
 def _overlays(inputs: ReportInputs, subj, gcol: str, order: list[str], n: int) -> str:
     from ..io.nifti import read_nifti
 
-    picked, seen = [], set()
+    picked: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for g in order:  # one subject per group first, so the overlays show the contrast between groups
         rows = subj[subj[gcol].astype(str) == g]
         if len(rows) and len(picked) < n:

@@ -9,6 +9,7 @@ fat fraction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,7 @@ def build_dictionary(
     """Simulate every water (T2, B1) atom and every fat (B1) atom in one vectorised EPG call."""
     t2s = grid_from_spec(t2_grid)
     b1s = grid_from_spec(b1_grid)
-    common = dict(
+    common: dict[str, Any] = dict(
         esp=esp, n_echoes=n_echoes, slice_profile=slice_profile,
         excitation_angle=excitation_angle, refocusing_angle=refocusing_angle,
     )

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import t2 as cfg
 from ..errors import InputError
-from .dictionary import build_dictionary, default_slice_profile, simulate_cpmg
+from .dictionary import build_dictionary, default_slice_profile
 from .fit import AT_BOUND, FIT_FAILED, FITTED, Fit, check_echo_times, check_uniform_spacing, select_voxels
 from .matching import match_chunk
 from .refine import atoms_at, refine_lm

@@ -94,7 +94,7 @@ def fit_volume(
     if not any(todo):  # nothing to fit anywhere: the one-process fit says so with its settings
         return model.fit(data, mask)
     with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-        done = pool.map(_fit_slab, [w for w, t in zip(work, todo) if t])
+        done: Iterable[Fit] = pool.map(_fit_slab, [w for w, t in zip(work, todo) if t])
         if progress is not None:
             done = progress(done, total=sum(todo))
         fitted = iter(list(done))
