@@ -12,15 +12,10 @@ from myomri.cli import main
 
 
 def _io_helpers():
-    """tests/io/tests_io_helpers.py, loaded by path (``io`` would shadow the standard library)."""
-    import importlib.util
-    from pathlib import Path
+    """tests/io/tests_io_helpers.py (a package module: ``tests.io`` does not shadow ``io``)."""
+    from tests.io import tests_io_helpers
 
-    path = Path(__file__).parent / "io" / "tests_io_helpers.py"
-    spec = importlib.util.spec_from_file_location("myomri_tests_io_helpers", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return tests_io_helpers
 
 
 def _files(reference):

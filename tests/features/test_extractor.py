@@ -9,7 +9,8 @@ import pytest
 from myomri.errors import ConfigError, GeometryError, InputError, MaskError
 from myomri.io.image import Image
 
-from _pyrad_reference import load_features, load_input, load_params
+from tests.features._pyrad_reference import load_features, load_input, load_params
+from tests.reference_data import missing_reference
 
 pytest.importorskip("myomri.features.compute", exc_type=ImportError)
 from myomri.features.extractor import FeatureExtractor  # noqa: E402
@@ -189,7 +190,7 @@ def test_real_oblique_thigh_mri_with_seed_paper_settings_matches_pyradiomics(ref
 
     folder = reference / "muscle" / "huashan_thigh_ideal"
     if not (folder / "Thigh_001_0000.nii.gz").is_file():
-        pytest.skip("Huashan thigh data not available")
+        missing_reference("Huashan thigh data not available")
     image = read_image(folder / "Thigh_001_0000.nii.gz")
     mask = read_image(folder / "Thigh_001_seg.nii.gz")
     got = FeatureExtractor(load_params("real_thigh001_label3")).extract(image, mask)

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from _pipeline_helpers import t2_only_study, write_study
+from tests.pipeline._pipeline_helpers import t2_only_study, write_study
 from myomri.pipeline import load_pipeline, run_pipeline
 from myomri.pipeline import runner as runner_mod
 from myomri.pipeline.executors import guarded_call, map_items
