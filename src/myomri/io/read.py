@@ -3,9 +3,9 @@
 ``read_image`` chooses the reader from the path (a folder or ``.dcm`` -> DICOM, ``.nii``/
 ``.nii.gz`` -> NIfTI and ``.nrrd``/``.nhdr`` -> NRRD, both with a JSON sidecar when one sits
 beside them, ``.npz`` -> bare arrays without world geometry); ``write_image``
-chooses the writer from the extension. The stages call ``require_echo_times``,
-``check_finite`` and ``check_not_empty`` to validate their input once, with messages that name
-the file.
+chooses the writer from the extension. ``require_echo_times`` validates a multi-echo series
+(``myomri t2fit`` and the pipeline call it); ``check_finite`` and ``check_not_empty`` are checks for
+library callers, with messages that name the file.
 """
 
 from __future__ import annotations
