@@ -14,8 +14,6 @@ Examples
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import TypedDict
 
 from ..errors import InputError
@@ -33,7 +31,6 @@ __all__ = [
     "label_name",
     "label_table",
     "format_itksnap_labels",
-    "write_itksnap_labels",
 ]
 
 #: DAFNE thigh muscle abbreviations, in DAFNE's order (this order defines the label values).
@@ -161,10 +158,3 @@ def format_itksnap_labels() -> str:
         label = f'{row["name"]} ({row["full_name"]})'
         lines.append(f'{row["value"]:5d} {r:5d} {g:4d} {b:4d}        1  1  1    "{label}"')
     return "\n".join(lines) + "\n"
-
-
-def write_itksnap_labels(path: str | os.PathLike) -> Path:
-    """Write the ITK-SNAP label description file atomically and return its path."""
-    from ..io.atomic import atomic_write_text
-
-    return atomic_write_text(path, format_itksnap_labels())

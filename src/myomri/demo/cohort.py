@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from ..config.demo import GROUPS, DemoConfig
-from ..config.labels import write_itksnap_labels
 from ..errors import InputError
 from ..io.atomic import atomic_write_text
+from ..io.labels import write_itksnap_labels
 from ..io.nifti import write_nifti
 from .subject import SubjectData, simulate_subject
 
