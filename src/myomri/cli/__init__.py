@@ -100,7 +100,7 @@ def _flag_hint(exc, args: argparse.Namespace) -> str:
         return ""
     flag = "--" + exc.option.replace("_", "-")
     value = getattr(args, exc.option)
-    return f" (pass {flag} to allow it)" if isinstance(value, bool) else f" (choose with {flag})"
+    return f" (pass {flag} to allow it)" if isinstance(value, bool) else f" (give {flag})"
 
 
 #: Optional packages -> the pip extra that installs them (pyproject ``optional-dependencies``).
