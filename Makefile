@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 DEMO_OUT ?= demo_out
 
-.PHONY: install browser demo test bench clean
+.PHONY: install browser demo test test-fast lint bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,25 @@ demo: install
 test: install browser
 	$(PY) -m pytest -q
 
+# The quick lane: everything but the tests marked slow (a few minutes on 2 cores).
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
+
+# Lint and type checks on src/. FORMAT_CHECK=1 adds `ruff format --check src`; it is off until the
+# code base has been formatted once with `ruff format src` (then make 1 the default here).
+FORMAT_CHECK ?= 0
+lint: install
+	$(VENV)/bin/ruff check src
+	@if [ "$(FORMAT_CHECK)" = 1 ]; then echo "$(VENV)/bin/ruff format --check src"; $(VENV)/bin/ruff format --check src; \
+	else echo "ruff format --check src: skipped (FORMAT_CHECK=0)"; fi
+	$(VENV)/bin/mypy src
+
 bench: install
 	$(PIP) install -q -c constraints.txt -e ".[test,bench]"
 	$(PY) benchmarks/features_core.py
 	$(PY) benchmarks/t2.py
 	$(PY) benchmarks/study.py
+	$(PY) benchmarks/geometry.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

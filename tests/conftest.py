@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from reference_data import REFERENCE  # ``../shared/reference`` (override with MYOMRI_REFERENCE)
+from tests.reference_data import REFERENCE, missing_reference
 
 
 @pytest.fixture(scope="session")
 def reference() -> Path:
-    """Path to the shared reference data; skips the test when it is absent."""
+    """Path to the shared reference data; skips the test when it is absent (fails under CI)."""
     if not REFERENCE.is_dir():
-        pytest.skip(f"reference data not found at {REFERENCE}")
+        missing_reference(f"reference data not found at {REFERENCE}")
     return REFERENCE

@@ -12,15 +12,10 @@ from myomri.cli import main
 
 
 def _io_helpers():
-    """tests/io/tests_io_helpers.py, loaded by path (``io`` would shadow the standard library)."""
-    import importlib.util
-    from pathlib import Path
+    """tests/io/tests_io_helpers.py (a package module: ``tests.io`` does not shadow ``io``)."""
+    from tests.io import tests_io_helpers
 
-    path = Path(__file__).parent / "io" / "tests_io_helpers.py"
-    spec = importlib.util.spec_from_file_location("myomri_tests_io_helpers", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return tests_io_helpers
 
 
 def _files(reference):
@@ -109,4 +104,4 @@ def test_info_bad_input_prints_one_line_and_exits_2(tmp_path, capsys):
     junk = tmp_path / "x.bin"
     junk.write_bytes(np.arange(10, dtype=np.uint8).tobytes())
     assert main(["info", str(junk)]) == 2
-    assert "not something myomri info can describe" in capsys.readouterr().err
+    assert "not something myomri can describe" in capsys.readouterr().err

@@ -26,7 +26,20 @@ __all__ = [
 
 
 class MyomriError(Exception):
-    """Base class of every error raised on purpose by myomri."""
+    """Base class of every error raised on purpose by myomri.
+
+    Messages state facts (what was given, what was expected), never command-line flags: the
+    library is used from Python too. ``option`` names the keyword argument of the failing call
+    that would accept the input (e.g. ``"allow_missing_echoes"``); the CLI turns it into its flag.
+    """
+
+    #: Keyword argument that would accept the input (None: none would).
+    option: str | None = None
+
+    def __init__(self, *args: object, option: str | None = None):
+        super().__init__(*args)
+        if option is not None:
+            self.option = option
 
 
 class InputError(MyomriError, ValueError):
@@ -65,15 +78,16 @@ class AmbiguousSeriesError(InputError):
         self.series = list(series)
         listing = "; ".join(self.series)
         super().__init__(
-            f"{self.path} holds {len(self.series)} series, expected one: {listing}. "
-            "Choose one with --series (number or description)."
+            f"{self.path} holds {len(self.series)} series, expected one: {listing}; "
+            "choose one by its number or description", option="series",
         )
 
 
-class _Problems:
-    """Mixin: an error that carries every problem found (``problems``) and where (``source``)."""
+class _Problems(MyomriError):
+    """Base of the errors that carries every problem found (``problems``) and where (``source``)."""
 
-    def __init__(self, problems: list[str] | str, source: str | os.PathLike | None = None):
+    def __init__(self, problems: list[str] | str, source: str | os.PathLike | None = None, *,
+                 option: str | None = None):
         if isinstance(problems, str):
             problems = [problems]
         self.problems = list(problems)
@@ -83,7 +97,7 @@ class _Problems:
             msg = f"{where}{self.problems[0]}"
         else:
             msg = f"{where}{len(self.problems)} problems: " + "; ".join(self.problems)
-        super().__init__(msg)
+        super().__init__(msg, option=option)
 
 
 class ConfigError(_Problems, MyomriError, ValueError):

@@ -8,7 +8,7 @@ from scipy.stats import f_oneway, t as t_dist, ttest_ind
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.metrics import roc_auc_score
 
-from _study_synth import CLASSES, make_study_tables
+from tests.analysis._study_synth import CLASSES, make_study_tables
 from myomri.analysis.classifiers import RankSafeQDA, make_classifier
 from myomri.analysis.compare import corrected_resampled_ttest, fold_accuracy
 from myomri.analysis.metrics import auc_ovr, bootstrap_macro_auc

@@ -20,7 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from _study_synth import CLASSES, make_study_tables
+from tests.analysis._study_synth import CLASSES, make_study_tables
 from myomri.analysis.study import run_study
 from myomri.analysis.study_config import load_study
 
@@ -75,7 +75,7 @@ def naive_repeats(X, y, make, *, binary_positive=None):
 
 
 def _run(tmp_path, **overrides):
-    from _study_synth import write_study
+    from tests.analysis._study_synth import write_study
 
     cfg = load_study(write_study(tmp_path, **overrides))
     return run_study(cfg)

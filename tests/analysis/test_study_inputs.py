@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from _study_synth import CLASSES, make_study_tables, write_study
+from tests.analysis._study_synth import CLASSES, make_study_tables, write_study
 from myomri.analysis.study import run_study
 from myomri.analysis.study_config import load_study
 from myomri.cli import main
@@ -183,7 +183,7 @@ def test_study_is_deterministic_for_a_seed(tmp_path):
 
 
 def test_rank_deficient_qda_is_refitted_and_reported_in_notes(tmp_path):
-    from _study_synth import FEATURES
+    from tests.analysis._study_synth import FEATURES
 
     features, clinical = make_study_tables(0)
     keep = clinical.subject[(clinical.group != "ADM") | clinical.index.isin(range(50, 58))]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _study_synth import FEATURES, SHAKY, make_study_tables
+from tests.analysis._study_synth import FEATURES, SHAKY, make_study_tables
 from myomri.analysis.reduction import ReproducibilityFilter
 from myomri.analysis.reproducibility import compute_icc, icc_table
 from myomri.config.analysis import ICC_FORMS

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from _study_synth import make_study_tables, write_study
+from tests.analysis._study_synth import make_study_tables, write_study
 from myomri.analysis.study import run_study
 from myomri.analysis.study_checks import minimum_class_size, study_problems
 from myomri.analysis.study_config import load_study

@@ -170,7 +170,7 @@ def test_non_empty_outdir_is_refused_without_overwrite_and_left_untouched(tmp_pa
     out = tmp_path / "busy"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    with pytest.raises(InputError, match="not empty.*--overwrite"):
+    with pytest.raises(InputError, match="not empty.*overwrite=True"):
         generate_cohort(out, config=DemoConfig(composition={"HC": 1}), progress=False)
     # --overwrite never deletes a folder that is not a previous demo cohort
     with pytest.raises(InputError, match="not one"):

@@ -14,9 +14,9 @@ from myomri.config.labels import (
     label_name,
     label_value,
     muscle_side,
-    write_itksnap_labels,
 )
 from myomri.errors import InputError
+from myomri.io.labels import write_itksnap_labels
 
 
 def test_muscles_are_dafne_thigh_labels_in_dafne_order():

@@ -9,7 +9,8 @@ import pytest
 from myomri.errors import ConfigError, GeometryError, InputError, MaskError
 from myomri.io.image import Image
 
-from _pyrad_reference import load_features, load_input, load_params
+from tests.features._pyrad_reference import load_features, load_input, load_params
+from tests.reference_data import missing_reference
 
 pytest.importorskip("myomri.features.compute", exc_type=ImportError)
 from myomri.features.extractor import FeatureExtractor  # noqa: E402
@@ -66,11 +67,15 @@ def test_columns_have_pyradiomics_names_and_feature_subsets_are_honoured():
     assert row["diagnostics_settings_hash"] == ext.params.hash
 
 
-def test_extract_row_puts_ids_first():
+def test_extract_row_is_one_typed_row_with_ids_first():
     image, mask = load_input("dims_3d_oneslice")
-    s = FeatureExtractor().extract_row(image, mask, subject="s01", reader="A")
-    assert list(s.index[:2]) == ["subject", "reader"]
-    assert s["original_firstorder_Mean"] == pytest.approx(load_features("dims_3d_oneslice")["original_firstorder_Mean"])
+    row = FeatureExtractor().extract_row(image, mask, subject="s01", reader="A")
+    assert len(row) == 1 and list(row.columns[:2]) == ["subject", "reader"]
+    assert row["original_firstorder_Mean"].iloc[0] == pytest.approx(
+        load_features("dims_3d_oneslice")["original_firstorder_Mean"])
+    features = [c for c in row.columns if c.startswith(("original_", "lbp-"))]
+    assert (row[features].dtypes == "float64").all()  # numeric columns, not object
+    assert row["diagnostics_roi_voxels"].dtype.kind == "i"
 
 
 def test_label_argument_selects_roi():
@@ -185,7 +190,7 @@ def test_real_oblique_thigh_mri_with_seed_paper_settings_matches_pyradiomics(ref
 
     folder = reference / "muscle" / "huashan_thigh_ideal"
     if not (folder / "Thigh_001_0000.nii.gz").is_file():
-        pytest.skip("Huashan thigh data not available")
+        missing_reference("Huashan thigh data not available")
     image = read_image(folder / "Thigh_001_0000.nii.gz")
     mask = read_image(folder / "Thigh_001_seg.nii.gz")
     got = FeatureExtractor(load_params("real_thigh001_label3")).extract(image, mask)

@@ -7,8 +7,6 @@ invariances (axis relabelling, slice mosaics) that must hold exactly.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,13 +15,16 @@ from myomri.errors import ConfigError, InputError, MaskError
 from myomri.features.compute import FEATURE_CLASS_NAMES, compute_features, feature_names
 from myomri.preprocess.discretize import compute_bin_edges, discretize_values
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pyrad_reference import DATA, load_features, load_input  # noqa: E402
+from tests.features._pyrad_reference import DATA, load_features, load_input
+from tests.reference_data import missing_reference
 
 CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm")
 
 
 def _close(a: dict, b: dict, rtol=1e-10):
+    """Same keys (a key missing on either side fails) and values equal within ``rtol``."""
+    assert a.keys() == b.keys(), {"only in first": sorted(a.keys() - b.keys()),
+                                  "only in second": sorted(b.keys() - a.keys())}
     bad = {k: (a[k], b[k]) for k in a if not np.isclose(a[k], b[k], rtol=rtol, atol=1e-12)}
     assert not bad, bad
 
@@ -68,7 +69,7 @@ def test_compute_features_returns_names_in_feature_names_order():
 @pytest.fixture(scope="module")
 def slice_case():
     if not (DATA / "dims_true2d_input.npz").is_file():
-        pytest.skip("tests/data/pyradiomics reference cases absent")
+        missing_reference("tests/data/pyradiomics reference cases absent")
     image, mask = load_input("dims_true2d")
     return np.asarray(image.array), np.asarray(mask.array) == 1, tuple(image.spacing)
 

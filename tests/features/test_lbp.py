@@ -11,7 +11,7 @@ from myomri.preprocess.lbp import filter_lbp2d
 from myomri.preprocess.normalize import normalize_image
 from myomri.preprocess.resample import resample_image_and_mask
 
-from _pyrad_reference import load_input, load_params, load_preprocessed
+from tests.features._pyrad_reference import load_input, load_params, load_preprocessed
 
 
 def test_lbp2d_on_full_int16_slice_equals_pyradiomics():

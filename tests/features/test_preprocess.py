@@ -11,7 +11,7 @@ from myomri.preprocess.crop import bbox_of_label, crop_to_mask
 from myomri.preprocess.normalize import normalize_image
 from myomri.preprocess.resample import resample_grid, resample_image_and_mask
 
-from _pyrad_reference import load_input, load_params, load_preprocessed
+from tests.features._pyrad_reference import load_input, load_params, load_preprocessed
 
 
 def test_normalize_is_zscore_over_whole_image_times_scale():

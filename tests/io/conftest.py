@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests_io_helpers import write_classic_series
+from tests.io.tests_io_helpers import write_classic_series
 
 
 @pytest.fixture

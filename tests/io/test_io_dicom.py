@@ -149,7 +149,7 @@ def test_missing_path_raises_missing_file_error(tmp_path):
 
 
 def test_enhanced_file_with_shared_group_fallback_and_rescale(tmp_path):
-    from tests_io_helpers import write_enhanced_file
+    from tests.io.tests_io_helpers import write_enhanced_file
 
     truth = write_enhanced_file(tmp_path / "enh.dcm", echo_times=(24.0, 12.0, 36.0))
     img = read_image(tmp_path / "enh.dcm")

@@ -55,8 +55,9 @@ def test_damaged_file_is_named_not_ignored(damaged_series):
 
 
 def test_series_missing_an_echo_is_refused_naming_the_gap_and_the_file(damaged_series):
-    with pytest.raises(EchoTimeError, match=r"lack the echo\(es\) at \[55.0\] ms.*image0005.dcm.*--allow-missing"):
+    with pytest.raises(EchoTimeError, match=r"lack the echo\(es\) at \[55.0\] ms.*image0005.dcm") as err:
         require_echo_times(read_image(damaged_series))
+    assert err.value.option == "allow_missing_echoes" and "--" not in str(err.value)  # facts, not flags
     assert require_echo_times(read_image(damaged_series), allow_missing_echoes=True).n_volumes == 16
 
 
@@ -83,8 +84,9 @@ def test_echo_with_fewer_slices_is_refused_or_left_out_when_allowed(tmp_path, cl
     folder = tmp_path / "cls"
     classic_series(folder, shape=(6, 5, 3), echo_times=(10.0, 20.0, 30.0))
     _damage_meta(_file_of(folder, 20.0))
-    with pytest.raises(EchoTimeError, match=r"20 ms: 2; the others: 3.*unreadable.*--allow-missing-echoes"):
+    with pytest.raises(EchoTimeError, match=r"20 ms: 2; the others: 3.*unreadable") as err:
         read_image(folder)
+    assert err.value.option == "allow_missing_echoes"
     image = read_image(folder, allow_missing_echoes=True)
     assert image.echo_times == (10.0, 30.0) and image.meta["DroppedEchoTimes"] == [20.0]
     assert len(image.meta["UnreadableFiles"]) == 1
@@ -151,3 +153,9 @@ def test_nrrd_echo_times_that_are_not_numbers_name_the_file(tmp_path):
     path.write_bytes(raw.replace(b"myomri_echo_times_ms:=10 20 30", b"myomri_echo_times_ms:=10 ab 30"))
     with pytest.raises(FormatError, match=r"mese.nrrd: header field myomri_echo_times_ms = '10 ab 30'"):
         read_image(path)
+
+
+def test_cli_adds_the_flag_that_allows_a_missing_echo(damaged_series, tmp_path, capsys):
+    assert main(["t2fit", str(damaged_series), "-o", str(tmp_path / "maps"), "--model", "mono"]) == 2
+    err = capsys.readouterr().err
+    assert "lack the echo(es) at [55.0] ms" in err and "(pass --allow-missing-echoes to allow it)" in err

@@ -16,7 +16,7 @@ from myomri.io.read import (
     require_echo_times,
     write_image,
 )
-from tests_io_helpers import oblique_image
+from tests.io.tests_io_helpers import oblique_image
 
 
 @pytest.mark.parametrize("name", ["x.nii.gz", "x.nii", "x.nrrd", "x.nhdr"])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from _pipeline_helpers import small_study, write_study
+from tests.pipeline._pipeline_helpers import small_study, write_study
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 from myomri.errors import ConfigError, MissingFileError
 from myomri.pipeline import load_pipeline, run_pipeline
 
-from _pipeline_helpers import small_study, t2_only_study, write_study
+from tests.pipeline._pipeline_helpers import small_study, t2_only_study, write_study
 
 
 def _subset(cohort, subjects, *, edit=None):

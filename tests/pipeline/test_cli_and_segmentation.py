@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from _pipeline_helpers import t2_only_study, write_study
+from tests.pipeline._pipeline_helpers import t2_only_study, write_study
 
 
 def _keep(cohort, subjects):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from _pipeline_helpers import small_study, write_study
+from tests.pipeline._pipeline_helpers import small_study, write_study
 
 ROOT = Path(__file__).resolve().parents[2]
 MYOMRI = Path(sys.executable).with_name("myomri")

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from _pipeline_helpers import t2_only_study, write_study
+from tests.pipeline._pipeline_helpers import t2_only_study, write_study
 from myomri.pipeline import load_pipeline, run_pipeline
 from myomri.pipeline import runner as runner_mod
 from myomri.pipeline.executors import guarded_call, map_items
@@ -81,10 +81,11 @@ def test_map_items_records_a_failing_item_and_goes_on():
 def test_dask_executor_without_scheduler_is_a_config_error(cohort_copy, tmp_path):
     from myomri.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="--scheduler"):
+    with pytest.raises(ConfigError, match="needs a scheduler address") as err:
         list(map_items(_square, [1], executor="dask"))
+    assert err.value.option == "scheduler"  # the CLI names its --scheduler flag
     config = _four_subject_study(cohort_copy)
-    with pytest.raises(ConfigError, match="--scheduler"):  # before any output is written
+    with pytest.raises(ConfigError, match="needs a scheduler address"):  # before any output is written
         run_pipeline(config, tmp_path / "out", executor="dask", progress=False)
     assert not (tmp_path / "out").exists()
 

@@ -125,7 +125,7 @@ def test_check_same_grid_names_both_grids_and_files():
     msg = str(err.value)
     assert msg.startswith("mask grid (256, 256, 1) at 0.8x0.8x8 mm")
     assert "roi.nii.gz" in msg and "stir.nii.gz" in msg and "image grid (384, 307, 1) at 1.2x1.2x8 mm" in msg
-    assert "--resample-mask" in msg
+    assert "transfer_mask" in msg and "--" not in msg  # facts, not command-line flags
 
 
 def test_grid_tolerance_accepts_float_noise_and_rejects_real_offsets():
@@ -154,18 +154,14 @@ def test_mask_on_myoqmri_dicom_grid_lands_transposed_on_myoqmri_nifti_grid(refer
     np.testing.assert_array_equal(out.array, labels.transpose(1, 0, 2))
 
 
-def test_transfer_onto_large_grid_is_fast(reference):
-    import time
-
+def test_transfer_onto_large_grid_carries_every_label(reference):
+    """(Its wall time is measured by benchmarks/geometry.py, not asserted here.)"""
     from myomri.io.read import read_mask
 
     seg = read_mask(reference / "muscle" / "huashan_thigh_ideal" / "Thigh_001_seg.nii.gz")
     # a 0.5 mm finer, slightly rotated target over the same field of view: 2.5x the voxels
     tgt = Image(np.zeros((600, 600, 16), dtype=np.uint8), spacing=(0.63, 0.63, 24.0),
                 origin=seg.origin, direction=_rot(0.0, 0.0, 2.0) @ seg.direction)
-    t0 = time.perf_counter()
     out, overlap = transfer_mask(seg, tgt)
-    elapsed = time.perf_counter() - t0
     assert 0.9 < overlap <= 1.0
     assert set(np.unique(out.array)) == set(range(12))
-    assert elapsed < 10.0, elapsed

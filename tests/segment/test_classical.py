@@ -10,7 +10,7 @@ from myomri.errors import ConfigError, GeometryError, InputError
 from myomri.io.image import Image
 from myomri.segment.classical import compute_dice, compute_fat_fraction, muscle_mask, segment_classical
 
-from synthetic_thighs import make_two_thighs  # tests/segment is on sys.path (rootdir-relative imports)
+from tests.segment.synthetic_thighs import make_two_thighs
 
 
 @pytest.mark.parametrize("touching", [False, True])

@@ -9,7 +9,7 @@ from myomri.cli import main
 from myomri.io.image import Image
 from myomri.io.nifti import read_nifti, write_nifti
 from myomri.segment.classical import compute_dice
-from synthetic_thighs import make_two_thighs  # tests/segment is on sys.path
+from tests.segment.synthetic_thighs import make_two_thighs
 
 
 @pytest.fixture()

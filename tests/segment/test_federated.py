@@ -14,7 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("aiohttp")
 
-from dl_phantom import TINY_ARCH, phantom_tiles, tiny_model  # noqa: E402
+from tests.segment.dl_phantom import TINY_ARCH, phantom_tiles, tiny_model  # noqa: E402
 
 from myomri.errors import ConfigError, FormatError  # noqa: E402
 from myomri.segment.federated.client import FederatedError, pull_model, push_model, server_status  # noqa: E402

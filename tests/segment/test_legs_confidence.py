@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dl_phantom import PIXEL_MM, TILE, make_phantom
+from tests.segment.dl_phantom import PIXEL_MM, TILE, make_phantom
 from myomri.errors import InputError
 from myomri.io.image import Image
 from myomri.segment.confidence import slice_confidence, summarise_confidence
@@ -89,7 +89,7 @@ def test_a_label_map_of_another_scheme_names_the_labels_found_and_expected():
 
 
 def test_refine_with_a_label_map_of_another_scheme_exits_2_naming_the_labels(tmp_path, capsys):
-    from dl_phantom import tiny_model
+    from tests.segment.dl_phantom import tiny_model
 
     from myomri.cli import main
     from myomri.io.nifti import write_nifti

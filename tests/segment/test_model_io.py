@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from dl_phantom import TINY_ARCH  # noqa: E402
+from tests.segment.dl_phantom import TINY_ARCH  # noqa: E402
 
 from myomri.errors import FormatError, MissingFileError  # noqa: E402
 from myomri.segment.model_io import (  # noqa: E402

@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from dl_phantom import PIXEL_MM, TILE, TINY_ARCH, make_phantom  # noqa: E402
+from tests.segment.dl_phantom import PIXEL_MM, TILE, TINY_ARCH, make_phantom  # noqa: E402
 
 from myomri.config import segment_dl as cfg  # noqa: E402
 from myomri.errors import InputError  # noqa: E402

@@ -11,7 +11,7 @@ from myomri.config import segment_synth as scfg  # noqa: E402
 from myomri.config.labels import MUSCLES  # noqa: E402
 from myomri.segment.tissues import add_tissues  # noqa: E402
 
-from reference_data import REFERENCE  # noqa: E402
+from tests.reference_data import REFERENCE  # noqa: E402
 
 T = scfg.TISSUES
 VI = MUSCLES.index("VI") + 1
@@ -101,7 +101,7 @@ def test_synthetic_images_are_seeded_normalised_and_of_both_fat_polarities():
 
 
 def _tiny_sources():
-    from dl_phantom import PIXEL_MM, TILE, make_phantom
+    from tests.segment.dl_phantom import PIXEL_MM, TILE, make_phantom
 
     from myomri.segment.preprocess import muscle_indices, prepare_volume
     from myomri.segment.recipe import Sources, SyntheticSet
@@ -118,7 +118,7 @@ def _weights(model):
 
 
 def test_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch):
-    from dl_phantom import TINY_ARCH
+    from tests.segment.dl_phantom import TINY_ARCH
 
     from myomri.segment import recipe
     from myomri.segment.model_io import new_model
@@ -153,7 +153,7 @@ def test_batches_mix_the_sources_and_flag_the_maps_without_al():
 
 
 def test_corrupted_checkpoint_is_a_clear_error_and_the_old_model_stays(tmp_path, capsys, monkeypatch):
-    from dl_phantom import PIXEL_MM, TILE, TINY_ARCH, make_phantom
+    from tests.segment.dl_phantom import PIXEL_MM, TILE, TINY_ARCH, make_phantom
 
     from myomri.cli import main
     from myomri.config import segment_dl as cfg

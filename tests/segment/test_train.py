@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from dl_phantom import PIXEL_MM, TILE, TINY_ARCH, make_phantom, phantom_tiles, tiny_model  # noqa: E402
+from tests.segment.dl_phantom import PIXEL_MM, TILE, TINY_ARCH, make_phantom, phantom_tiles, tiny_model  # noqa: E402
 
 from myomri.errors import ConfigError  # noqa: E402
 from myomri.io.nifti import write_nifti  # noqa: E402

@@ -10,7 +10,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from _view_page import (canvas_rgb, choose, click_voxel, hover_voxel, open_page, set_range, stroke, voxel_xy,
+from tests.view._view_page import (canvas_rgb, choose, click_voxel, hover_voxel, open_page, set_range, stroke, voxel_xy,
                         wait_state)
 
 pytestmark = pytest.mark.slow

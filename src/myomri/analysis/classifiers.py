@@ -15,6 +15,8 @@ from a bare default, both reported by the study:
 RF and MLP are ``ExactRandomForest`` / ``ExactMLP``: subclasses with the same parameters whose fits
 and predictions equal ``RandomForestClassifier`` / ``MLPClassifier`` bit for bit, with less
 per-call overhead (see fastforest.py, fastmlp.py; tested in tests/analysis/test_study_speed.py).
+They drive scikit-learn internals, so they are used only where ``fastpaths`` finds those
+internals working at run time; otherwise the stock estimators are returned (same results).
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
 from ..config import analysis as cfg
 from ..errors import InputError
-from .fastforest import ExactRandomForest
-from .fastmlp import ExactMLP
+from .fastpaths import use_fast_path
 
 __all__ = ["make_classifier", "RankSafeQDA", "CLASSIFIER_NAMES"]
 
@@ -110,9 +113,18 @@ def make_classifier(name: str, *, seed: int = cfg.VALIDATION_SEED):
     if name == "knn":
         return KNeighborsClassifier()
     if name == "rf":
-        # Same fit, probabilities and predictions as RandomForestClassifier bit for bit, ~4x faster.
+        # Same fit, probabilities and predictions as RandomForestClassifier bit for bit, ~4x faster,
+        # where this scikit-learn has the internals it drives (checked at run time: fastpaths.py).
+        if not use_fast_path("forest"):
+            return RandomForestClassifier(random_state=seed)
+        from .fastforest import ExactRandomForest
+
         return ExactRandomForest(random_state=seed)
     if name == "mlp":
         # MLPClassifier with lean per-iteration helpers: same results bit for bit, ~2x faster.
+        if not use_fast_path("mlp"):
+            return MLPClassifier(random_state=seed)
+        from .fastmlp import ExactMLP
+
         return ExactMLP(random_state=seed)
     raise InputError(f"unknown classifier {name!r}; expected one of {list(CLASSIFIER_NAMES)}")

@@ -15,7 +15,9 @@ builder (``DepthFirstTreeBuilder`` + ``BestSplitter`` + ``Gini``) with the same 
 It takes this path only for the parameter values it reproduces (scikit-learn defaults apart from
 ``random_state``/``n_estimators``/``max_features``, dense finite input); any other setting falls
 back to the parent class unchanged. ``tests/analysis/test_study_speed.py`` checks bit equality
-of probabilities and predictions against ``RandomForestClassifier``.
+of probabilities, predictions and ``feature_importances_`` against ``RandomForestClassifier``.
+Whether this scikit-learn supports the path at all is decided at run time by
+:mod:`~myomri.analysis.fastpaths` (``make_classifier`` falls back to the stock forest).
 """
 
 from __future__ import annotations
@@ -96,6 +98,19 @@ class ExactRandomForest(RandomForestClassifier):
     @estimators_.setter
     def estimators_(self, value):
         self.__dict__["estimators_"] = value
+
+    @property
+    def feature_importances_(self):
+        """Impurity-based importances, computed as ``RandomForestClassifier`` does (the mean of
+        the normalised per-tree importances over trees with a split, normalised again)."""
+        if not getattr(self, "_fast_", False):
+            return super().feature_importances_
+        check_is_fitted(self, "trees_")
+        per_tree = [t.compute_feature_importances() for t in self.trees_ if t.node_count > 1]
+        if not per_tree:
+            return np.zeros(self.n_features_in_, dtype=np.float64)
+        mean = np.mean(per_tree, axis=0, dtype=np.float64)
+        return mean / np.sum(mean)
 
     def predict_proba(self, X):
         if not getattr(self, "_fast_", False):

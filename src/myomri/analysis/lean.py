@@ -25,14 +25,18 @@ import numpy as np
 import sklearn
 from sklearn.utils import validation as _skv
 
+from .fastpaths import use_fast_path
+
 __all__ = ["lean_sklearn"]
 
-_ORIG_NW = _skv._nw_into_df_or_series
+#: scikit-learn >= 1.9 only; older versions run the stock check (see ``fastpaths``).
+_ORIG_NW = getattr(_skv, "_nw_into_df_or_series", None)
 
 
 def _nw_into_df_or_series(x):
     if type(x) is np.ndarray:
         return False
+    assert _ORIG_NW is not None  # only installed when it exists
     return _ORIG_NW(x)
 
 
@@ -40,6 +44,9 @@ def _nw_into_df_or_series(x):
 def lean_sklearn():
     """Run scikit-learn with the result-neutral shortcuts above; restores everything on exit."""
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        if _ORIG_NW is None or not use_fast_path("lean"):
+            yield
+            return
         _skv._nw_into_df_or_series = _nw_into_df_or_series
         try:
             yield

@@ -7,7 +7,7 @@ run the collinearity and ICC filters on all subjects before cross-validation (an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -102,7 +102,7 @@ class ReproducibilityFilter(BaseEstimator, TransformerMixin):
     support_ : ndarray of bool over ``feature_names_in_``
     """
 
-    def __init__(self, analyses: dict[str, Sequence[str]] | None = None, *, form: str = cfg.ICC_FORM,
+    def __init__(self, analyses: Mapping[str, Sequence[str]] | None = None, *, form: str = cfg.ICC_FORM,
                  threshold: float = cfg.ICC_THRESHOLD):
         self.analyses = analyses
         self.form = form

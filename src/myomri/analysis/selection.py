@@ -102,7 +102,7 @@ class ForwardSFS(SelectorMixin, BaseEstimator):
         self.skip_forced = skip_forced
 
     def _sizes(self, n_features: int) -> list[int]:
-        sizes = [int(self.k)] if np.isscalar(self.k) else sorted(int(s) for s in self.k)
+        sizes = sorted(int(s) for s in np.atleast_1d(self.k))  # one size or several
         if not sizes or sizes[0] < 1:
             raise InputError(f"SFS subset size(s) must be >= 1; got {self.k!r}")
         capped = sorted({min(s, n_features) for s in sizes})

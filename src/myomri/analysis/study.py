@@ -87,15 +87,18 @@ def _summary(rep: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -> StudyResult:
-    """Run every task x classifier of a validated study; see the module docstring.
+def _fast_path_notes() -> list[str]:
+    """A note (and a warning line) for each scikit-learn fast path this installation lacks."""
+    from .fastpaths import FAST_PATHS, check_fast_paths
 
-    Everything the tables must give is checked first (``study_checks``): a study that cannot run
-    fails before any fit, with every problem listed.
-    """
-    feats, clin, names = load_tables(config)
-    notes: list[str] = []
-    ref = _reference_rows(feats, config)
+    status = check_fast_paths()
+    return [f"scikit-learn {status['scikit_learn']}: fast path {name} not used, {status[name]}"
+            for name in FAST_PATHS if status[name] != "used"]
+
+
+def _filter_features(feats, ref, names: list[str], config: StudyConfig, notes: list[str]):
+    """Reproducibility (ICC), constant-feature and collinearity filters, label-free and once on all
+    subjects; returns ``(icc table or None, features after ICC, features kept)`` and adds notes."""
     icc = None
     kept = list(names)
     analyses = {k: v for k, v in (("inter", config.inter), ("intra", config.intra)) if v}
@@ -129,6 +132,49 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
     if config.mode == "published":
         notes.append("selection mode published: univariate filter and SFS ran once on ALL subjects before the "
                      "cross-validation (as in the paper); the performance estimates are OPTIMISTIC")
+    return icc, after_icc, kept
+
+
+def _fit_notes(task_name: str, clf: str, fit_notes: dict, n_outer: int) -> list[str]:
+    """The study notes of one task x classifier from its cross-validation counters."""
+    out: list[str] = []
+    for key, val in fit_notes.items():
+        if val and key == "qda_fallback_in_sfs_fits":
+            out.append(f"task {task_name}, {clf}: rank-deficient QDA refitted with {cfg.QDA_FALLBACK} "
+                       f"(plus a {cfg.QDA_RIDGE:g} x mean-variance diagonal ridge where a feature is "
+                       f"constant within a class) in {val} inner SFS fits")
+        elif val and key != "convergence_warnings":
+            out.append(f"task {task_name}, {clf}: {key.replace('_', ' ')} in {val} of {n_outer} outer folds")
+        elif val:
+            out.append(f"task {task_name}, {clf}: {val} ConvergenceWarning(s) (scikit-learn default max_iter)")
+    return out
+
+
+def _performance(repeats: pd.DataFrame, boot: dict, config: StudyConfig, mode_label: str) -> pd.DataFrame:
+    """Mean and SD per task x classifier x metric, with the selected features, the bootstrap CI and
+    the permutation p of the AUC."""
+    perf = _summary(repeats)
+    perf.insert(2, "features", [boot[(t, c)][0] for t, c in zip(perf["task"], perf["classifier"])])
+    is_auc = perf["metric"].eq("auc") & perf["average"].isin(["macro"] + [t.positive for t in config.tasks if t.positive])
+    perf["ci_low"] = [boot[(t, c)][1][0] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
+    perf["ci_high"] = [boot[(t, c)][1][1] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
+    perf["permutation_p"] = [boot[(t, c)][2] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
+    perf["selection"] = mode_label
+    perf = perf[["task", "classifier", "features", "average", "metric", "mean", "sd", "n_repeats",
+                 "ci_low", "ci_high", "permutation_p", "selection"]]
+    return perf
+
+
+def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -> StudyResult:
+    """Run every task x classifier of a validated study; see the module docstring.
+
+    Everything the tables must give is checked first (``study_checks``): a study that cannot run
+    fails before any fit, with every problem listed.
+    """
+    feats, clin, names = load_tables(config)
+    notes: list[str] = _fast_path_notes()
+    ref = _reference_rows(feats, config)
+    icc, after_icc, kept = _filter_features(feats, ref, names, config, notes)
 
     mode_label = config.mode + (" (optimistic)" if config.mode == "published" else "")
     rep_frames, sel_rows, comp_rows, fold_rows = [], [], [], []
@@ -180,15 +226,7 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
                                              folds=config.folds, repeats=config.permutation_repeats,
                                              seed=config.seed, positive_idx=pos_idx, n_jobs=n_jobs)
             boot[(task.name, clf)] = (label, ci, perm_p)
-            for key, val in res.notes.items():
-                if val and key == "qda_fallback_in_sfs_fits":
-                    notes.append(f"task {task.name}, {clf}: rank-deficient QDA refitted with {cfg.QDA_FALLBACK} "
-                                 f"(plus a {cfg.QDA_RIDGE:g} x mean-variance diagonal ridge where a feature is "
-                                 f"constant within a class) in {val} inner SFS fits")
-                elif val and key != "convergence_warnings":
-                    notes.append(f"task {task.name}, {clf}: {key.replace('_', ' ')} in {val} of {n_outer} outer folds")
-                elif val:
-                    notes.append(f"task {task.name}, {clf}: {val} ConvergenceWarning(s) (scikit-learn default max_iter)")
+            notes += _fit_notes(task.name, clf, res.notes, n_outer)
             fold_acc[clf] = fold_accuracy(res.pred, res.fold, y)
         n = len(y)
         n_test = n / config.folds
@@ -200,15 +238,7 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
 
     repeats = pd.concat(rep_frames, ignore_index=True)[["task", "classifier", "repeat", "metric", "average", "value"]]
     repeats["selection"] = mode_label
-    perf = _summary(repeats)
-    perf.insert(2, "features", [boot[(t, c)][0] for t, c in zip(perf["task"], perf["classifier"])])
-    is_auc = perf["metric"].eq("auc") & perf["average"].isin(["macro"] + [t.positive for t in config.tasks if t.positive])
-    perf["ci_low"] = [boot[(t, c)][1][0] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
-    perf["ci_high"] = [boot[(t, c)][1][1] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
-    perf["permutation_p"] = [boot[(t, c)][2] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
-    perf["selection"] = mode_label
-    perf = perf[["task", "classifier", "features", "average", "metric", "mean", "sd", "n_repeats",
-                 "ci_low", "ci_high", "permutation_p", "selection"]]
+    perf = _performance(repeats, boot, config, mode_label)
     selection = pd.DataFrame(sel_rows, columns=["task", "classifier", "mode", "feature", "n_selected", "frequency"])
     comparisons = pd.DataFrame(comp_rows, columns=["task", "classifier_a", "classifier_b", "metric",
                                                    "mean_difference", "t", "df", "p"])

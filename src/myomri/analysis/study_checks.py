@@ -98,7 +98,9 @@ def read_tables(config: StudyConfig, problems: list[str]):
     clin = _read_csv(config.clinical, "clinical table", problems, dtype=str)
     for name, table, need, src in (("features table", feats, ("subject", "reader"), config.features),
                                    ("clinical table", clin, ("subject",), config.clinical)):
-        missing = [] if table is None else [c for c in need if c not in table.columns]
+        if table is None:
+            continue
+        missing = [c for c in need if c not in table.columns]
         if missing:
             problems.append(f"{name} {src}: column(s) {missing} missing; found {list(table.columns)[:8]}")
             feats, clin = (None, clin) if table is feats else (feats, None)

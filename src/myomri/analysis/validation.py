@@ -153,7 +153,8 @@ def run_repeated_cv(template, X: np.ndarray, y: np.ndarray, *, folds: int = cfg.
     proba = np.empty((repeats, y.size, n_classes))
     pred = np.empty((repeats, y.size), dtype=y.dtype)
     fold = np.empty((repeats, y.size), dtype=int)
-    selected, notes = [], {}
+    selected: list[tuple[int, ...]] = []
+    notes: dict[str, int] = {}
     for i, ((_, te), (p, yhat, sel, nt)) in enumerate(zip(splits, outs)):
         r, f = divmod(i, folds)
         proba[r, te], pred[r, te], fold[r, te] = p, yhat, f

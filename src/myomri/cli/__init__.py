@@ -79,9 +79,9 @@ def main(argv: list[str] | None = None) -> int:
 
         kind = type(exc).__name__
         if isinstance(exc, MyomriError):
-            print(f"myomri {args.command}: error: {exc}", file=sys.stderr)
+            print(f"myomri {args.command}: error: {exc}{_flag_hint(exc, args)}", file=sys.stderr)
         elif isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in _EXTRAS:
-            top = exc.name.split(".")[0]
+            top = (exc.name or "").split(".")[0]
             print(f"myomri {args.command}: error: this needs the optional package {top!r}, which is not "
                   f"installed; install it with: pip install 'myomri[{_EXTRAS[top]}]'", file=sys.stderr)
         elif isinstance(exc, (OSError, ValueError)):
@@ -94,6 +94,15 @@ def main(argv: list[str] | None = None) -> int:
             )
         return 2
     return int(rc or 0)
+
+
+def _flag_hint(exc, args: argparse.Namespace) -> str:
+    """`` (pass --FLAG ...)`` when the command has the flag of the error's ``option``."""
+    if exc.option is None or not hasattr(args, exc.option):
+        return ""
+    flag = "--" + exc.option.replace("_", "-")
+    value = getattr(args, exc.option)
+    return f" (pass {flag} to allow it)" if isinstance(value, bool) else f" (give {flag})"
 
 
 #: Optional packages -> the pip extra that installs them (pyproject ``optional-dependencies``).

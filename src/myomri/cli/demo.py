@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 __all__ = ["register", "run"]
 
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..config import pipeline as pcfg
     from ..config.demo import DemoConfig
-    from ..demo.cohort import generate_cohort
+    from ..demo.cohort import generate_cohort, is_same_cohort
     from ..io.atomic import atomic_write_text
     from ..pipeline import load_pipeline, run_pipeline
     from ..pipeline.demo import write_demo_study
@@ -63,13 +64,11 @@ def run(args: argparse.Namespace) -> int:
     seed = pcfg.DEMO_SEED if args.seed is None else int(args.seed)
     out = Path(args.output)
     data = out / "data"
-    changes = {"seed": seed}
+    changes: dict[str, Any] = {"seed": seed}
     if args.subjects_per_group is not None:
         changes["composition"] = parse_composition(args.subjects_per_group)
     demo_cfg = DemoConfig(**changes).validate()
-    stamp = data / "dataset_description.json"
-    wanted = {"seed": seed, "n_subjects": demo_cfg.n_subjects}
-    if not _same_cohort(stamp, wanted):
+    if not is_same_cohort(data, demo_cfg):
         summary = generate_cohort(data, config=demo_cfg, overwrite=True, progress=not args.no_progress,
                                   n_jobs=max(1, args.jobs))
         print(summary.format())
@@ -95,18 +94,3 @@ def _at_least(low: int):
 
     return parse
 
-
-def _same_cohort(stamp, wanted: dict) -> bool:
-    """True when ``stamp``'s cohort was generated with the same seed and size (reuse it)."""
-    import json
-
-    try:
-        desc = json.loads(stamp.read_text())
-    except (OSError, ValueError):
-        return False
-    try:
-        seed = desc["GeneratedBy"][0]["Seed"]
-    except (KeyError, IndexError, TypeError):
-        return False
-    return seed == wanted["seed"] and (stamp.parent / "manifest.csv").is_file() and \
-        sum(1 for p in stamp.parent.glob("sub-*") if p.is_dir()) == wanted["n_subjects"]

@@ -48,7 +48,8 @@ def parse_composition(text: str) -> dict[str, int]:
     text = text.strip()
     if text.isdigit():
         return {g: int(text) for g in GROUPS}
-    out, problems = {}, []
+    out: dict[str, int] = {}
+    problems: list[str] = []
     for part in text.split(","):
         name, _, num = part.partition("=")
         name = name.strip()

@@ -11,7 +11,6 @@ __all__ = ["register", "run"]
 def register(subparsers) -> None:
     """Add the ``roi-stats`` subcommand."""
     from ..config.labels import LABEL_SCHEMES
-
     from .argtypes import output_file
 
     p = subparsers.add_parser(

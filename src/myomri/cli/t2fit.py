@@ -183,18 +183,11 @@ def _make_model(args, image, mask, extra):
     import numpy as np
 
     from ..errors import InputError
-    from ..t2 import EPGModel, MonoExpModel
+    from ..t2.build import make_model
 
-    if args.model == "mono":
-        if args.fat_fraction is not None or args.slice_profile:
-            raise InputError("--fat-fraction and --slice-profile apply to --model epg only")
-        model = MonoExpModel(
-            image.echo_times, method=args.method or "loglinear",
-            drop_first_echo=args.drop_first_echo, fit_offset=args.fit_offset,
-            noise_threshold=args.noise_threshold, source=image.source,
-        )
-        return model, mask
-    ff, ff_source = _fat_fraction(args.fat_fraction, image)
+    if args.model == "mono" and (args.fat_fraction is not None or args.slice_profile):
+        raise InputError("--fat-fraction and --slice-profile apply to --model epg only")
+    ff, ff_source = _fat_fraction(args.fat_fraction, image) if args.model == "epg" else (None, None)
     if ff_source:
         # voxels the FF map does not cover are left out (counted as outside the mask)
         covered = np.isfinite(ff)
@@ -202,11 +195,11 @@ def _make_model(args, image, mask, extra):
         extra["outside_fat_fraction_map"] = int((~covered & (mask if mask is not None else True)).sum())
         mask = covered if mask is None else (mask & covered)
         ff = np.where(covered, ff, 0.0)
-    kw = {} if args.method is None else {"objective": args.method}
-    model = EPGModel(
-        image.echo_times, fat_t2=args.fat_t2, fat_fraction=ff, slice_profile=args.slice_profile,
-        profile_sampling=args.profile_sampling, noise_threshold=args.noise_threshold,
-        drop_first_echo=args.drop_first_echo, source=image.source, **kw,
+    model = make_model(
+        image.echo_times, args.model, fit_method=args.method, fat_t2=args.fat_t2, fat_fraction=ff,
+        slice_profile=args.slice_profile, profile_sampling=args.profile_sampling,
+        noise_threshold=args.noise_threshold, drop_first_echo=args.drop_first_echo,
+        fit_offset=args.fit_offset, source=image.source,
     )
     return model, mask
 
@@ -214,16 +207,16 @@ def _make_model(args, image, mask, extra):
 def run(args: argparse.Namespace) -> int:
     """Fit and write the maps; the exit code follows :mod:`myomri.outcome` (1: the fit failed as a
     whole, i.e. no voxel fitted or more than the accepted fraction of failed voxels)."""
-    import os
+    import functools
 
     import numpy as np
     from tqdm import tqdm
 
     from ..io.atomic import atomic_dir
+    from ..io.paths import refuse_output_over_input
     from ..outcome import exit_code, fit_failure
     from ..t2.maps import write_fit
-
-    from ..io.paths import refuse_output_over_input
+    from ..t2.volume import fit_volume
 
     t0 = time.perf_counter()
     # --fat-fraction is a number or a map file: only a file is an input that must not be overwritten
@@ -240,8 +233,8 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     mask = _read_fit_mask(args.mask, image, extra)
     model, mask = _make_model(args, image, mask, extra)
-    jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
-    fit = _fit_slabs(model, np.asarray(image.array, dtype=float), mask, jobs=jobs, progress=tqdm)
+    progress = functools.partial(tqdm, desc="slabs", file=sys.stderr)
+    fit = fit_volume(model, np.asarray(image.array, dtype=float), mask, n_jobs=args.jobs, progress=progress)
     c = fit.counts()
     failure = fit_failure(c["fitted"] + c["fitted_at_bound"], c["failed"])
     extra["outcome"] = "ok" if failure is None else f"failed: {failure}"
@@ -259,67 +252,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"t2fit: the fit failed: {failure}", file=sys.stderr)
     return exit_code(failed_parts=failure is not None)
 
-
-def _fit_slabs(model, data, mask, *, jobs, progress):
-    """Fit the volume, in ``jobs`` slabs of slices run in parallel processes when jobs > 1."""
-    import numpy as np
-
-    from ..t2.fit import BELOW_NOISE, FITTED, OUTSIDE_MASK, Fit, select_voxels
-
-    if jobs == 1 or data.shape[2] < 2:
-        return model.fit(data, mask)
-    # whole-volume decisions first, so every slab uses the same threshold and fat T2
-    flat, status, thr = select_voxels(data, mask, model.noise_threshold)
-    model.noise_threshold = thr
-    n_fat = None
-    if getattr(model, "fat_t2", None) == "estimate":
-        phi = None if model.fat_fraction is None else model._phi(data.shape[:-1])
-        model.fat_t2, n_fat = model._estimate_fat_t2(flat, np.flatnonzero(status == FITTED), phi)
-    bounds = np.linspace(0, data.shape[2], min(jobs, data.shape[2]) + 1).astype(int)
-    slabs = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-    sub_mask = [None if mask is None else mask[:, :, s] for s in slabs]
-    work = [(model, data[:, :, s], m) for s, m in zip(slabs, sub_mask)]
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        fits = list(progress(pool.map(_fit_one, work), total=len(work), desc="slabs", file=sys.stderr))
-    first = next((f for f in fits if f is not None), None)
-    shape = data.shape[:-1]
-    out = {}
-    for name in ("t2", "m0", "residual", "ff", "b1", "offset"):
-        if first is None or getattr(first, name) is None:
-            out[name] = None if first is not None else np.zeros(shape)
-            continue
-        arr = np.zeros(shape)
-        for s, f in zip(slabs, fits):
-            if f is not None:
-                arr[:, :, s] = getattr(f, name)
-        out[name] = arr
-    status = np.zeros(shape, dtype=np.int8)
-    for s, f, m in zip(slabs, fits, sub_mask):
-        if f is not None:
-            status[:, :, s] = f.status
-        else:
-            status[:, :, s] = OUTSIDE_MASK if m is not None and not m.any() else BELOW_NOISE
-    settings = dict(first.settings) if first is not None else model.settings()
-    settings["seconds"] = round(sum(f.settings.get("seconds", 0) for f in fits if f is not None), 3)
-    settings["jobs"] = jobs
-    free = list(first.free_parameters) if first else []
-    if n_fat is not None:
-        settings.update(fat_t2="estimate", fat_t2_estimated=True, pure_fat_voxels=n_fat)
-        free.append("fat_t2 (one value for the volume)")
-    return Fit(status=status, free_parameters=free, settings=settings, **out)
-
-
-def _fit_one(item):
-    """Fit one slab; None when it holds nothing to fit (empty mask or no signal)."""
-    from ..errors import InputError, MaskError
-
-    model, data, mask = item
-    try:
-        return model.fit(data, mask)
-    except (MaskError, InputError) as exc:
-        text = str(exc)
-        if "mask is empty" in text or "all voxels to be fitted are zero" in text:
-            return None
-        raise

@@ -9,7 +9,7 @@ the muscle water T2 (IIM 47.4 +/- 9.0 ms, healthy 33.9 +/- 0.9 ms) and the MESE 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ..errors import ConfigError
 
@@ -182,15 +182,11 @@ class DemoConfig:
         return int(sum(self.composition.values()))
 
     @classmethod
-    def small(cls, n_per_group: int = 2, **changes) -> "DemoConfig":
+    def small(cls, n_per_group: int = 2, **changes) -> DemoConfig:
         """A cohort with ``n_per_group`` subjects in every group (for tests and quick looks)."""
         return cls(composition={g: int(n_per_group) for g in GROUPS}, **changes)
 
-    def with_changes(self, **changes) -> "DemoConfig":
-        """A copy with some settings changed (validated)."""
-        return replace(self, **changes).validate()
-
-    def validate(self) -> "DemoConfig":
+    def validate(self) -> DemoConfig:
         """Check the settings; raise :class:`ConfigError` listing every problem. Returns self."""
         problems = []
         unknown = set(self.composition) - set(GROUPS)

@@ -6,8 +6,10 @@ lives here; the feature code never calls ``kwargs.get(name, default)`` with its 
 
 from __future__ import annotations
 
+from typing import Any
+
 #: Defaults of PyRadiomics 3.0.1 for the settings we support (``setting:`` section of a params file).
-SETTING_DEFAULTS: dict[str, object] = {
+SETTING_DEFAULTS: dict[str, Any] = {  # values of several types: read by key
     "binWidth": 25.0,
     "binCount": None,
     "normalize": False,
@@ -85,7 +87,7 @@ WEIGHTING_NORMS = ("manhattan", "euclidean", "infinity", "no_weighting")
 RESEGMENT_MODES = ("absolute", "relative", "sigma")
 
 #: Mask perturbations of the robustness command (Zwanenburg et al. 2019, Sci Rep 9:614).
-ROBUSTNESS_DEFAULTS: dict[str, object] = {
+ROBUSTNESS_DEFAULTS: dict[str, Any] = {
     "n": 20,  # number of perturbed masks
     "seed": 0,
     "max_translation": 1.0,  # voxels; sub-voxel shifts, mask re-sampled nearest-neighbour

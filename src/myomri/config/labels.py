@@ -14,8 +14,7 @@ Examples
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from typing import TypedDict
 
 from ..errors import InputError
 
@@ -32,7 +31,6 @@ __all__ = [
     "label_name",
     "label_table",
     "format_itksnap_labels",
-    "write_itksnap_labels",
 ]
 
 #: DAFNE thigh muscle abbreviations, in DAFNE's order (this order defines the label values).
@@ -117,9 +115,20 @@ def label_name(value: int) -> str:
     return f"{muscle}_{side}"
 
 
-def label_table() -> list[dict[str, object]]:
+class LabelRow(TypedDict):
+    """One label of the thigh scheme (:func:`label_table`)."""
+
+    value: int
+    muscle: str
+    side: str
+    name: str
+    full_name: str
+    rgb: tuple[int, int, int]
+
+
+def label_table() -> list[LabelRow]:
     """One record per label value: value, muscle, side, name, full name, RGB colour."""
-    rows = []
+    rows: list[LabelRow] = []
     for value in LABEL_VALUES:
         muscle, side = muscle_side(value)
         rows.append(
@@ -145,14 +154,7 @@ def format_itksnap_labels() -> str:
         '    0     0    0    0        0  0  0    "Clear Label"',
     ]
     for row in label_table():
-        r, g, b = row["rgb"]  # type: ignore[misc]
+        r, g, b = row["rgb"]
         label = f'{row["name"]} ({row["full_name"]})'
         lines.append(f'{row["value"]:5d} {r:5d} {g:4d} {b:4d}        1  1  1    "{label}"')
     return "\n".join(lines) + "\n"
-
-
-def write_itksnap_labels(path: str | os.PathLike) -> Path:
-    """Write the ITK-SNAP label description file atomically and return its path."""
-    from ..io.atomic import atomic_write_text
-
-    return atomic_write_text(path, format_itksnap_labels())

@@ -3,3 +3,12 @@ spin-echo (EPG) and Dixon series with muscle labels, reader ROIs, a clinical tab
 truth, deterministic by seed. Entry point: :func:`myomri.demo.cohort.generate_cohort` (CLI:
 ``myomri demo-data``); settings in :mod:`myomri.config.demo`.
 """
+
+from .._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "generate_cohort": ".cohort",
+    "is_same_cohort": ".cohort",
+    "CohortSummary": ".cohort",
+    "simulate_subject": ".subject",
+})

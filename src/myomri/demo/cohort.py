@@ -29,13 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from ..config.demo import GROUPS, DemoConfig
-from ..config.labels import write_itksnap_labels
 from ..errors import InputError
 from ..io.atomic import atomic_write_text
+from ..io.labels import write_itksnap_labels
 from ..io.nifti import write_nifti
 from .subject import SubjectData, simulate_subject
 
-__all__ = ["CohortSummary", "assign_subjects", "generate_cohort", "subject_files"]
+__all__ = ["CohortSummary", "assign_subjects", "generate_cohort", "is_same_cohort", "subject_files"]
 
 MANIFEST_COLUMNS = (
     "subject", "session", "reader", "image", "mask", "label", "group", "mese", "mese_json",
@@ -131,12 +131,39 @@ def _tsv_value(v) -> str:
     return "n/a" if v is None else str(v)
 
 
-def _is_demo_cohort(folder: Path) -> bool:
+def _generated_by(folder: Path) -> dict | None:
+    """The ``GeneratedBy`` entry of a cohort's dataset_description.json (None: unreadable)."""
     try:
-        desc = json.loads((folder / "dataset_description.json").read_text())
-        return desc["GeneratedBy"][0]["Name"] == "myomri demo-data"
+        entry = json.loads((folder / "dataset_description.json").read_text())["GeneratedBy"][0]
     except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def _is_demo_cohort(folder: Path) -> bool:
+    return (_generated_by(folder) or {}).get("Name") == "myomri demo-data"
+
+
+def is_same_cohort(folder: str | os.PathLike, config: DemoConfig) -> bool:
+    """True when ``folder`` holds a complete demo cohort generated with ``config``'s seed and
+    composition (every group's size, not only the total), so that it can be reused as it is.
+
+    Examples
+    --------
+    >>> is_same_cohort("no-such-folder", DemoConfig())
+    False
+    """
+    folder = Path(folder)
+    if not _is_demo_cohort(folder) or (_generated_by(folder) or {}).get("Seed") != config.seed:
         return False
+    try:
+        planted = json.loads((folder / "truth" / "planted.json").read_text())
+        written = {str(g): int(n) for g, n in planted["composition"].items() if n}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    wanted = {g: int(n) for g, n in config.composition.items() if n}
+    n_dirs = sum(1 for p in folder.glob("sub-*") if p.is_dir())
+    return written == wanted and n_dirs == config.n_subjects and (folder / "manifest.csv").is_file()
 
 
 def _check_outdir(outdir: Path, overwrite: bool) -> None:
@@ -146,12 +173,13 @@ def _check_outdir(outdir: Path, overwrite: bool) -> None:
         return
     if not overwrite:
         raise InputError(
-            f"{outdir}: folder is not empty; expected a new or empty folder (pass --overwrite to replace it)"
+            f"{outdir}: folder is not empty; expected a new or empty folder (or overwrite=True to replace it)",
+            option="overwrite",
         )
     # --overwrite deletes the folder: only ever a previous demo cohort, never the working folder
     if not _is_demo_cohort(outdir):
         raise InputError(
-            f"{outdir}: --overwrite only replaces a previous demo cohort (dataset_description.json written "
+            f"{outdir}: overwriting only replaces a previous demo cohort (dataset_description.json written "
             "by myomri demo-data), and this folder is not one; choose a new or empty folder"
         )
     cwd = Path.cwd().resolve()

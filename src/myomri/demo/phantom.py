@@ -48,7 +48,7 @@ class SmoothField:
     amplitudes: np.ndarray
 
     @classmethod
-    def random(cls, rng, *, n_modes, wavelength, sd, n_fields=None, z_scale=1.0) -> "SmoothField":
+    def random(cls, rng, *, n_modes, wavelength, sd, n_fields=None, z_scale=1.0) -> SmoothField:
         """Random field(s) of wavelengths in ``wavelength`` (min, max mm) with standard deviation ``sd``.
 
         ``z_scale`` < 1 makes the field vary more slowly along z than in-plane.
@@ -262,4 +262,5 @@ def draw_phantom(rng: np.random.Generator, config: DemoConfig, *, female: bool, 
                 taper=c.taper_per_mm,
             )
         )
-    return Phantom(tuple(legs))
+    right, left = legs
+    return Phantom((right, left))

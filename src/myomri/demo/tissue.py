@@ -87,7 +87,7 @@ def draw_disease(rng, config: DemoConfig, group: str, phantom: Phantom, *, ars_p
         group=group,
         t2_base=float(base),
         elevation=float(elevation),
-        weights=tuple(float(w) for w in weights),
+        weights=(float(weights[0]), float(weights[1]), float(weights[2])),
         fascial_width=float(rng.uniform(*config.fascial_width_mm)),
         muscle_involvement=involvement,
         muscle_offset=offsets,

@@ -25,9 +25,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .. import __version__
 from ..errors import ConfigError, InputError, MissingFileError, MyomriError
@@ -97,7 +98,7 @@ def read_manifest(path: str | os.PathLike):
         for n in [i + 2 for i in range(len(df)) if df[col].iloc[i] == ""]:  # line 1 is the header
             problems.append(f"line {n} (row {n - 1}): column {col!r} is empty; expected "
                             f"{'a path' if col in ('image', 'mask') else 'a value'}")
-    labels = []
+    labels: list[int | None] = []
     for n, value in enumerate(df["label"], start=2):
         if value == "":
             labels.append(None)
@@ -203,8 +204,8 @@ def _run_joblib(tasks: list[tuple], params: dict, jobs: int) -> Iterator[tuple[i
     from joblib import Parallel, delayed
 
     if jobs == 1:
-        for idx, *args in tasks:
-            yield idx, extract_case(*args, params)
+        for idx, image, mask, label in tasks:
+            yield idx, extract_case(image, mask, label, params)
         return
     parallel = Parallel(n_jobs=jobs, return_as="generator")
     results = parallel(delayed(extract_case)(*args, params) for _, *args in tasks)
@@ -216,7 +217,7 @@ def _run_dask(tasks: list[tuple], params: dict, scheduler: Any) -> Iterator[tupl
     from distributed import Client, as_completed
 
     if scheduler is None:
-        raise ConfigError("executor 'dask' needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+        raise ConfigError("executor 'dask' needs a scheduler address (e.g. tcp://host:8786)", option="scheduler")
     own = not isinstance(scheduler, Client)
     client = Client(scheduler) if own else scheduler
     try:
@@ -253,7 +254,9 @@ def _table_and_errors(df, results: dict[int, dict]):
     """The output table (manifest order) and the list of failed cases."""
     import pandas as pd
 
-    rows, errors, feature_cols = [], [], []
+    rows: list[dict] = []
+    errors: list[dict] = []
+    feature_cols: list[str] = []
     for idx, row in enumerate(df.itertuples(index=False)):
         ids = {c: getattr(row, c) for c in ID_COLUMNS}
         res = results[idx]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def _check_classes(classes: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(classes))
 
 
-def resolve_settings(settings: Mapping[str, object] | None) -> dict[str, object]:
+def resolve_settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     """Merge ``settings`` over the defaults of :mod:`myomri.config.features` and validate what we use.
 
     A ``binCount`` given without ``binWidth`` replaces the default bin width; both given -> ConfigError.
@@ -119,7 +120,7 @@ def _bounding_box(mask: np.ndarray) -> tuple[slice, ...]:
     return tuple(slice(int(i[0]), int(i[-1]) + 1) for i in idx)
 
 
-def _check_mask(mask: np.ndarray, settings: Mapping[str, object], *, when: str) -> tuple[slice, ...]:
+def _check_mask(mask: np.ndarray, settings: Mapping[str, Any], *, when: str) -> tuple[slice, ...]:
     """PyRadiomics' checkMask: non-empty, not one voxel, enough dimensions and voxels. Returns the bbox."""
     n = int(mask.sum())
     if n == 0:
@@ -137,7 +138,7 @@ def _check_mask(mask: np.ndarray, settings: Mapping[str, object], *, when: str) 
     return box
 
 
-def _resegment(values: np.ndarray, mask: np.ndarray, settings: Mapping[str, object]) -> np.ndarray:
+def _resegment(values: np.ndarray, mask: np.ndarray, settings: Mapping[str, Any]) -> np.ndarray:
     """Drop ROI voxels outside ``resegmentRange`` (absolute, relative to the max, or in SDs around the mean)."""
     bounds = sorted(float(v) for v in settings["resegmentRange"])
     roi = values[mask].astype(np.float64)
@@ -152,7 +153,7 @@ def _resegment(values: np.ndarray, mask: np.ndarray, settings: Mapping[str, obje
     return keep
 
 
-def prepare_roi(values, mask, *, settings: Mapping[str, object]):
+def prepare_roi(values, mask, *, settings: Mapping[str, Any]):
     """Checks, re-segmentation and crop; returns (values, mask, resolved settings), cropped to the ROI box."""
     settings = resolve_settings(settings)
     values = np.asarray(values)
@@ -187,7 +188,7 @@ def prepare_roi(values, mask, *, settings: Mapping[str, object]):
     return values, mask, settings
 
 
-def compute_features(values: np.ndarray, mask: np.ndarray, *, spacing, settings: Mapping[str, object],
+def compute_features(values: np.ndarray, mask: np.ndarray, *, spacing, settings: Mapping[str, Any],
                      classes: Sequence[str]) -> dict[str, float]:
     """Radiomics features of the ROI ``mask`` in ``values``, PyRadiomics 3.0.1-exact.
 
@@ -246,7 +247,7 @@ def compute_features(values: np.ndarray, mask: np.ndarray, *, spacing, settings:
     return out
 
 
-def _texture(cls: str, roi: TextureRoi, settings: Mapping[str, object]) -> dict[str, float]:
+def _texture(cls: str, roi: TextureRoi, settings: Mapping[str, Any]) -> dict[str, float]:
     if cls == "glcm":
         return glcm.compute_glcm(roi, distances=settings["distances"], symmetrical=settings["symmetricalGLCM"],
                                  weighting_norm=settings["weightingNorm"])

@@ -112,7 +112,7 @@ class FeatureExtractor:
         if not np.issubdtype(image.array.dtype, np.number) or image.array.dtype == bool:
             raise InputError(f"{image._where()}image of type {image.array.dtype}, expected numbers")
         mask = validate_mask(mask, label=label)
-        tolerance = {} if s["geometryTolerance"] is None else {"atol": float(s["geometryTolerance"])}
+        tolerance: dict[str, Any] = {} if s["geometryTolerance"] is None else {"atol": float(s["geometryTolerance"])}
         if s["correctMask"]:
             from ..preprocess.geometry import grid_mismatches, transfer_mask
 
@@ -159,7 +159,7 @@ class FeatureExtractor:
 
         return _resegment(np.asarray(image.array), roi, resolve_settings(s))
 
-    def extract(self, image: Image, mask: Image, *, label: int | None = None) -> "OrderedDict[str, Any]":
+    def extract(self, image: Image, mask: Image, *, label: int | None = None) -> OrderedDict[str, Any]:
         """Features of the ROI ``label`` of ``mask`` in ``image``.
 
         Parameters
@@ -221,14 +221,21 @@ class FeatureExtractor:
         return row
 
     def extract_row(self, image: Image, mask: Image, *, label: int | None = None, **ids: Any):
-        """:meth:`extract` as a :class:`pandas.Series`; ``ids`` (subject=..., reader=...) come first."""
+        """:meth:`extract` as a one-row :class:`pandas.DataFrame` of typed columns.
+
+        ``ids`` (``subject=..., reader=...``) come first, then the ``diagnostics_*`` columns, then
+        one float64 column per feature, so that rows concatenate into a tidy table
+        (``pd.concat(rows, ignore_index=True)``) with numeric feature columns.
+        """
         import pandas as pd
 
         row = self.extract(image, mask, label=label)
-        return pd.Series({**ids, **row}, dtype=object)
+        frame = pd.DataFrame([{**ids, **row}])
+        features = [k for k in row if not k.startswith("diagnostics_")]
+        return frame.astype(dict.fromkeys(features, "float64"))
 
     def extract_files(self, image_path: str | os.PathLike, mask_path: str | os.PathLike, *,
-                      label: int | None = None) -> "OrderedDict[str, Any]":
+                      label: int | None = None) -> OrderedDict[str, Any]:
         """Read an image and a mask (NIfTI, NRRD, DICOM) and :meth:`extract`."""
         from ..io.read import read_image
 

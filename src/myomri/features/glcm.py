@@ -114,7 +114,7 @@ def _mcc(p, px, py) -> float:
         return _mcc_directions(p, px, py)
 
 
-_BLAS = {}
+_BLAS: dict = {}
 
 
 def _one_blas_thread(n_levels: int):

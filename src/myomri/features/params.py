@@ -28,9 +28,10 @@ import copy
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..config import features as cfg
 from ..errors import ConfigError
@@ -141,14 +142,12 @@ def validate_settings(settings: Mapping[str, Any], *, section: str = "setting") 
     return problems
 
 
-def _known_feature_names(cls: str) -> list[str] | None:
-    """Feature names of a class from the feature engine, or None when it cannot list them."""
+def _known_feature_names(cls: str) -> list[str]:
+    """Feature names of a class from the feature engine ([] for a class it does not implement)."""
+    from .compute import feature_names
+
     try:
-        from .compute import feature_names
-    except ImportError:  # the engine module is missing: names are then checked at extraction
-        return None
-    try:
-        names = feature_names({cls: None})
+        names = feature_names([cls])
     except Exception:  # noqa: BLE001 - a class the engine does not implement
         return []
     # names may come back as "cls_Feature" keys or bare names
@@ -240,45 +239,19 @@ def _load(params: Any) -> tuple[dict[str, Any], str | None]:
     raise ConfigError(f"parameters must be None, a path or a mapping, got {type(params).__name__}")
 
 
-def read_params(params: Any = None) -> Params:
-    """Read, validate and resolve extraction parameters.
-
-    Parameters
-    ----------
-    params : None, path, mapping or Params
-        ``None`` gives PyRadiomics' defaults with the Original image and the six classes; a path
-        is a PyRadiomics YAML parameter file; a mapping has the same layout as the file.
-
-    Returns
-    -------
-    Params
-
-    Raises
-    ------
-    ConfigError
-        Listing every problem found (unknown sections/keys, wrong types, invalid values).
-    MissingFileError
-        The parameter file does not exist.
-    """
-    if isinstance(params, Params):
-        return params
-    data, source = _load(params)
-    problems: list[str] = []
-    for key in data:
-        if key not in cfg.PARAM_SECTIONS:
-            problems.append(
-                f"unknown section {key!r} (valid: {', '.join(cfg.PARAM_SECTIONS)}; "
-                "voxel-based extraction is not supported)"
-            )
-
-    given = data.get("setting") or {}
+def _settings_section(given: Any, problems: list[str]) -> dict[str, Any]:
+    """The ``setting`` section over the defaults; its problems are added to ``problems``."""
     problems += validate_settings(given)
     settings = copy.deepcopy(cfg.SETTING_DEFAULTS)
     if isinstance(given, Mapping):
         settings.update({k: v for k, v in given.items() if k in cfg.SETTING_DEFAULTS})
         if given.get("binCount") is not None and "binWidth" not in given:
             settings["binWidth"] = None  # binCount given: no default bin width alongside it
+    return settings
 
+
+def _image_type_section(data: Mapping, problems: list[str]) -> dict[str, dict[str, Any]]:
+    """The ``imageType`` section: image type -> its own settings (problems added to ``problems``)."""
     image_types: dict[str, dict[str, Any]] = {}
     raw_types = data.get("imageType", cfg.DEFAULT_IMAGE_TYPES)
     if raw_types is None or not isinstance(raw_types, Mapping) or not raw_types:
@@ -298,7 +271,11 @@ def read_params(params: Any = None) -> Params:
         problems += custom_problems
         if isinstance(custom, Mapping):
             image_types[name] = {k: v for k, v in custom.items() if k in cfg.SETTING_DEFAULTS}
+    return image_types
 
+
+def _feature_class_section(data: Mapping, problems: list[str]) -> dict[str, list[str] | None]:
+    """The ``featureClass`` section: class -> feature names or None for all (problems added)."""
     feature_classes: dict[str, list[str] | None] = {}
     raw_classes = data.get("featureClass", {c: None for c in cfg.DEFAULT_FEATURE_CLASSES})
     if raw_classes is None or not isinstance(raw_classes, Mapping) or not raw_classes:
@@ -333,6 +310,44 @@ def read_params(params: Any = None) -> Params:
                     f"(valid: {', '.join(known) if known else 'none: class not implemented'})"
                 )
         feature_classes[cls] = list(names)
+    return feature_classes
+
+
+def read_params(params: Any = None) -> Params:
+    """Read, validate and resolve extraction parameters.
+
+    Parameters
+    ----------
+    params : None, path, mapping or Params
+        ``None`` gives PyRadiomics' defaults with the Original image and the six classes; a path
+        is a PyRadiomics YAML parameter file; a mapping has the same layout as the file.
+
+    Returns
+    -------
+    Params
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem found (unknown sections/keys, wrong types, invalid values).
+    MissingFileError
+        The parameter file does not exist.
+    """
+    if isinstance(params, Params):
+        return params
+    data, source = _load(params)
+    problems: list[str] = []
+    for key in data:
+        if key not in cfg.PARAM_SECTIONS:
+            problems.append(
+                f"unknown section {key!r} (valid: {', '.join(cfg.PARAM_SECTIONS)}; "
+                "voxel-based extraction is not supported)"
+            )
+
+    given = data.get("setting") or {}
+    settings = _settings_section(given, problems)
+    image_types = _image_type_section(data, problems)
+    feature_classes = _feature_class_section(data, problems)
 
     if problems:
         raise ConfigError(problems, source=source)

@@ -19,7 +19,8 @@ reported as NaN with the note ``constant`` and never flagged as robust.
 from __future__ import annotations
 
 import functools
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -98,9 +99,9 @@ def perturb_mask(
     *,
     rng: np.random.Generator,
     spacing: Sequence[float] | None = None,
-    max_translation: float = DEF["max_translation"],  # type: ignore[assignment]
-    max_grow: int = DEF["max_grow"],  # type: ignore[assignment]
-    contour_probability: float = DEF["contour_probability"],  # type: ignore[assignment]
+    max_translation: float = DEF["max_translation"],
+    max_grow: int = DEF["max_grow"],
+    contour_probability: float = DEF["contour_probability"],
 ) -> np.ndarray:
     """One perturbed copy of a boolean ROI (growth/shrinkage, contour randomisation, translation).
 
@@ -150,11 +151,11 @@ def assess_robustness(
     cases: Sequence[tuple[Image, Image, int]],
     *,
     params: Any = None,
-    n: int = DEF["n"],  # type: ignore[assignment]
-    seed: int = DEF["seed"],  # type: ignore[assignment]
-    max_translation: float = DEF["max_translation"],  # type: ignore[assignment]
-    max_grow: int = DEF["max_grow"],  # type: ignore[assignment]
-    contour_probability: float = DEF["contour_probability"],  # type: ignore[assignment]
+    n: int = DEF["n"],
+    seed: int = DEF["seed"],
+    max_translation: float = DEF["max_translation"],
+    max_grow: int = DEF["max_grow"],
+    contour_probability: float = DEF["contour_probability"],
     progress: bool = True,
 ):
     """Per-feature ICC(1,1) over ``n`` mask perturbations of every target.

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ..config import io as cfg
-from ..errors import (AmbiguousSeriesError, EchoTimeError, FormatError, GeometryError, InputError,
-                      MissingFileError)
+from ..errors import AmbiguousSeriesError, EchoTimeError, FormatError, GeometryError, InputError, MissingFileError
 from .dicom_headers import META_FIELDS, Frame, acquisition_meta, frames_of
 from .image import Image
 
@@ -234,7 +233,8 @@ def _group_echoes(path: Path, frames: list[Frame], unreadable: list[str], allow_
     if None in echoes and len(echoes) > 1:
         raise FormatError(f"{path}: some frames have an EchoTime and others none; expected all or none")
     full = max(len(v) for v in echoes.values())
-    short = sorted(k for k, v in echoes.items() if len(v) < full)
+    # a None key (no echo time) is the only key, so never short
+    short = sorted(k for k, v in echoes.items() if len(v) < full and k is not None)
     if not short:
         return echoes, []
     if not allow_missing:
@@ -242,8 +242,8 @@ def _group_echoes(path: Path, frames: list[Frame], unreadable: list[str], allow_
         why = f"; unreadable file(s): {', '.join(unreadable)}" if unreadable else ""
         raise EchoTimeError(
             f"{path}: echo(es) with fewer slices than the others ({counts}; the others: {full}){why}; "
-            "expected the same slices for every echo (pass --allow-missing-echoes to leave the "
-            "incomplete echoes out)"
+            "expected the same slices for every echo (or the incomplete echoes left out)",
+            option="allow_missing_echoes",
         )
     return {k: v for k, v in echoes.items() if k not in short}, [float(k) for k in short]
 
@@ -286,7 +286,8 @@ def read_dicom(path: str | os.PathLike, *, series: str | int | None = None,
     unreadable = _relative(path, unreadable)
     echoes, dropped = _group_echoes(path, chosen, unreadable, allow_missing_echoes)
     keys = sorted(echoes, key=lambda t: -1.0 if t is None else t)
-    stacks, direction_k, spacing_k = [], None, None
+    stacks: list[Any] = []
+    direction_k, spacing_k = None, None
     for key in keys:
         stack, dk, sk = _slice_geometry(path, echoes[key], normal)
         if stacks and np.max(np.abs(stack[0].position - stacks[0][0].position)) > 1e-2:
@@ -321,6 +322,7 @@ def read_dicom(path: str | os.PathLike, *, series: str | int | None = None,
         echo_times = tuple(float(k) for k in keys)
     elif keys[0] is not None:
         meta["EchoTime"] = float(keys[0])
-    return Image(array, spacing=spacing, origin=tuple(stacks[0][0].position), direction=direction,
+    return Image(array, spacing=cast(tuple[float, float, float], spacing), origin=tuple(stacks[0][0].position),
+                 direction=direction,
                  echo_times=echo_times, meta={k: v for k, v in meta.items() if v is not None},
                  source=str(path))

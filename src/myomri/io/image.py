@@ -81,13 +81,13 @@ class Image:
             spacing = np.append(spacing, 1.0)
         if spacing.size != 3 or not np.all(np.isfinite(spacing)) or np.any(spacing <= 0):
             raise InputError(f"{self._where()}spacing {self.spacing!r} must be 3 positive numbers")
-        self.spacing = tuple(float(s) for s in spacing)
+        self.spacing = (float(spacing[0]), float(spacing[1]), float(spacing[2]))
         origin = np.asarray(self.origin, dtype=float).ravel()
         if origin.size == 2:
             origin = np.append(origin, 0.0)
         if origin.size != 3 or not np.all(np.isfinite(origin)):
             raise InputError(f"{self._where()}origin {self.origin!r} must be 3 finite numbers")
-        self.origin = tuple(float(o) for o in origin)
+        self.origin = (float(origin[0]), float(origin[1]), float(origin[2]))
         direction = np.asarray(self.direction, dtype=float)
         if direction.shape == (2, 2):
             d3 = np.eye(3)
@@ -120,7 +120,7 @@ class Image:
     @property
     def spatial_shape(self) -> tuple[int, int, int]:
         """Shape of the spatial grid ``(ni, nj, nk)``."""
-        return tuple(self.array.shape[:3])  # type: ignore[return-value]
+        return tuple(self.array.shape[:3])
 
     @property
     def n_volumes(self) -> int:
@@ -172,7 +172,7 @@ class Image:
         return f"{self.spatial_shape} at {sp} mm, origin ({org}), {self.orientation}"
 
     # --- copies ------------------------------------------------------------------------------
-    def with_array(self, array: np.ndarray, **changes: Any) -> "Image":
+    def with_array(self, array: np.ndarray, **changes: Any) -> Image:
         """A new image on the same grid (and metadata) holding ``array``."""
         if np.asarray(array).shape[:3] != self.spatial_shape:
             raise InputError(
@@ -182,7 +182,7 @@ class Image:
         changes.setdefault("echo_times", self.echo_times if np.ndim(array) == 4 else None)
         return replace(self, array=np.asarray(array), meta=dict(self.meta), **changes)
 
-    def volume(self, t: int) -> "Image":
+    def volume(self, t: int) -> Image:
         """The 3-D volume ``t`` of a 4-D image (a 3-D image returns itself for ``t == 0``)."""
         if self.array.ndim == 3:
             if t != 0:

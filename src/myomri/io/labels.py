@@ -6,9 +6,11 @@ import os
 import shlex
 from pathlib import Path
 
+from ..config.labels import format_itksnap_labels
 from ..errors import FormatError, MissingFileError
+from .atomic import atomic_write_text
 
-__all__ = ["read_label_names", "read_label_table", "refuse_binary_text_file"]
+__all__ = ["read_label_names", "read_label_table", "refuse_binary_text_file", "write_itksnap_labels"]
 
 _NIFTI_MAGICS = {(344, b"n+1\x00"): "a NIfTI-1 image", (344, b"ni1\x00"): "a NIfTI-1 header",
                  (4, b"n+2\x00"): "a NIfTI-2 image"}
@@ -109,3 +111,11 @@ def read_label_names(path: str | os.PathLike, *, include_background: bool = Fals
         for row in read_label_table(path)
         if include_background or row["label"] != 0
     }
+
+
+def write_itksnap_labels(path: str | os.PathLike) -> Path:
+    """Write the ITK-SNAP label description file of the myomri thigh labels atomically.
+
+    (Here and not in ``config.labels``: ``io`` imports ``config``, never the other way round.)
+    """
+    return atomic_write_text(path, format_itksnap_labels())

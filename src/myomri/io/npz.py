@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -81,7 +82,8 @@ def read_npz(path: str | os.PathLike, *, key: str | None = None,
         spacing = spacing + (1.0,)
     if spacing == (1.0, 1.0, 1.0) and res is None:
         meta["SpacingUnknown"] = True
-    return Image(array, spacing=spacing, meta=meta, source=str(path))
+    # Image checks that the spacing has 3 values (a 4-value resolution array is refused there)
+    return Image(array, spacing=cast(tuple[float, float, float], spacing), meta=meta, source=str(path))
 
 
 def _stack_masks(path: Path, arrays: dict[str, np.ndarray]):

@@ -9,16 +9,16 @@ for files that exist, their identity on disk (hard links, case-insensitive file 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence, Union
 
 from ..errors import InputError
 
 __all__ = ["refuse_output_over_input"]
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 #: One input, or several of the same kind (e.g. the images of a manifest); None entries are skipped.
-InputPaths = Union[PathLike, Sequence[PathLike], None]
+InputPaths = PathLike | Sequence[PathLike] | None
 
 
 def _resolved(path: PathLike) -> Path:

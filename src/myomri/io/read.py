@@ -3,14 +3,15 @@
 ``read_image`` chooses the reader from the path (a folder or ``.dcm`` -> DICOM, ``.nii``/
 ``.nii.gz`` -> NIfTI and ``.nrrd``/``.nhdr`` -> NRRD, both with a JSON sidecar when one sits
 beside them, ``.npz`` -> bare arrays without world geometry); ``write_image``
-chooses the writer from the extension. The stages call ``require_echo_times``,
-``check_finite`` and ``check_not_empty`` to validate their input once, with messages that name
-the file.
+chooses the writer from the extension. ``require_echo_times`` validates a multi-echo series
+(``myomri t2fit`` and the pipeline call it); ``check_finite`` and ``check_not_empty`` are checks for
+library callers, with messages that name the file.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +158,7 @@ def write_image(image: Image, path: str | os.PathLike) -> Path:
         file is left behind in either case.
     """
     name = Path(path).name.lower()
+    writer: Callable[..., Path]
     if name.endswith(_NIFTI):
         from .nifti import write_nifti as writer
     elif name.endswith(_NRRD):
@@ -270,7 +272,7 @@ def require_echo_times(image: Image, echo_times_ms=None, *, allow_missing_echoes
         why = f"; unreadable file(s) in the series: {', '.join(unreadable)}" if unreadable else ""
         raise EchoTimeError(
             f"{where}echo times {tes_arr.tolist()} ms lack the echo(es) at {missing} ms{why}; "
-            "expected a complete echo train (pass --allow-missing-echoes to fit it anyway)"
+            "expected a complete echo train", option="allow_missing_echoes",
         )
     if echo_times_ms is None:
         return image

@@ -4,7 +4,13 @@
 outdir)`` runs the stages with per-stage caching and writes ``report.html``.
 """
 
-from .config import PipelineConfig, SubjectSpec, load_pipeline, parse_pipeline
-from .runner import RunResult, run_pipeline
+from .._lazy import attach
 
-__all__ = ["PipelineConfig", "SubjectSpec", "load_pipeline", "parse_pipeline", "RunResult", "run_pipeline"]
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "PipelineConfig": ".config",
+    "SubjectSpec": ".config",
+    "load_pipeline": ".config",
+    "parse_pipeline": ".config",
+    "RunResult": ".runner",
+    "run_pipeline": ".runner",
+})

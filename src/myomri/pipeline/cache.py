@@ -44,7 +44,7 @@ class Checksums:
             h = hashlib.sha256()
             for f in sorted(q for q in p.rglob("*") if q.is_file()):
                 h.update(f.relative_to(p).as_posix().encode())
-                h.update(self.of(f).encode())
+                h.update((self.of(f) or "").encode())  # a file always has a checksum
             return h.hexdigest()
         st = p.stat()
         stamp = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]

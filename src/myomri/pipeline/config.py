@@ -27,10 +27,20 @@ import copy
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from ..config import pipeline as cfg
-from ..config.schema import (is_int, is_number, section, want_bool, want_choice, want_int, want_names, want_number,
-                             want_str)
+from ..config.schema import (
+    is_int,
+    is_number,
+    section,
+    want_bool,
+    want_choice,
+    want_int,
+    want_names,
+    want_number,
+    want_str,
+)
 from ..errors import ConfigError
 
 __all__ = ["PipelineConfig", "SubjectSpec", "load_pipeline", "parse_pipeline", "read_table"]
@@ -294,9 +304,10 @@ def parse_pipeline(raw: dict, *, base: Path, source: Path) -> PipelineConfig:
                                 f"needs the Dixon water series ({columns['water']})")
     if problems:
         raise ConfigError(problems, str(source))
+    assert subjects_path is not None and clinical is not None  # a missing one is a problem above
     return PipelineConfig(
         source=source, subjects_table=subjects_path, clinical=clinical, subjects=subjects,
-        clinical_id=clinical_id, group_column=group_column, seed=int(seed), t2=t2, segmentation=seg,
+        clinical_id=clinical_id, group_column=group_column, seed=int(cast(int, seed)), t2=t2, segmentation=seg,
         features=feats, analysis=analysis, statistics=stats, report=rep, reductions=list(reductions), raw=raw)
 
 

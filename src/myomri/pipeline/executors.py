@@ -8,7 +8,8 @@ the worker and returned as a failure outcome, so one bad subject never stops the
 from __future__ import annotations
 
 import traceback
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from ..config import pipeline as cfg
 from ..errors import ConfigError
@@ -67,7 +68,7 @@ def _map_dask(func: Callable, items: Sequence, scheduler: Any) -> Iterator[tuple
     from distributed import Client, as_completed
 
     if scheduler is None:
-        raise ConfigError("executor 'dask' needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+        raise ConfigError("executor 'dask' needs a scheduler address (e.g. tcp://host:8786)", option="scheduler")
     own = not isinstance(scheduler, Client)
     client = Client(scheduler) if own else scheduler
     try:

@@ -30,6 +30,7 @@ from ..config import pipeline as cfg
 from ..io.atomic import atomic_path, atomic_write_text
 from .cache import Checksums, cache_key, read_done, write_done
 from .executors import map_items
+from .layout import STAGES_DIR, report_inputs, stage_dir, t2_subject_dir
 from .stages import run_features, run_statistics, run_study_stage, run_t2_subject, t2_task
 
 __all__ = ["RunResult", "run_pipeline"]
@@ -49,7 +50,8 @@ class RunResult:
 
 class _Log:
     def __init__(self, path: Path):
-        self.path, self.lines = path, []
+        self.path = path
+        self.lines: list[str] = []
 
     def __call__(self, msg: str) -> None:
         self.lines.append(f"{time.strftime('%H:%M:%S')} {msg}")
@@ -59,7 +61,7 @@ class _Log:
 def _versions() -> dict:
     import importlib.metadata as md
 
-    out = {"myomri": __version__, "python": platform.python_version()}
+    out: dict[str, str | None] = {"myomri": __version__, "python": platform.python_version()}
     for pkg in ("numpy", "scipy", "pandas", "scikit-learn", "nibabel", "SimpleITK", "joblib", "matplotlib"):
         try:
             out[pkg] = md.version(pkg)
@@ -73,14 +75,14 @@ def _t2_stage(config, out, sums, *, jobs, executor, scheduler, progress, result,
     from tqdm import tqdm
 
     settings = config.settings()
-    base = out / "stages" / "t2"
+    base = stage_dir(out, "t2")
     rows, todo = {}, []
     for spec in config.subjects:
         if spec.mese is None:
             result.stages.setdefault("t2_skipped", []).append(spec.subject)
             log(f"t2: {spec.subject} has no T2 (MESE) series; left out of the T2 statistics")
             continue
-        folder = base / spec.subject
+        folder = t2_subject_dir(out, spec.subject)
         key = cache_key(stage="t2", t2=settings["t2"], segmentation=settings["segmentation"],
                         echo_times=spec.echo_times,
                         inputs=[sums.of(p) for p in (spec.mese, spec.labels, spec.water, spec.fat)])
@@ -158,7 +160,7 @@ def run_pipeline(config, outdir, *, jobs: int = cfg.JOBS, executor: str = cfg.EX
     if executor not in cfg.EXECUTORS:
         raise ConfigError(f"executor {executor!r} unknown; expected one of {list(cfg.EXECUTORS)}")
     if executor == "dask" and scheduler is None:
-        raise ConfigError("executor 'dask' needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+        raise ConfigError("executor 'dask' needs a scheduler address (e.g. tcp://host:8786)", option="scheduler")
     with threadpool_limits(limits=cfg.BLAS_THREADS):
         return _run(config, outdir, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
                     report=report)
@@ -168,10 +170,10 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
     t0 = time.perf_counter()
     # absolute from here on: stages hand paths to parsers that join relative paths to their own base
     out = Path(outdir).resolve()
-    (out / "stages").mkdir(parents=True, exist_ok=True)
+    (out / STAGES_DIR).mkdir(parents=True, exist_ok=True)
     result = RunResult(outdir=out, report=None)
     log = _Log(out / "run.log")
-    sums = Checksums(out / "stages" / "checksums.json")
+    sums = Checksums(out / STAGES_DIR / "checksums.json")
     settings = config.settings()
     log(f"myomri {__version__}: {len(config.subjects)} subject(s), executor {executor}, jobs {jobs}")
 
@@ -179,7 +181,7 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
     if config.t2["enabled"]:
         t2_table = _t2_stage(config, out, sums, jobs=jobs, executor=executor, scheduler=scheduler,
                              progress=progress, result=result, log=log)
-    features_csv = out / "stages" / "features" / "features.csv"
+    features_csv = stage_dir(out, "features") / "features.csv"
     if config.features["enabled"]:
         inputs = sorted({p for s in config.subjects for r in s.rois for p in (r["image"], r["mask"])})
         key = cache_key(stage="features", params=config.features["params"],
@@ -187,14 +189,14 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
                                sums.of(r["mask"])] for s in config.subjects for r in s.rois],
                         n_inputs=len(inputs))
         sums.save()
-        fo = out / "stages" / "features"
+        fo = stage_dir(out, "features")
         feats = _cohort_stage("features", fo, key, lambda: run_features(
             config, fo, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress), result, log)
         for f in (feats or {}).get("failures", []):
             result.failures.append({"stage": "features", "subject": f["subject"], "error_type": f["error_type"],
                                     "message": f"reader {f['reader']}: {f['message']}"})
         if feats is not None and config.analysis.get("tasks"):
-            so = out / "stages" / "study"
+            so = stage_dir(out, "study")
             key = cache_key(stage="study", analysis=config.analysis, features=sums.of(features_csv),
                             clinical=sums.of(config.clinical))
             study = _cohort_stage("study", so, key, lambda: run_study_stage(
@@ -203,7 +205,7 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
                 result.failures.append({"stage": "study", "subject": "", "error_type": f["error_type"],
                                         "message": f"{f['classifier']}: {f['message']}"})
     if t2_table is not None and len(t2_table):
-        st = out / "stages" / "stats"
+        st = stage_dir(out, "stats")
         key = cache_key(stage="stats", statistics=config.statistics, group=config.group_column,
                         t2=t2_table.to_dict("list"), clinical=sums.of(config.clinical))
         _cohort_stage("stats", st, key, lambda: run_statistics(config, t2_table, st), result, log)
@@ -214,7 +216,8 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
     if report:
         from ..report.html import write_report
 
-        result.report = write_report(out, config=config, run=result)
+        inputs = report_inputs(out, [s.subject for s in config.subjects])
+        result.report = write_report(out, config=config, run=result, inputs=inputs)
         log(f"report: {result.report}")
     return result
 
@@ -227,6 +230,15 @@ def _write_failures(out: Path, result: RunResult) -> None:
         pd.DataFrame(result.failures, columns=["stage", "subject", "error_type", "message"]).to_csv(tmp, index=False)
 
 
+def _fast_paths(config) -> dict | None:
+    """Which scikit-learn fast paths the study used (None without a study)."""
+    if not (config.features["enabled"] and config.analysis.get("tasks")):
+        return None
+    from ..analysis.fastpaths import fast_path_status
+
+    return fast_path_status()
+
+
 def _write_manifest(out, config, settings, sums, result, *, executor, jobs) -> None:
     inputs = {}
     for s in config.subjects:
@@ -236,7 +248,8 @@ def _write_manifest(out, config, settings, sums, result, *, executor, jobs) -> N
             entry[f"stir_roi_{r['reader']}"] = [sums.of(r["image"]), sums.of(r["mask"])]
         inputs[s.subject] = entry
     manifest = {
-        "myomri_run": 1, "versions": _versions(), "study_file": str(config.source),
+        "myomri_run": 1, "versions": _versions(), "sklearn_fast_paths": _fast_paths(config),
+        "study_file": str(config.source),
         "study_file_sha256": sums.of(config.source), "clinical_sha256": sums.of(config.clinical),
         "subjects_sha256": sums.of(config.subjects_table), "settings": settings,
         "seeds": {"study": config.seed, "validation": (config.analysis.get("validation") or {}).get("seed")},

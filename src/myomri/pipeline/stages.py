@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,14 +49,14 @@ def _muscle_labels(task: dict):
 
 
 def _model(settings: dict, image):
-    from ..t2 import EPGModel, MonoExpModel
+    """The T2 model of the study file's ``t2`` section (``make_model`` applies the defaults)."""
+    from ..t2.build import make_model
 
     if settings["model"] == "mono":
-        return MonoExpModel(image.echo_times, method=settings.get("method") or "loglinear", source=image.source)
+        return make_model(image.echo_times, "mono", fit_method=settings.get("method"), source=image.source)
     ff = None if settings["fat_fraction"] == "fit" else float(settings["fat_fraction"])
-    kw = {"objective": settings["method"]} if settings.get("method") else {}
-    return EPGModel(image.echo_times, fat_fraction=ff, fat_t2=float(settings["fat_t2"]),
-                    source=image.source, **kw)
+    return make_model(image.echo_times, "epg", fit_method=settings.get("method"), fat_fraction=ff,
+                      fat_t2=float(settings["fat_t2"]), source=image.source)
 
 
 def run_t2_subject(task: dict) -> dict:
@@ -70,6 +71,7 @@ def run_t2_subject(task: dict) -> dict:
     from ..io.read import read_image, require_echo_times
     from ..outcome import fit_failure
     from ..preprocess.geometry import grid_mismatches, transfer_mask
+    from ..t2.maps import write_fit
     from ..tables.roistats import roi_statistics
 
     out = Path(task["outdir"])
@@ -95,7 +97,7 @@ def run_t2_subject(task: dict) -> dict:
     if failure is not None:  # the exit-code rule (myomri.outcome): the subject fails, not the run
         raise FitError(f"{task['mese']}: the T2 fit inside the muscles failed: {failure}")
     grid = image.volume(0)
-    write_nifti(grid.with_array(fit.t2.astype(np.float32)), out / "t2.nii.gz")
+    write_fit(fit, grid, out, maps=("t2", "ff"), summary=False)
     write_nifti(grid.with_array(lab.astype(np.uint8)), out / "labels.nii.gz")
     confidence = labels.meta.get("confidence")
     if confidence is not None:  # the dl segmenter's per-slice record (on its own grid's slices)
@@ -103,8 +105,6 @@ def run_t2_subject(task: dict) -> dict:
 
         atomic_write_text(out / "labels.json", json.dumps({"segmentation": "myomri dl", "grid": "segmented image",
                                                            **confidence}, indent=1))  # fmt: skip
-    if fit.ff is not None:
-        write_nifti(grid.with_array(fit.ff.astype(np.float32)), out / "ff.nii.gz")
     t2_unfit = np.where(fit.fitted, fit.t2, 0.0)  # roistats excludes 0 (unfitted) voxels and counts them
     # muscle names only where the labels' scheme is known: the DL model writes myomri's thigh labels
     scheme = "myomri" if task["segmentation"]["method"] == "dl" else None
@@ -258,7 +258,7 @@ def run_statistics(config, t2_table, outdir: Path) -> dict:
     g = df[config.group_column].astype(str)
     label = np.where(g.isin(st["positive"]), "positive", np.where(g.isin(st["negative"]), "negative", None))
     two = df[label != None].assign(_two=label[label != None])  # noqa: E711 - elementwise
-    out = {}
+    out: dict[str, Any] = {}
     marker = st["marker"]
     if (two["_two"] == "positive").sum() >= 2 and (two["_two"] == "negative").sum() >= 2:
         roc = analyze_roc(two[marker].to_numpy(float), two["_two"].to_numpy(), positive="positive")

@@ -51,8 +51,8 @@ def check_same_grid(a: Image, b: Image, *, atol: float = cfg.GRID_ATOL_MM,
     where_b = f" ({b.source})" if b.source else ""
     raise GeometryError(
         f"{names[0]} grid {a.describe_grid()}{where_a} does not match {names[1]} grid "
-        f"{b.describe_grid()}{where_b} [{'; '.join(diffs)}]: pass --resample-mask to carry the "
-        f"{names[0]} through world coordinates"
+        f"{b.describe_grid()}{where_b} [{'; '.join(diffs)}]; expected the same grid, or the "
+        f"{names[0]} carried onto the {names[1]} grid through world coordinates (transfer_mask)"
     )
 
 

@@ -24,10 +24,10 @@ __all__ = ["filter_lbp2d"]
 def filter_lbp2d(
     image: Image,
     *,
-    radius: float = SETTING_DEFAULTS["lbp2DRadius"],  # type: ignore[assignment]
-    samples: int = SETTING_DEFAULTS["lbp2DSamples"],  # type: ignore[assignment]
-    method: str = SETTING_DEFAULTS["lbp2DMethod"],  # type: ignore[assignment]
-    force2d_dimension: int = SETTING_DEFAULTS["force2Ddimension"],  # type: ignore[assignment]
+    radius: float = SETTING_DEFAULTS["lbp2DRadius"],
+    samples: int = SETTING_DEFAULTS["lbp2DSamples"],
+    method: str = SETTING_DEFAULTS["lbp2DMethod"],
+    force2d_dimension: int = SETTING_DEFAULTS["force2Ddimension"],
 ) -> Image:
     """LBP of every 2-D slice across ``force2d_dimension`` (PyRadiomics numbering).
 

@@ -22,8 +22,8 @@ __all__ = ["normalize_image"]
 def normalize_image(
     image: Image,
     *,
-    scale: float = SETTING_DEFAULTS["normalizeScale"],  # type: ignore[assignment]
-    remove_outliers: float | None = SETTING_DEFAULTS["removeOutliers"],  # type: ignore[assignment]
+    scale: float = SETTING_DEFAULTS["normalizeScale"],
+    remove_outliers: float | None = SETTING_DEFAULTS["removeOutliers"],
 ) -> Image:
     """Z-score the whole image, clip at +/- ``remove_outliers`` SD, multiply by ``scale``.
 

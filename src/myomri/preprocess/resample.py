@@ -19,7 +19,7 @@ SimpleITK performs the interpolation (the same code PyRadiomics calls), so value
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -54,8 +54,8 @@ def resample_grid(
     mask: Image,
     *,
     spacing: Sequence[float],
-    label: int = SETTING_DEFAULTS["label"],  # type: ignore[assignment]
-    pad_distance: int = SETTING_DEFAULTS["padDistance"],  # type: ignore[assignment]
+    label: int = SETTING_DEFAULTS["label"],
+    pad_distance: int = SETTING_DEFAULTS["padDistance"],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The resampled grid ``(spacing, size, origin)`` that PyRadiomics would use for this mask.
 
@@ -109,9 +109,9 @@ def resample_image_and_mask(
     mask: Image,
     *,
     spacing: Sequence[float],
-    interpolator: str | int = SETTING_DEFAULTS["interpolator"],  # type: ignore[assignment]
-    label: int = SETTING_DEFAULTS["label"],  # type: ignore[assignment]
-    pad_distance: int = SETTING_DEFAULTS["padDistance"],  # type: ignore[assignment]
+    interpolator: str | int = SETTING_DEFAULTS["interpolator"],
+    label: int = SETTING_DEFAULTS["label"],
+    pad_distance: int = SETTING_DEFAULTS["padDistance"],
 ) -> tuple[Image, Image]:
     """Resample ``image`` (interpolated) and ``mask`` (nearest neighbour) to ``spacing``.
 

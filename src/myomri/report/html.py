@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,28 @@ from ..io.atomic import atomic_write_text
 from .figures import plot_correlation, plot_marker_roc, plot_t2_boxes, plot_t2_overlay
 from .tables import frame_to_html, markdown_to_html
 
-__all__ = ["write_report", "img_tag"]
+__all__ = ["ReportInputs", "write_report", "img_tag"]
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Where the report finds the stage outputs; the caller (the pipeline) owns the layout.
+
+    Attributes
+    ----------
+    stats : Path
+        Folder of the clinical statistics (``characteristics.csv``, ``t2_subjects.csv``,
+        ``roc.csv``, ``roc_curve.csv``, ``correlations.csv``).
+    study : Path
+        Folder of the radiomics study (``performance.md``, ``icc.csv``, ``selection.csv``,
+        ``roc_*.png``, ``confusion_*.png``).
+    t2_maps : mapping
+        Subject -> (T2 map, label map on its grid) for the overlay figures.
+    """
+
+    stats: Path
+    study: Path
+    t2_maps: Mapping[str, tuple[Path, Path]] = field(default_factory=dict)
 
 CSS = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.4}
 table.tab{border-collapse:collapse;margin:0.6em 0;font-size:0.85em}
@@ -85,10 +108,10 @@ def _methods(config, run) -> str:
     return "".join(f"<p>{html.escape(x)}</p>" for x in p)
 
 
-def _t2_section(out: Path, config) -> list[str]:
+def _t2_section(inputs: ReportInputs, config) -> list[str]:
     import pandas as pd
 
-    st = out / "stages" / "stats"
+    st = inputs.stats
     parts = ["<h2>Muscle water T2</h2>"]
     subj = _csv(st / "t2_subjects.csv")
     if subj is None:
@@ -128,14 +151,15 @@ def _t2_section(out: Path, config) -> list[str]:
                     p=row.p_adjusted, log_x=row.variable in ("CK", "ALT", "AST", "LDH") and np.nanmin(x) > 0),
                     f"{marker} vs {row.variable}"))
         parts.append('<div class="figs">' + "".join(cfigs) + "</div>")
-    parts.append(_overlays(out, subj, gcol, order, int(config.report["overlays"])))
+    parts.append(_overlays(inputs, subj, gcol, order, int(config.report["overlays"])))
     return parts
 
 
-def _overlays(out: Path, subj, gcol: str, order: list[str], n: int) -> str:
+def _overlays(inputs: ReportInputs, subj, gcol: str, order: list[str], n: int) -> str:
     from ..io.nifti import read_nifti
 
-    picked, seen = [], set()
+    picked: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for g in order:  # one subject per group first, so the overlays show the contrast between groups
         rows = subj[subj[gcol].astype(str) == g]
         if len(rows) and len(picked) < n:
@@ -143,17 +167,17 @@ def _overlays(out: Path, subj, gcol: str, order: list[str], n: int) -> str:
             seen.add(rows.iloc[0]["subject"])
     figs = []
     for sid, g in picked:
-        folder = out / "stages" / "t2" / str(sid)
-        if (folder / "t2.nii.gz").is_file() and (folder / "labels.nii.gz").is_file():
-            t2, lab = read_nifti(folder / "t2.nii.gz").array, read_nifti(folder / "labels.nii.gz").array
+        t2_path, labels_path = inputs.t2_maps.get(str(sid), (None, None))
+        if t2_path is not None and labels_path is not None and t2_path.is_file() and labels_path.is_file():
+            t2, lab = read_nifti(t2_path).array, read_nifti(labels_path).array
             figs.append(_figure(plot_t2_overlay(t2, lab, title=f"{sid} ({g})"), f"T2 map of {sid} ({g})"))
     if not figs:
         return ""
     return "<h3>T2 maps with the segmentation</h3><div class=\"figs\">" + "".join(figs) + "</div>"
 
 
-def _study_section(out: Path) -> list[str]:
-    so = out / "stages" / "study"
+def _study_section(inputs: ReportInputs) -> list[str]:
+    so = inputs.study
     parts = ["<h2>Radiomics classification</h2>"]
     if not (so / "performance.md").is_file():
         return parts + ["<p><em>No classification results (stage disabled or failed).</em></p>"]
@@ -172,8 +196,8 @@ def _study_section(out: Path) -> list[str]:
     return parts
 
 
-def write_report(outdir, *, config, run) -> Path:
-    """Write ``OUTDIR/report.html`` and return its path."""
+def write_report(outdir, *, config, run, inputs: ReportInputs) -> Path:
+    """Write ``OUTDIR/report.html`` from the stage outputs named by ``inputs``; returns its path."""
     import pandas as pd
 
     out = Path(outdir)
@@ -184,10 +208,10 @@ def write_report(outdir, *, config, run) -> Path:
              f"<p>{len(config.subjects)} subjects (" + ", ".join(f"{html.escape(str(g))} {n}" for g, n in
                                                                   groups.items()) + f"); run time {run.seconds:.0f} s.</p>",
              "<h2>Methods</h2>", _methods(config, run), "<h2>Cohort</h2>"]
-    chars = _csv(out / "stages" / "stats" / "characteristics.csv")
+    chars = _csv(inputs.stats / "characteristics.csv")
     parts.append(frame_to_html(chars) if chars is not None else "<p><em>No characteristics table.</em></p>")
-    parts += _t2_section(out, config)
-    parts += _study_section(out)
+    parts += _t2_section(inputs, config)
+    parts += _study_section(inputs)
     parts.append("<h2>Failures and exclusions</h2>")
     skipped = run.stages.get("t2_skipped") or []
     if skipped:

@@ -1,12 +1,12 @@
-"""Study figures (matplotlib Agg, written atomically): confusion matrix and one-vs-rest ROC curves."""
+"""Study figures (matplotlib Agg) as PNG bytes: confusion matrix and one-vs-rest ROC curves.
+
+Like every ``plot_*`` of ``myomri.report`` they return the PNG; the caller writes or embeds it."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
 
 import numpy as np
-
-from ..io.atomic import atomic_path
 
 __all__ = ["plot_confusion", "plot_roc"]
 
@@ -20,7 +20,14 @@ def _figure():
     return plt
 
 
-def plot_confusion(cm, path, *, title: str = "") -> Path:
+def _png(plt, fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=100, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def plot_confusion(cm, *, title: str = "") -> bytes:
     """Row-normalised confusion matrix (summed over repeats) with the fraction in each cell."""
     plt = _figure()
     counts = cm.to_numpy(dtype=float)
@@ -36,13 +43,10 @@ def plot_confusion(cm, path, *, title: str = "") -> Path:
             ax.text(j, i, f"{frac[i, j]:.2f}", ha="center", va="center", color="white" if frac[i, j] > 0.5 else "black")
     ax.set_title(title)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-    return Path(path)
+    return _png(plt, fig)
 
 
-def plot_roc(y_idx, proba, classes, path, *, title: str = "") -> Path:
+def plot_roc(y_idx, proba, classes, *, title: str = "") -> bytes:
     """One-vs-rest ROC curve per class from out-of-fold probabilities averaged over repeats."""
     from sklearn.metrics import roc_auc_score, roc_curve
 
@@ -59,7 +63,4 @@ def plot_roc(y_idx, proba, classes, path, *, title: str = "") -> Path:
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-    return Path(path)
+    return _png(plt, fig)

@@ -126,9 +126,11 @@ def write_study_outputs(result, outdir: str | os.PathLike, *, figures: bool = Tr
         from .study_figures import plot_confusion, plot_roc
 
         for key in result.confusion:
-            written.append(plot_confusion(result.confusion[key], out / f"confusion_{key[0]}_{key[1]}.png",
-                                          title=f"{key[0]} / {cfg.CLASSIFIER_LABELS[key[1]]}"))
+            title = f"{key[0]} / {cfg.CLASSIFIER_LABELS[key[1]]}"
             y, proba, classes = result.roc[key]
-            written.append(plot_roc(y, proba, classes, out / f"roc_{key[0]}_{key[1]}.png",
-                                    title=f"{key[0]} / {cfg.CLASSIFIER_LABELS[key[1]]}"))
+            for name, png in ((f"confusion_{key[0]}_{key[1]}.png", plot_confusion(result.confusion[key], title=title)),
+                              (f"roc_{key[0]}_{key[1]}.png", plot_roc(y, proba, classes, title=title))):
+                with atomic_path(out / name) as tmp:
+                    Path(tmp).write_bytes(png)
+                written.append(out / name)
     return written

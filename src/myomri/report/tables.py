@@ -51,7 +51,10 @@ def _inline(text: str) -> str:
 
 def markdown_to_html(md: str, *, heading_offset: int = 2) -> str:
     """The subset of Markdown that ``performance.md`` uses: headings, paragraphs, lists, pipe tables."""
-    out, table, para, items = [], [], [], []
+    out: list[str] = []
+    table: list[str] = []
+    para: list[str] = []
+    items: list[str] = []
 
     def flush():
         if para:

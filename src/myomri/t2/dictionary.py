@@ -9,10 +9,12 @@ fat fraction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..config import t2 as cfg
+from ..errors import InputError
 from .epg import epg_cpmg
 from .slice_profile import slice_profile_angles
 
@@ -26,7 +28,7 @@ def grid_from_spec(spec) -> np.ndarray:
         return np.linspace(float(spec[0]), float(spec[1]), int(spec[2]))
     grid = np.asarray(spec, dtype=float)
     if grid.ndim != 1 or grid.size < 3 or np.any(np.diff(grid) <= 0):
-        raise ValueError(f"grid must be (start, stop, n>=3) or >= 3 increasing values, got {spec}")
+        raise InputError(f"grid must be (start, stop, n>=3) or >= 3 increasing values, got {spec}")
     return grid
 
 
@@ -90,7 +92,7 @@ def build_dictionary(
     """Simulate every water (T2, B1) atom and every fat (B1) atom in one vectorised EPG call."""
     t2s = grid_from_spec(t2_grid)
     b1s = grid_from_spec(b1_grid)
-    common = dict(
+    common: dict[str, Any] = dict(
         esp=esp, n_echoes=n_echoes, slice_profile=slice_profile,
         excitation_angle=excitation_angle, refocusing_angle=refocusing_angle,
     )

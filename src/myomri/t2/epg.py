@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
+
 __all__ = ["epg_cpmg"]
 
 
@@ -80,9 +82,9 @@ def epg_cpmg(
     True
     """
     if n_echoes < 1:
-        raise ValueError(f"n_echoes must be >= 1, got {n_echoes}")
+        raise InputError(f"n_echoes must be >= 1, got {n_echoes}")
     if esp <= 0:
-        raise ValueError(f"esp must be > 0 ms, got {esp}")
+        raise InputError(f"esp must be > 0 ms, got {esp}")
     t2, t1, b1, ref, exc = np.broadcast_arrays(
         *(np.asarray(v, dtype=float) for v in (t2, t1, b1, refocusing_angle, excitation_angle))
     )

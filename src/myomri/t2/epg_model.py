@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import t2 as cfg
 from ..errors import InputError
-from .dictionary import build_dictionary, default_slice_profile, simulate_cpmg
+from .dictionary import build_dictionary, default_slice_profile
 from .fit import AT_BOUND, FIT_FAILED, FITTED, Fit, check_echo_times, check_uniform_spacing, select_voxels
 from .matching import match_chunk
 from .refine import atoms_at, refine_lm
@@ -175,7 +175,8 @@ class EPGModel:
         if fat_vox.size < cfg.PURE_FAT_MIN_VOXELS:
             raise InputError(
                 f"only {fat_vox.size} voxels with FF >= {cfg.PURE_FAT_FF} found; at least "
-                f"{cfg.PURE_FAT_MIN_VOXELS} are needed to estimate the fat T2 (give --fat-t2)"
+                f"{cfg.PURE_FAT_MIN_VOXELS} are needed to estimate the fat T2; expected a fixed fat T2 "
+                "for data with so little pure fat"
             )
         signal = flat[fat_vox].sum(axis=0)
         # one-component dictionary over fat T2 and B1, scored by normalised correlation
@@ -193,6 +194,28 @@ class EPGModel:
             c = s[it - 1] - 2 * s[it] + s[it + 1]
             u = 0.5 * (s[it - 1] - s[it + 1]) / c if c < 0 else 0.0
         return float(_interp_grid(grid, np.array([it]), np.array([u]))[0]), int(fat_vox.size)
+
+    def estimate_fat_t2(self, data, mask=None) -> tuple[float, int]:
+        """The fat T2 that ``fat_t2="estimate"`` would find in ``data`` inside ``mask``.
+
+        A volume fitted in parts (:func:`~myomri.t2.volume.fit_volume`) estimates it once for
+        the whole volume, so that every part uses the same value.
+
+        Returns
+        -------
+        fat_t2_ms : float
+            Fat T2 in ms, fitted to the summed signal of the pure-fat voxels.
+        n_voxels : int
+            Number of pure-fat voxels it was estimated from.
+
+        Raises
+        ------
+        InputError
+            Fewer than ``PURE_FAT_MIN_VOXELS`` pure-fat voxels.
+        """
+        data = np.asarray(data)
+        flat, status, _ = select_voxels(data, mask, self.noise_threshold)
+        return self._estimate_fat_t2(flat, np.flatnonzero(status == FITTED), self._phi(data.shape[:-1]))
 
     def fit(self, data, mask=None) -> Fit:
         """Fit every voxel of ``data`` (..., n_echoes) inside ``mask``; returns a ``Fit``."""

@@ -111,7 +111,7 @@ def check_uniform_spacing(tes: np.ndarray, *, source: str | None = None) -> floa
         where = f"{source}: " if source else ""
         raise EchoTimeError(
             f"{where}echo times {tes.tolist()} ms are not a CPMG train TE_n = n x {esp:g} ms, "
-            "which the EPG model needs; use --model mono for other echo trains"
+            "which the EPG model needs; the mono-exponential model fits other echo trains"
         )
     return esp
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..io.atomic import atomic_write_text
 from ..io.image import Image
 from ..io.nifti import write_nifti
 from .fit import STATUS_NAMES, Fit
 
-__all__ = ["write_fit", "fit_summary"]
+__all__ = ["MAP_NAMES", "write_fit", "fit_summary"]
 
 
 def fit_summary(fit: Fit, **extra) -> dict:
@@ -62,31 +64,54 @@ def _fixed(fit: Fit) -> dict:
     return {} if s.get("fit_offset") else {"offset": 0.0}
 
 
-def write_fit(fit: Fit, grid: Image, outdir: str | os.PathLike, **extra) -> dict:
-    """Write ``t2``, ``m0``, ``residual`` (and ``ff``, ``b1`` for EPG), ``status`` and
-    ``summary.json`` into ``outdir``; returns the summary. Unfitted voxels are 0."""
+#: Every map a Fit may hold, in the order they are written.
+MAP_NAMES = ("t2", "m0", "residual", "ff", "b1", "offset")
+
+
+def write_fit(fit: Fit, grid: Image, outdir: str | os.PathLike, *, maps: Sequence[str] = MAP_NAMES,
+              summary: bool = True, **extra) -> dict:
+    """Write the maps of ``fit`` on ``grid`` into ``outdir`` (float32 NIfTI, unfitted voxels 0).
+
+    Parameters
+    ----------
+    fit : Fit
+        The fit to write.
+    grid : Image
+        The grid of the fitted data (a 3-D volume of the series, or the 4-D series itself).
+    outdir : path
+        Output folder (created).
+    maps : sequence of str
+        Which of :data:`MAP_NAMES` to write; those the fit does not hold (``ff`` and ``b1`` of a
+        mono-exponential fit, ``offset`` without ``fit_offset``) are skipped.
+    summary : bool
+        Also write ``status.nii.gz`` and ``summary.json`` (``extra`` adds fields to the summary).
+
+    Returns
+    -------
+    dict
+        The summary (:func:`fit_summary`), with the files written under ``files``.
+    """
+    unknown = sorted(set(maps) - set(MAP_NAMES))
+    if unknown:
+        raise InputError(f"unknown map name(s) {unknown}; a Fit holds {list(MAP_NAMES)}")
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    maps = {"t2": fit.t2, "m0": fit.m0, "residual": fit.residual}
-    if fit.ff is not None:
-        maps["ff"] = fit.ff
-    if fit.b1 is not None:
-        maps["b1"] = fit.b1
-    if fit.offset is not None:
-        maps["offset"] = fit.offset
     written = []
-    for name, arr in maps.items():
-        img = Image(np.asarray(arr, dtype=np.float32), spacing=grid.spacing, origin=grid.origin,
-                    direction=grid.direction)
-        write_nifti(img, outdir / f"{name}.nii.gz")
+    for name in (n for n in MAP_NAMES if n in maps and getattr(fit, n) is not None):
+        write_nifti(_on_grid(grid, np.asarray(getattr(fit, name), dtype=np.float32)), outdir / f"{name}.nii.gz")
         written.append(f"{name}.nii.gz")
-    status = Image(fit.status.astype(np.uint8), spacing=grid.spacing, origin=grid.origin,
-                   direction=grid.direction)
-    write_nifti(status, outdir / "status.nii.gz")
+    if not summary:
+        return fit_summary(fit, files=written, **extra)
+    write_nifti(_on_grid(grid, fit.status.astype(np.uint8)), outdir / "status.nii.gz")
     written.append("status.nii.gz")
-    summary = fit_summary(fit, files=written, **extra)
-    atomic_write_text(outdir / "summary.json", json.dumps(summary, indent=2, default=_json) + "\n")
-    return summary
+    result = fit_summary(fit, files=written, **extra)
+    atomic_write_text(outdir / "summary.json", json.dumps(result, indent=2, default=_json) + "\n")
+    return result
+
+
+def _on_grid(grid: Image, array: np.ndarray) -> Image:
+    """``array`` as an image on the spatial grid of ``grid`` (no metadata carried over)."""
+    return Image(array, spacing=grid.spacing, origin=grid.origin, direction=grid.direction)
 
 
 def _json(obj):

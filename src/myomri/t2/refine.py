@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
+
 __all__ = ["CellModel", "refine_lm", "atoms_at"]
 
 #: how far (in cells) the refinement may move from the matched grid point
@@ -117,7 +119,7 @@ def refine_lm(
             target = (y / y[:, :1]) ** 2
         resid = _myoqmri
     else:
-        raise ValueError(f"unknown objective {objective!r}")
+        raise InputError(f"unknown objective {objective!r}")
     theta = np.stack(cols, axis=1)
     npar = theta.shape[1]
     zeros, ones = np.zeros(len(y)), np.ones(len(y))

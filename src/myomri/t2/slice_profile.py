@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import t2 as cfg
+from ..errors import InputError
 
 __all__ = ["sinc_pulse", "pulse_profile", "bin_profile", "slice_profile_angles"]
 
@@ -88,7 +89,7 @@ def slice_profile_angles(
         the positions past its own slice, which only the wider refocusing pulse reaches.
     """
     if refocusing_width_factor < 1.0:
-        raise ValueError(f"refocusing_width_factor must be >= 1, got {refocusing_width_factor}")
+        raise InputError(f"refocusing_width_factor must be >= 1, got {refocusing_width_factor}")
     n_ref = int(round(n_positions * refocusing_width_factor))
     exc = pulse_profile(sinc_pulse(flip_angle=excitation_angle, tbw=tbw))
     exc = exc / exc.max() * excitation_angle
@@ -101,7 +102,7 @@ def slice_profile_angles(
         # the same range cut into more bins is meant to stretch the refocusing profile
         return exc_bins, bin_profile(ref, n_ref, stop)
     if sampling != "interpolate":
-        raise ValueError(f"sampling must be 'interpolate' or 'myoqmri', got {sampling!r}")
+        raise InputError(f"sampling must be 'interpolate' or 'myoqmri', got {sampling!r}")
     # bin centres across the excitation half-slice [0, stop) and on past it into the part only
     # the wider refocusing pulse reaches
     x = (np.arange(n_ref) + 0.5) * stop / n_positions

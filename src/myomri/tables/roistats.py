@@ -89,7 +89,7 @@ def roi_statistics(values, labels, *, names=None, combine=False, scheme=None,
     outside = [v for v in present if v not in lab.LABEL_VALUES]
     if thigh and outside:
         raise MaskError(f"label(s) {outside[:10]} are not in the myomri thigh scheme (1..{max(lab.LABEL_VALUES)}: "
-                        "right 1..12, left 13..24); expected a myomri label map, or no --label-scheme")
+                        "right 1..12, left 13..24); expected a myomri label map, or no label scheme")
     rows = []
 
     def add(label, name, sel):

@@ -173,7 +173,9 @@ def _manifest_entry(subject: str, rows: list[dict], base: Path, run_dir: Path | 
     others = [p for key in ("image", "dixon_fat", "dixon_water", "mese") if (p := file(first, key))]
     value_map = None
     if run_dir is not None:
-        t2dir = run_dir / "stages" / "t2" / subject
+        from ..pipeline.layout import t2_subject_dir
+
+        t2dir = t2_subject_dir(run_dir, subject)
         value_map = t2dir / "t2.nii.gz" if (t2dir / "t2.nii.gz").is_file() else None
         others += sorted(p.resolve() for p in t2dir.glob("*.nii.gz"))
     others = [p for i, p in enumerate(others) if p != image and p not in others[:i]]
@@ -200,7 +202,7 @@ def catalog_run(outdir, *, model=None, label_file=None) -> Catalog:
             manifest = candidate
     if manifest is None:
         raise InputError(f"{outdir}: not a myomri run or demo output (no run_manifest.json with a readable "
-                         "study file, no data/manifest.csv); pass IMAGE --labels LABELS or --manifest M.csv")
+                         "study file, no data/manifest.csv); expected an image with its labels, or a manifest")
     cat = catalog_manifest(manifest, run_dir=outdir, model=model, label_file=label_file)
     _add_failures(cat, outdir / "failures.csv")
     return cat

@@ -15,6 +15,7 @@ import json
 import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from ..errors import InputError
 __all__ = ["LearnJob", "handle_learn", "corrected_tiles", "latest_corrections"]
 
 
-def latest_corrections(catalog) -> list[tuple[object, Path, Path]]:
+def latest_corrections(catalog) -> list[tuple[Any, Path, Path]]:
     """``(entry, original, corrected)`` of the newest saved correction of every subject in ``corrections.csv``."""
     path = catalog.corrections_csv
     if not path.is_file():
@@ -65,12 +66,14 @@ class LearnJob:
     def __init__(self, catalog, *, epochs: int | None = None):
         self.catalog = catalog
         self.epochs = epochs
-        self.state, self.progress, self.log, self.report = "running", 0.0, [], None
+        self.state, self.progress = "running", 0.0
+        self.log: list[str] = []
+        self.report: dict[str, Any] | None = None
         self.candidate: Path | None = None
         self.current: str | None = None
         self._thread = threading.Thread(target=self._run, name="myomri-view-learn", daemon=True)
 
-    def start(self) -> "LearnJob":
+    def start(self) -> LearnJob:
         """Start the thread; returns self."""
         self._thread.start()
         return self
@@ -89,13 +92,13 @@ class LearnJob:
             self._say(f"failed: {type(exc).__name__}: {exc}")
 
     def _refine(self) -> None:
+        import torch
+
         from ..config.segment_dl import N_THREADS, REFINE
         from ..segment.infer import default_model_path
         from ..segment.model_io import load_model, save_model
         from ..segment.refine import refine_model
         from ..segment.train import TileSet
-
-        import torch
 
         torch.set_num_threads(N_THREADS)
         model_path = Path(self.catalog.model) if self.catalog.model else default_model_path()
@@ -111,7 +114,7 @@ class LearnJob:
         if not sets:
             raise InputError("no corrected slices to learn from: edit a muscle label map and save it first")
         self.progress = 0.1
-        epochs = self.epochs or REFINE["epochs"]
+        epochs = int(self.epochs or REFINE["epochs"])
         refined, report = refine_model(model, TileSet.concat(sets), epochs=epochs, log=self._say,
                                        n_threads=N_THREADS)  # fmt: skip
         folder = self.catalog.roots[0] / "models"

@@ -42,7 +42,7 @@ def static_dir() -> Path:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "ViewerServer"
+    server: ViewerServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
@@ -165,7 +165,7 @@ class ViewerServer(ThreadingHTTPServer):
         """The page's address with the access token."""
         return f"http://127.0.0.1:{self.port}/?token={self.token}"
 
-    def start_background(self) -> "ViewerServer":
+    def start_background(self) -> ViewerServer:
         """Serve from a daemon thread (tests, notebooks); stop with :meth:`stop`."""
         self._thread = threading.Thread(target=self.serve_forever, name="myomri-view", daemon=True)
         self._thread.start()

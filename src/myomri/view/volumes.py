@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -196,7 +197,7 @@ def label_stats(view: SubjectView, labels: np.ndarray | None = None, names: dict
     """Per label: voxel count, volume (mL) and, with a map, its mean and SD (``roi-stats``' numbers)."""
     labels = view.labels if labels is None else labels
     counts = np.bincount(labels.ravel().astype(np.int64))
-    rows = {int(v): {"value": int(v), "n": int(counts[v]), "volume_ml": float(counts[v] * view.voxel_ml)}
+    rows: dict[int, dict[str, Any]] = {int(v): {"value": int(v), "n": int(counts[v]), "volume_ml": float(counts[v] * view.voxel_ml)}
             for v in np.nonzero(counts)[0] if v != 0}  # fmt: skip
     if view.map_image is not None and rows and view.map_image.array.ndim == 3:
         from ..tables.roistats import map_roi_statistics
