@@ -11,7 +11,6 @@ __all__ = ["register", "run", "parse_roles"]
 def register(subparsers) -> None:
     """Add the ``init`` subcommand."""
     from ..config.init import KEY_FILE, ROLES
-
     from .argtypes import output_file
 
     p = subparsers.add_parser(

@@ -11,7 +11,6 @@ __all__ = ["register", "run"]
 def register(subparsers) -> None:
     """Add the ``register`` subcommand."""
     from ..config import register as cfg
-
     from .argtypes import output_file, positive_float
 
     p = subparsers.add_parser(

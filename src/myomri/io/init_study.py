@@ -60,6 +60,7 @@ def assign_roles(series: list[SeriesInfo], ids: dict[str, str], overrides: dict[
     rows = []
     by_subject: dict[str, list[tuple[SeriesInfo, str | None, str]]] = {}
     for s in series:
+        role: str | None
         if s.series_uid in overrides:
             role, why = overrides[s.series_uid], f"set by --role {s.series_uid}={overrides[s.series_uid]}"
         else:

@@ -224,10 +224,10 @@ def register_rigid(
         found = sitk.CompositeTransform(found).GetNthTransform(0)
     found = sitk.Euler3DTransform(found)
     params = found.GetParameters()
-    rot = tuple(float(np.degrees(p)) for p in params[:3])
-    trans = tuple(float(t) for t in params[3:])
+    rot = (float(np.degrees(params[0])), float(np.degrees(params[1])), float(np.degrees(params[2])))
+    trans = (float(params[3]), float(params[4]), float(params[5]))
     after = _metric(fs, ms, found, bins=bins, sampling=sampling)
-    result = RegistrationResult(trans, rot, tuple(float(c) for c in centre), before, after,
+    result = RegistrationResult(trans, rot, (float(centre[0]), float(centre[1]), float(centre[2])), before, after,
                                 iterations=int(reg.GetOptimizerIteration()),
                                 bounds={"max_translation_mm": float(max_translation_mm),
                                         "max_rotation_deg": float(max_rotation_deg)})
