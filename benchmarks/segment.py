@@ -67,7 +67,7 @@ def evaluate_huashan(model, subject: str, kind: str, *, threads: int) -> dict:
     from myomri.io.read import read_image
     from myomri.segment.evaluate import dice, per_muscle_scores
     from myomri.segment.infer import segment_dl
-    from myomri.segment.preprocess import muscle_indices
+    from myomri.segment.tiling import muscle_indices
 
     image = read_image(HUASHAN / f"{subject}_{'0001' if kind == 'water' else '0000'}.nii.gz")
     truth = muscle_indices(read_image(HUASHAN / f"{subject}_seg.nii.gz").array, scheme="huashan")
@@ -179,7 +179,7 @@ def _slice_dice(model, image, labels, slices, *, threads: int) -> float:
     from myomri.config.labels import MUSCLES
     from myomri.segment.evaluate import dice
     from myomri.segment.infer import segment_dl
-    from myomri.segment.preprocess import muscle_indices
+    from myomri.segment.tiling import muscle_indices
 
     pred = muscle_indices(segment_dl(image, model=model, n_threads=threads).array)[:, :, slices]
     truth = muscle_indices(labels.array, scheme="huashan")[:, :, slices]

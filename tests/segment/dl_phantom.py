@@ -49,7 +49,7 @@ def make_phantom(*, seed: int = 0, n_slices: int = 3, shape=(84, 48), spacing=(4
 
 def phantom_tiles(seeds, **kw):
     """TileSet of the phantoms of ``seeds`` (tiny tiles)."""
-    from myomri.segment.preprocess import muscle_indices, prepare_volume
+    from myomri.segment.tiling import muscle_indices, prepare_volume
     from myomri.segment.train import TileSet
 
     sets = []

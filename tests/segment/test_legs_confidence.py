@@ -9,7 +9,7 @@ from tests.segment.dl_phantom import PIXEL_MM, TILE, make_phantom
 from myomri.errors import InputError
 from myomri.io.image import Image
 from myomri.segment.confidence import slice_confidence, summarise_confidence
-from myomri.segment.preprocess import count_legs, muscle_indices, prepare_volume, tiles_to_labels
+from myomri.segment.tiling import count_legs, muscle_indices, prepare_volume, tiles_to_labels
 
 
 def _crop(image: Image, lab: np.ndarray, sl: slice, x0: float):
@@ -112,3 +112,10 @@ def test_fragmented_slices_are_flagged_by_their_coherence():
     records = with_coherence(slice_confidence(_probs(3, True), 3, pixel_mm=2.0), [1.0, 0.8, 0.99])
     assert [r["flagged"] for r in records] == [False, True, False]
     assert records[1]["coherence"] == 0.8
+
+
+def test_the_cli_offers_exactly_the_methods_of_the_one_segmenter_table():
+    from myomri.config.segment import METHODS as OFFERED
+    from myomri.segment.methods import METHODS
+
+    assert set(OFFERED) == set(METHODS)

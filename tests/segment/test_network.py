@@ -14,7 +14,7 @@ from myomri.errors import InputError  # noqa: E402
 from myomri.io.image import Image  # noqa: E402
 from myomri.segment.model_io import new_model  # noqa: E402
 from myomri.segment.network import build_network, count_parameters  # noqa: E402
-from myomri.segment.preprocess import (  # noqa: E402
+from myomri.segment.tiling import (  # noqa: E402
     canonical_view, muscle_indices, normalise_intensity, prepare_volume, tiles_to_labels,
 )  # fmt: skip
 

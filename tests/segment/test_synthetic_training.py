@@ -103,7 +103,7 @@ def test_synthetic_images_are_seeded_normalised_and_of_both_fat_polarities():
 def _tiny_sources():
     from tests.segment.dl_phantom import PIXEL_MM, TILE, make_phantom
 
-    from myomri.segment.preprocess import muscle_indices, prepare_volume
+    from myomri.segment.tiling import muscle_indices, prepare_volume
     from myomri.segment.recipe import Sources, SyntheticSet
     from myomri.segment.train import TileSet
 

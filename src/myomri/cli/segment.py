@@ -1,8 +1,7 @@
 """``myomri segment``: whole-muscle segmentation of an axial thigh image.
 
-``--method`` picks the segmenter from :data:`myomri.config.segment.METHODS` through the
-``_SEGMENTERS`` table below; a new method (e.g. a deep-learning model) adds its name to the config
-and one entry here, and the command's reading, checking and writing stay as they are.
+``--method`` picks the segmenter by name from the one table :data:`myomri.segment.methods.METHODS`
+(the names the CLI offers are :data:`myomri.config.segment.METHODS`; a test keeps both in step).
 """
 
 from __future__ import annotations
@@ -97,16 +96,6 @@ def _read(path: str, series):
     return read_image(path, series=series)
 
 
-def _segment_classical(image, fat):
-    from ..segment.classical import segment_classical
-
-    return segment_classical(image, fat=fat)
-
-
-#: Method name -> function(image, fat) returning the tissue label map.
-_SEGMENTERS = {"classical": _segment_classical}
-
-
 def run(args: argparse.Namespace) -> int:
     """Read, segment, write; print the tissue volumes."""
     import numpy as np
@@ -127,10 +116,10 @@ def run(args: argparse.Namespace) -> int:
         from .segment_dl import run_dl
 
         return run_dl(args, image)
+    from ..segment.methods import segment
+
     fat = _read(args.fat, args.series) if args.fat else None
-    if args.method not in _SEGMENTERS:  # argparse choices come from config; keep both in step
-        raise InputError(f"segmentation method {args.method!r} is not available; choose one of {sorted(_SEGMENTERS)}")
-    tissue = _SEGMENTERS[args.method](image, fat)
+    tissue = segment(image, args.method, fat=fat)
     if args.mask == "tissue":
         out = tissue
     else:

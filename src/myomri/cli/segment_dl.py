@@ -128,7 +128,8 @@ def run_refine(args: argparse.Namespace) -> int:
     val = load_cases(read_case_list(args.validation), **pre) if args.validation else None
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     refined, report = refine_model(model, data, validation=val, epochs=args.epochs, batch_size=args.batch_size,
-                                   learning_rate=args.lr, seed=args.seed, log=log)  # fmt: skip
+                                   learning_rate=args.lr, seed=args.seed, n_threads=_threads(args),
+                                   log=log)  # fmt: skip
     path = save_model(refined, args.output)
     print(format_report(report))
     print(f"{path}: model {refined.lineage} (parent {refined.parent})")

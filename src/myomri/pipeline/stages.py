@@ -36,16 +36,10 @@ def _muscle_labels(task: dict):
     method = task["segmentation"]["method"]
     if method == "given":
         return read_mask(task["labels"])
-    water = read_image(task["water"])
-    if method == "classical":
-        from ..segment.classical import muscle_mask, segment_classical
+    from ..segment.methods import muscle_labels
 
-        fat = read_image(task["fat"]) if task["fat"] else None
-        tissue = segment_classical(water, fat=fat)
-        return tissue.with_array(muscle_mask(tissue).astype(np.uint8))
-    from ..segment.infer import segment_dl
-
-    return segment_dl(water, model=task["segmentation"].get("model"))
+    fat = read_image(task["fat"]) if method == "classical" and task["fat"] else None
+    return muscle_labels(read_image(task["water"]), method, fat=fat, model=task["segmentation"].get("model"))
 
 
 def _model(settings: dict, image):

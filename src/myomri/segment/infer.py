@@ -30,8 +30,8 @@ def default_model_path() -> Path:
     """Path of the weights shipped in ``myomri/data`` (raises ``MissingFileError`` when absent)."""
     path = Path(str(resources.files("myomri").joinpath("data", _SHIPPED)))
     if not path.is_file():
-        raise MissingFileError(path, "shipped segmentation weights (train them with 'myomri segment train', "
-                                     "pass --model, or use --method classical)")  # fmt: skip
+        raise MissingFileError(path, "shipped segmentation weights (this installation lacks them; give a "
+                                     "model file or use the classical method)")  # fmt: skip
     return path
 
 
@@ -75,7 +75,7 @@ def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: 
 
     from .confidence import slice_confidence, summarise_confidence, with_coherence
     from .model_io import SegmentationModel, load_model
-    from .preprocess import check_volume, prepare_volume, tiles_to_labels
+    from .tiling import check_volume, prepare_volume, tiles_to_labels
     from .train import predict_tiles
 
     check_volume(image)

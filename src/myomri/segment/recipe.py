@@ -167,7 +167,7 @@ def _load_checkpoint(path: Path):
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means a damaged file
         raise FormatError(path, f"a myomri training checkpoint (unreadable: {type(exc).__name__})") from None
     if not isinstance(obj, dict) or obj.get("format") != CHECKPOINT_FORMAT:
-        raise FormatError(path, "a myomri training checkpoint (written by 'myomri segment train --checkpoint')")
+        raise FormatError(path, "a myomri training checkpoint (written by segment.recipe.train_mixed)")
     return obj, _parse(obj["model"], str(path))
 
 

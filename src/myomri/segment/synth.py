@@ -13,7 +13,7 @@ For every tile of a batch (Billot et al., MedIA 2023, adapted to thigh MRI):
 3. boundaries between tissues blended towards fat or towards black (fascia; the dark
    chemical-shift lines of out-of-phase gradient echo);
 4. a smooth multiplicative bias field, a gamma, Rician noise;
-5. the normalisation of inference (``segment.preprocess.normalise_intensity``: the body's 99th
+5. the normalisation of inference (``segment.tiling.normalise_intensity``: the body's 99th
    percentile -> 1, clip to [0, 2]) and a random global scale.
 
 All draws come from one seeded ``torch.Generator``; the function is pure otherwise.

@@ -16,7 +16,7 @@ learns that the bright ring of subcutaneous fat, the femur and the fat between m
 * 0-2 vessels (2-5 mm) inside the intermuscular fat.
 
 Codes and ranges are in :mod:`myomri.config.segment_synth`. :func:`label_map_tiles` cuts a whole
-label map into one-leg tiles exactly as :func:`myomri.segment.preprocess.prepare_volume` cuts an
+label map into one-leg tiles exactly as :func:`myomri.segment.tiling.prepare_volume` cuts an
 image (canonical orientation, in-plane resampling, midline, mirrored left leg, fixed offsets).
 """
 
@@ -78,7 +78,7 @@ def add_tissues(muscles: np.ndarray, *, pixel_mm: float, rng: np.random.Generato
     Parameters
     ----------
     muscles : ndarray (nx, ny) int
-        Side-free muscle indices of one leg (``segment.preprocess.muscle_indices``), 0 elsewhere.
+        Side-free muscle indices of one leg (``segment.tiling.muscle_indices``), 0 elsewhere.
     pixel_mm : float
         Pixel size; all tissue sizes are drawn in mm.
     rng : numpy Generator
@@ -142,8 +142,8 @@ def label_map_tiles(label_map: Image, *, scheme: str = "huashan", tile: int, pix
         Muscle indices 0..12 (the map's muscles only; added tissues are 0).
     """
     from ..config import segment_dl as cfg
-    from .preprocess import _crop, _halves, _tile_offsets, canonical_view, find_midline, muscle_indices
-    from .preprocess import resample_inplane
+    from .tiling import _crop, _halves, _tile_offsets, canonical_view, find_midline, muscle_indices
+    from .tiling import resample_inplane
 
     can, perm, _ = canonical_view(label_map.with_array(muscle_indices(label_map.array, scheme=scheme)))
     sp = np.asarray(label_map.spacing, dtype=float)[list(perm)]

@@ -1,6 +1,6 @@
 """Training recipe of the per-muscle network: data from image/mask pairs, augmentation, loss, loop.
 
-* Data: every volume is cut into one-leg tiles by :func:`myomri.segment.preprocess.prepare_volume`;
+* Data: every volume is cut into one-leg tiles by :func:`myomri.segment.tiling.prepare_volume`;
   label maps are reduced to side-free muscle indices (0..12). Cases whose label set lacks the
   adductor longus (the Huashan IDEAL maps) are flagged: for them the loss merges the AL and
   background outputs (the marginal likelihood of "background or AL"), so unlabelled AL is neither
@@ -57,7 +57,7 @@ def load_cases(cases, *, tile: int | None = None, pixel_mm: float | None = None,
 
     from ..io.read import read_image, read_mask
     from ..preprocess.geometry import check_same_grid
-    from .preprocess import muscle_indices, prepare_volume
+    from .tiling import muscle_indices, prepare_volume
 
     out = []
     for img_path, mask_path, scheme, contrast in tqdm(list(cases), desc="cases", disable=not progress):

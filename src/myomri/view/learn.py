@@ -46,7 +46,7 @@ def corrected_tiles(model, image_path, original, corrected):
     """The model's tiles of the slices (and legs) where ``corrected`` differs from ``original``."""
     from ..io.read import read_image, read_mask
     from ..preprocess.geometry import check_same_grid
-    from ..segment.preprocess import muscle_indices, prepare_volume
+    from ..segment.tiling import muscle_indices, prepare_volume
     from ..segment.train import TileSet
 
     image = read_image(image_path)
