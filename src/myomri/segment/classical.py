@@ -245,32 +245,8 @@ def _femur_in_box(dark: np.ndarray, fat: np.ndarray, comp: np.ndarray, px: float
     return out
 
 
-def segment_classical(water: Image, *, fat: Image | None = None, **options) -> Image:
-    """Segment muscle, subcutaneous fat and bone/marrow in an axial thigh volume.
-
-    Parameters
-    ----------
-    water : Image
-        Dixon water image, or a single T1- or T2-weighted image (fat bright) when ``fat`` is None.
-    fat : Image, optional
-        Dixon fat image on the same grid as ``water``.
-    **options
-        Overrides of :data:`myomri.config.segment.CLASSICAL` (unknown names raise ConfigError).
-
-    Returns
-    -------
-    Image
-        uint8 tissue label map on the input grid; values in
-        :data:`myomri.config.segment.TISSUE_LABELS`. ``meta`` records the thresholds used.
-
-    Raises
-    ------
-    InputError
-        4-D, constant (e.g. all-zero) or non-finite input, or no thigh-sized body found.
-    GeometryError
-        ``fat`` and ``water`` are on different grids.
-    """
-    s = _settings(options)
+def _levels(water: Image, fat: Image | None, s: dict):
+    """Signal, fatness, body masks and the body / fat thresholds of the whole volume."""
     w = _check_input(water, "water" if fat is not None else "input")
     if fat is not None:
         _check_grids(water, fat)
@@ -304,39 +280,73 @@ def segment_classical(water: Image, *, fat: Image | None = None, **options) -> I
         lo, hi = s["fat_threshold_range"]
         tissue = bodies & (signal > body_thr)
         fat_thr = float(np.clip(_otsu(fatness[tissue]), lo, hi))
+    return signal, fatness, bodies, body_thr, fat_thr
 
+
+def _label_slice(out, k, signal, fatness, bodies, body_thr, fat_thr, px, lr, s) -> None:
+    """Tissue classes of slice ``k`` written into ``out`` (in place)."""
+    # Work in the body's bounding box (plus a margin for the morphology): same result, less area.
+    bi, bj = ndi.find_objects(bodies[:, :, k].astype(np.int8))[0]
+    box = (slice(max(bi.start - 2, 0), bi.stop + 2), slice(max(bj.start - 2, 0), bj.stop + 2), k)
+    body = bodies[box]
+    tissue = body & (signal[box] > body_thr)
+    fat_k = tissue & (fatness[box] >= fat_thr)
+    lean = tissue & ~fat_k
+    dark = body & ~tissue
+    depth = ndi.distance_transform_edt(body) * px
+    lean_open = ndi.binary_opening(lean, _disk(s["lean_opening_mm"], px))
+    comp = np.zeros_like(body)
+    bone = np.zeros_like(body)
+    for side in _split_legs(body, lr, px, s):
+        c = _compartment(lean_open, depth, side, s)
+        comp |= c
+        femur = _femur(dark, fat_k, c, side, px, s)
+        if not femur.any():
+            # Thin cortex seen with partial volume is grey, not black: try a laxer cut.
+            dim = body & (signal[box] <= s["bone_retry_factor"] * body_thr)
+            femur = _femur(dim, fat_k & ~dim, c, side, px, s)
+        bone |= femur
+    sl = out[box]
+    sl[body] = OTHER
+    sl[body & ~comp & fat_k] = SUBCUT
+    sl[comp & fat_k] = IMFAT
+    sl[comp & ~fat_k] = MUSCLE
+    sl[bone] = BONE
+
+
+def segment_classical(water: Image, *, fat: Image | None = None, **options) -> Image:
+    """Segment muscle, subcutaneous fat and bone/marrow in an axial thigh volume.
+
+    Parameters
+    ----------
+    water : Image
+        Dixon water image, or a single T1- or T2-weighted image (fat bright) when ``fat`` is None.
+    fat : Image, optional
+        Dixon fat image on the same grid as ``water``.
+    **options
+        Overrides of :data:`myomri.config.segment.CLASSICAL` (unknown names raise ConfigError).
+
+    Returns
+    -------
+    Image
+        uint8 tissue label map on the input grid; values in
+        :data:`myomri.config.segment.TISSUE_LABELS`. ``meta`` records the thresholds used.
+
+    Raises
+    ------
+    InputError
+        4-D, constant (e.g. all-zero) or non-finite input, or no thigh-sized body found.
+    GeometryError
+        ``fat`` and ``water`` are on different grids.
+    """
+    s = _settings(options)
+    signal, fatness, bodies, body_thr, fat_thr = _levels(water, fat, s)
+    px = float(np.sqrt(water.spacing[0] * water.spacing[1]))
     lr = _lr_axis(water)
     out = np.zeros(signal.shape, dtype=np.uint8)
     for k in range(signal.shape[2]):
-        if not bodies[:, :, k].any():
-            continue
-        # Work in the body's bounding box (plus a margin for the morphology): same result, less area.
-        bi, bj = ndi.find_objects(bodies[:, :, k].astype(np.int8))[0]
-        box = (slice(max(bi.start - 2, 0), bi.stop + 2), slice(max(bj.start - 2, 0), bj.stop + 2), k)
-        body = bodies[box]
-        tissue = body & (signal[box] > body_thr)
-        fat_k = tissue & (fatness[box] >= fat_thr)
-        lean = tissue & ~fat_k
-        dark = body & ~tissue
-        depth = ndi.distance_transform_edt(body) * px
-        lean_open = ndi.binary_opening(lean, _disk(s["lean_opening_mm"], px))
-        comp = np.zeros_like(body)
-        bone = np.zeros_like(body)
-        for side in _split_legs(body, lr, px, s):
-            c = _compartment(lean_open, depth, side, s)
-            comp |= c
-            femur = _femur(dark, fat_k, c, side, px, s)
-            if not femur.any():
-                # Thin cortex seen with partial volume is grey, not black: try a laxer cut.
-                dim = body & (signal[box] <= s["bone_retry_factor"] * body_thr)
-                femur = _femur(dim, fat_k & ~dim, c, side, px, s)
-            bone |= femur
-        sl = out[box]
-        sl[body] = OTHER
-        sl[body & ~comp & fat_k] = SUBCUT
-        sl[comp & fat_k] = IMFAT
-        sl[comp & ~fat_k] = MUSCLE
-        sl[bone] = BONE
+        if bodies[:, :, k].any():
+            _label_slice(out, k, signal, fatness, bodies, body_thr, fat_thr, px, lr, s)
     meta = {"SegmentationMethod": "classical", "FatThreshold": fat_thr, "BodyThreshold": body_thr,
             "FatMeasure": "fat fraction" if fat is not None else "normalised intensity",
             "TissueLabels": {str(k): v for k, v in cfg.TISSUE_LABELS.items()}}
