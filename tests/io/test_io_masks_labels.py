@@ -135,3 +135,19 @@ def test_label_names_with_spaces_are_kept(tmp_path):
     f = tmp_path / "l.txt"
     f.write_text('# comment\n 0 0 0 0 0 0 0 "Clear Label"\n 4 1 2 3 1 1 1 "Vastus lateralis R"\n')
     assert read_label_names(f) == {4: "Vastus lateralis R"}
+
+
+def test_an_image_with_few_grey_levels_given_as_mask_is_refused_by_its_texture():
+    # a STIR slice stored as int16 0..137 has fewer values than MASK_MAX_LABELS, but they change
+    # between most neighbouring voxels; a label map changes only at its boundaries
+    from myomri.errors import MaskError
+    from myomri.io.image import Image
+    from myomri.io.masks import validate_mask
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:96, :96]
+    image = np.clip(60 + 40 * np.sin(xx / 9.0) + rng.normal(0, 12, (96, 96)), 0, 137).astype(np.int16)
+    with pytest.raises(MaskError, match="looks like an image"):
+        validate_mask(Image(image[:, :, None], source="stir.nii.gz"))
+    labels = (xx // 4 + 24 * (yy // 48)).astype(np.int16)  # 48 labels in blocks: piecewise constant
+    assert validate_mask(Image(labels[:, :, None])).array.max() == 47

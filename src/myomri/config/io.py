@@ -14,6 +14,8 @@ __all__ = [
     "NRRD_ECHO_TIMES_KEY",
     "DICOM_SUFFIXES",
     "MASK_MAX_LABELS",
+    "MASK_TEXTURE_MIN_LABELS",
+    "MASK_MAX_NEIGHBOUR_CHANGES",
 
     "ECHO_GAP_RTOL",
 ]
@@ -45,6 +47,12 @@ DICOM_SUFFIXES = (".dcm", ".dicom", ".ima")
 #: (arguments swapped, or the image given twice). Label sets in use hold far fewer (myomri's thigh
 #: muscles 24, TotalSegmentator 117); an MR image holds hundreds to thousands of grey levels.
 MASK_MAX_LABELS = 150
+#: A "mask" with more distinct values than this whose values change between more than
+#: MASK_MAX_NEIGHBOUR_CHANGES of neighbouring voxels is an image (an intensity image with few grey
+#: levels, e.g. 0-137, has fewer than MASK_MAX_LABELS values but changes almost everywhere; label
+#: maps change only at label boundaries: 3-23 % of voxel pairs in the demo and reference maps).
+MASK_TEXTURE_MIN_LABELS = 16
+MASK_MAX_NEIGHBOUR_CHANGES = 0.75
 
 #: An echo train counts as evenly spaced with missing echoes when its first echo time and every
 #: step are whole multiples of the echo spacing within this fraction (echo times are rounded to

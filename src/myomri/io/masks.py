@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config.io import MASK_MAX_LABELS
+from ..config.io import MASK_MAX_LABELS, MASK_MAX_NEIGHBOUR_CHANGES, MASK_TEXTURE_MIN_LABELS
 from ..errors import MaskError
 from .image import Image
 
@@ -30,6 +30,20 @@ def _n_distinct(arr: np.ndarray) -> int:
         return int(np.count_nonzero(np.bincount(arr.ravel())[1:]))
     values = np.unique(arr)
     return int(values.size - np.count_nonzero(values == 0))
+
+
+def _neighbour_changes(arr: np.ndarray) -> float:
+    """Share of neighbouring voxel pairs (along the first two axes, either voxel non-zero) whose
+    values differ: a few % at label boundaries, most pairs in an image's noise and texture."""
+    changed = pairs = 0
+    for ax in (0, 1):
+        if arr.shape[ax] < 2:
+            continue
+        a, b = np.swapaxes(arr, 0, ax)[1:], np.swapaxes(arr, 0, ax)[:-1]
+        inside = (a != 0) | (b != 0)
+        changed += int(np.count_nonzero((a != b) & inside))
+        pairs += int(np.count_nonzero(inside))
+    return changed / pairs if pairs else 0.0
 
 
 def validate_mask(mask: Image, *, label: int | None = None,
@@ -89,6 +103,12 @@ def validate_mask(mask: Image, *, label: int | None = None,
         if n_distinct > max_labels:
             raise MaskError(f"{where}: mask holds {n_distinct} distinct values ({low:g} to {top}), more than "
                             f"the {max_labels} labels a label map may have; {_LOOKS_LIKE_IMAGE}")
+    if top > MASK_TEXTURE_MIN_LABELS and _n_distinct(arr) > MASK_TEXTURE_MIN_LABELS:
+        changes = _neighbour_changes(arr)
+        if changes > MASK_MAX_NEIGHBOUR_CHANGES:
+            raise MaskError(f"{where}: mask holds {_n_distinct(arr)} distinct values that change between "
+                            f"{changes:.0%} of neighbouring voxels (a label map is piecewise constant); "
+                            f"{_LOOKS_LIKE_IMAGE}")
     if low < 0:
         raise MaskError(f"{where}: mask has negative values (min {low:g}), expected labels >= 0")
     if top == 0:
