@@ -16,7 +16,6 @@ MASK_KINDS = ("tissue", "muscle", "compartment")
 def register(subparsers) -> None:
     """Add the ``segment`` subcommand."""
     from ..config.segment import METHODS, TISSUE_LABELS
-
     from .argtypes import output_file
     from .segment_dl import add_dl_options, add_refine_parser, add_train_parser
 

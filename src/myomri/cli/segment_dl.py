@@ -113,11 +113,11 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_refine(args: argparse.Namespace) -> int:
+    import torch
+
     from ..segment.model_io import load_model, save_model
     from ..segment.refine import format_report, refine_model
     from ..segment.train import load_cases, read_case_list
-
-    import torch
 
     cases = _cases(args)
     _refuse_overwrite(args, cases)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["add_train_parser", "run_train", "collect_maps"]
 
@@ -77,7 +78,7 @@ def run_train(args: argparse.Namespace) -> int:
                              [args.output, args.checkpoint])  # fmt: skip
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     model = load_model(args.init) if args.init else new_model(seed=args.seed)
-    pre = {"tile": int(model.preprocess["tile"]), "pixel_mm": float(model.preprocess["pixel_mm"])}
+    pre: dict[str, Any] = {"tile": int(model.preprocess["tile"]), "pixel_mm": float(model.preprocess["pixel_mm"])}
     src = Sources()
     if maps:
         src.synthetic = synthetic_from_maps(maps, seed=args.seed, **pre)

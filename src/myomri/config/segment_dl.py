@@ -8,6 +8,8 @@ tile (256 mm, wider than any adult thigh) keeps CPU inference of a 16-slice volu
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "PIXEL_MM", "TILE", "PERCENTILE", "CLIP_MAX", "CONTRASTS", "INVERTED_CONTRASTS", "FOREGROUND_FRACTION",
     "NETWORK", "TRAIN", "AUGMENT", "REFINE", "FEDERATED", "MODEL_FORMAT_VERSION", "HUASHAN_TO_MUSCLE",
@@ -33,13 +35,13 @@ CONTRASTS = ("water", "fat", "t1", "stir")
 INVERTED_CONTRASTS = ("fat", "t1")
 
 #: Architecture of the shipped network (a residual 2-D U-Net; 13 outputs = background + 12 muscles).
-NETWORK = {"arch": "ResUNet2d", "in_channels": 1, "n_classes": 13, "base_channels": 16, "depth": 5}
+NETWORK: dict[str, Any] = {"arch": "ResUNet2d", "in_channels": 1, "n_classes": 13, "base_channels": 16, "depth": 5}
 
 #: Torch intra-op threads (the target machine has 2 cores).
 N_THREADS = 2
 
 #: Training recipe (``myomri segment train``).
-TRAIN = {
+TRAIN: dict[str, Any] = {
     "epochs": 40,
     "steps": 6000,  # mixed-source recipe (segment.recipe): steps of one batch each
     "batch_size": 16,
@@ -51,7 +53,7 @@ TRAIN = {
 }
 
 #: On-the-fly augmentation (applied per tile, all drawn from the seeded generator).
-AUGMENT = {
+AUGMENT: dict[str, Any] = {
     "rotation_deg": 15.0,
     "scale": (0.8, 1.25),
     "shift_px": 8.0,
@@ -68,14 +70,14 @@ AUGMENT = {
 #: winning probability over its muscle pixels, the number of thigh muscles found or the share of its
 #: muscle pixels in their muscle's main 3-D body (thigh > 0.99, calf ~0.85) is below these;
 #: the volume is low-confidence when more than ``max_flagged_fraction`` of its slices are flagged.
-CONFIDENCE = {"min_probability": 0.8, "min_muscles": 7, "min_area_mm2": 100.0, "min_coherence": 0.95,
+CONFIDENCE: dict[str, Any] = {"min_probability": 0.8, "min_muscles": 7, "min_area_mm2": 100.0, "min_coherence": 0.95,
               "max_flagged_fraction": 0.5}
 
 #: Incremental learning (``myomri segment refine``): a few short epochs at a low learning rate.
-REFINE = {"epochs": 5, "batch_size": 8, "learning_rate": 3e-4, "seed": 0}
+REFINE: dict[str, Any] = {"epochs": 5, "batch_size": 8, "learning_rate": 3e-4, "seed": 0}
 
 #: Federated server (``myomri federate serve``).
-FEDERATED = {
+FEDERATED: dict[str, Any] = {
     "host": "127.0.0.1",
     "port": 8765,
     "tolerance": 0.01,  # largest accepted drop of validation mean Dice (merged vs served model)

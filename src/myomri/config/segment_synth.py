@@ -12,6 +12,8 @@ femoral vessels 5-10 mm in the adductor canal.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["TISSUES", "N_TISSUES", "FIRST_EXTRA", "TISSUE_MM", "UNLABELLED_MUSCLE_PROB",
            "UNLABELLED_MIN_MM2", "MIN_MUSCLE_PX", "VARIANTS", "SYNTH", "MIX"]  # fmt: skip
 
@@ -47,7 +49,7 @@ MIN_MUSCLE_PX: int = 150
 VARIANTS: int = 2
 
 #: On-the-fly intensity synthesis (``segment.synth.synthesize``).
-SYNTH = {
+SYNTH: dict[str, Any] = {
     "random_prob": 0.25,  # every tissue an independent random intensity (SynthSeg); else MR-like priors
     "muscle_sd": 0.04,  # spread of the means of individual muscles around the muscle mean
     "infiltrated_prob": 0.15,  # a muscle's mean moved towards fat (fatty replacement, dystrophies)
@@ -64,4 +66,4 @@ SYNTH = {
 }
 
 #: Share of each source in a training batch (synthetic from label maps, real images, demo phantoms).
-MIX = {"synthetic": 0.6, "real": 0.25, "demo": 0.15}
+MIX: dict[str, Any] = {"synthetic": 0.6, "real": 0.25, "demo": 0.15}

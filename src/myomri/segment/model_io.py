@@ -29,6 +29,7 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..config import segment_dl as cfg
 from ..config.labels import MUSCLES
@@ -53,7 +54,7 @@ def default_preprocess(contrast: str = "water") -> dict:
 class SegmentationModel:
     """A network with everything needed to use, refine or merge it."""
 
-    network: object  # torch.nn.Module
+    network: Any  # torch.nn.Module (torch is imported lazily)
     arch: dict
     labels: tuple[str, ...] = MUSCLES
     preprocess: dict = field(default_factory=default_preprocess)

@@ -91,7 +91,7 @@ def build_network(spec: dict):
     if arch not in ARCHITECTURES:
         raise InputError(f"network architecture {arch!r} is unknown; expected one of {ARCHITECTURES}")
     keys = ("in_channels", "n_classes", "base_channels", "depth")
-    bad = [k for k in keys if not isinstance(spec.get(k), int) or spec.get(k) < 1]
+    bad = [k for k in keys if not isinstance(spec.get(k), int) or spec[k] < 1]
     if bad or spec["depth"] > 6 or spec["n_classes"] < 2:
         raise InputError(f"network spec {spec!r}: expected positive integers {keys}, depth <= 6, n_classes >= 2")
     return _classes()(**{k: spec[k] for k in keys})

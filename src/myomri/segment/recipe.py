@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +50,8 @@ class Sources:
     """The training sources; any may be empty (``None``)."""
 
     synthetic: SyntheticSet | None = None
-    real: object | None = None  # train.TileSet
-    demo: object | None = None  # train.TileSet
+    real: Any = None  # train.TileSet or None
+    demo: Any = None  # train.TileSet or None
     names: list = field(default_factory=list)
 
     def shares(self) -> dict[str, float]:

@@ -63,7 +63,7 @@ def refine_model(model, cases, *, validation=None, epochs: int | None = None, ba
         seed=r["seed"] if seed is None else seed, augment=augment, n_threads=n_threads, log=log,
     )  # fmt: skip
     refined.history[-1]["step"] = "refine"
-    report = {"cases": {"before": before_cases, "after": evaluate_tiles(refined, cases)}}
+    report: dict[str, dict] = {"cases": {"before": before_cases, "after": evaluate_tiles(refined, cases)}}
     if validation is not None:
         report["validation"] = {"before": before_val, "after": evaluate_tiles(refined, validation)}
     return refined, report

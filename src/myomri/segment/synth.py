@@ -31,7 +31,8 @@ __all__ = ["synthesize", "tissue_means"]
 _T = scfg.TISSUES
 
 
-def _uni(torch, gen, lo, hi, shape):
+def _uni(torch, gen, *bounds_and_shape):
+    lo, hi, shape = bounds_and_shape
     return lo + (hi - lo) * torch.rand(shape, generator=gen)
 
 

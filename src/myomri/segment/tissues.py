@@ -142,8 +142,7 @@ def label_map_tiles(label_map: Image, *, scheme: str = "huashan", tile: int, pix
         Muscle indices 0..12 (the map's muscles only; added tissues are 0).
     """
     from ..config import segment_dl as cfg
-    from .tiling import _crop, _halves, _tile_offsets, canonical_view, find_midline, muscle_indices
-    from .tiling import resample_inplane
+    from .tiling import _crop, _halves, _tile_offsets, canonical_view, find_midline, muscle_indices, resample_inplane
 
     can, perm, _ = canonical_view(label_map.with_array(muscle_indices(label_map.array, scheme=scheme)))
     sp = np.asarray(label_map.spacing, dtype=float)[list(perm)]
