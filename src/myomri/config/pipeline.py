@@ -32,7 +32,7 @@ GROUP_COLUMN: str = "group"
 SEED: int = 0
 
 # --- T2 stage ---
-T2_KEYS: tuple[str, ...] = ("enabled", "model", "fat_fraction", "fat_t2", "slices", "method")
+T2_KEYS: tuple[str, ...] = ("enabled", "model", "fat_fraction", "fat_t2", "slices", "method", "align")
 T2_MODELS: tuple[str, ...] = ("epg", "mono")
 T2_MODEL: str = "epg"
 #: "fit": FF is a free parameter per voxel (the demo simulates fat in muscle, so fixing it to 0
@@ -44,9 +44,13 @@ T2_SLICES: tuple[str, ...] = ("all", "centre")
 T2_SLICE: str = "all"
 
 # --- segmentation ---
-SEGMENTATION_KEYS: tuple[str, ...] = ("method", "model")
+SEGMENTATION_KEYS: tuple[str, ...] = ("method", "model", "align")
 SEGMENTATION_METHODS: tuple[str, ...] = ("given", "classical", "dl")
 SEGMENTATION_METHOD: str = "given"
+#: Rigidly register the segmentation's series (Dixon water, the image the labels were drawn on) onto
+#: the first MESE echo before carrying the muscle labels across (``preprocess.register``; sanity bound
+#: in ``config.register``). ``align: false`` in the t2 or the segmentation section turns it off.
+ALIGN: bool = True
 
 # --- features (seed paper 1: intensities scaled to 0-100, 3 x 3 x 3 mm resampling, 2-D LBP) ---
 FEATURE_KEYS: tuple[str, ...] = ("enabled", "params")

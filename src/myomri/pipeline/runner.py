@@ -6,7 +6,7 @@ Layout of ``OUTDIR``::
     run_manifest.json      versions, settings, seeds, input checksums, stage outcomes (no patient data)
     failures.csv           per-subject / per-stage failures (the run went on)
     run.log                what each stage did (subject ids only)
-    stages/t2/<subject>/   t2.nii.gz, ff.nii.gz, labels.nii.gz, roi_stats.csv, done.json
+    stages/t2/<subject>/   t2.nii.gz, ff.nii.gz, labels.nii.gz, roi_stats.csv, alignment.json, done.json
     stages/features/       features.csv (+ raw table, resumable per-case cache)
     stages/study/          icc.csv, performance.csv/.md, selection.csv, confusion/ROC files
     stages/stats/          roc.csv, correlations.csv, characteristics.csv, t2_subjects.csv
@@ -101,6 +101,9 @@ def _t2_stage(config, out, sums, *, jobs, executor, scheduler, progress, result,
                 write_done(folder, key, outcome["value"])  # stored at once: survives an interruption
                 rows[spec.subject] = outcome["value"]
                 computed.append(spec.subject)
+                if outcome["value"].get("align") == "refused":
+                    log(f"t2: warning: {spec.subject}: the Dixon -> MESE alignment was refused (beyond the "
+                        "sanity bound); masks carried through the scanner coordinates, see its alignment.json")
             else:
                 result.failures.append({"stage": "t2", "subject": spec.subject,
                                         "error_type": outcome["error_type"], "message": outcome["message"]})
@@ -114,7 +117,8 @@ def _t2_stage(config, out, sums, *, jobs, executor, scheduler, progress, result,
     with atomic_path(base / "t2_subjects.csv") as tmp:
         table.to_csv(tmp, index=False)
     result.stages["t2"] = {"status": "computed" if computed else "cached", "n_subjects": len(rows),
-                           "n_computed": len(computed)}
+                           "n_computed": len(computed),
+                           "align_refused": [s for s in order if rows[s].get("align") == "refused"]}
     return table
 
 

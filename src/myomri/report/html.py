@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io.atomic import atomic_write_text
+from .alignment import alignment_section
 from .figures import plot_correlation, plot_marker_roc, plot_t2_boxes, plot_t2_overlay
 from .tables import frame_to_html, markdown_to_html
 
@@ -49,6 +50,7 @@ def _methods(config, run) -> str:
     sel = an.get("selection", {})
     rep = an.get("reproducibility", {})
     mode = sel.get("mode", "nested")
+    align = t2.get("align", True) and seg.get("align", True)
     ff = "fitted per voxel" if t2["fat_fraction"] == "fit" else f"fixed at {t2['fat_fraction']}"
     model = (f"a bi-component (water/fat) extended-phase-graph model (fat T2 {t2['fat_t2']} ms, fat fraction {ff}, "
              "B1 fitted)" if t2["model"] == "epg" else "a mono-exponential model")
@@ -62,7 +64,8 @@ def _methods(config, run) -> str:
               "none": "A fixed feature list was used; z-scoring was fitted inside each training fold."}[mode]
     p = [f"Water T2 maps were fitted to the multi-echo spin-echo series with {model}, "
          f"{'on all slices' if t2['slices'] == 'all' else 'on the centre slice only'}, inside the thigh muscles "
-         f"from {segtxt}, carried onto the T2 grid through the scanner (world) coordinates. The mean muscle "
+         f"from {segtxt}, carried onto the T2 grid through the scanner (world) coordinates"
+         f"{' after a rigid alignment of the Dixon water series onto the first MESE echo' if align else ''}. The mean muscle "
          "T2 of each subject pools all labelled, fitted voxels of both thighs.",
          "Radiomics features (PyRadiomics-compatible, original and LBP-2D images) were extracted from the "
          "STIR ROIs of every reader with the parameters in the run manifest (intensity normalisation, "
@@ -129,6 +132,7 @@ def _t2_section(out: Path, config) -> list[str]:
                     f"{marker} vs {row.variable}"))
         parts.append('<div class="figs">' + "".join(cfigs) + "</div>")
     parts.append(_overlays(out, subj, gcol, order, int(config.report["overlays"])))
+    parts.append(alignment_section(subj))
     return parts
 
 
