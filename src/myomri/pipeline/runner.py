@@ -6,6 +6,8 @@ Layout of ``OUTDIR``::
     run_manifest.json      versions, settings, seeds, input checksums, stage outcomes (no patient data)
     failures.csv           per-subject / per-stage failures (the run went on)
     run.log                what each stage did (subject ids only)
+    t2_per_muscle.csv      subject, side, muscle, n_voxels, water T2 mean/SD/median/IQR, mean FF
+    derivatives/myomri/    BIDS derivatives: dataset_description.json, sub-*/anat/ T2map, FFmap, dseg + JSON
     stages/t2/<subject>/   t2.nii.gz, ff.nii.gz, labels.nii.gz, roi_stats.csv, alignment.json, done.json
     stages/features/       features.csv (+ raw table, resumable per-case cache)
     stages/study/          icc.csv, performance.csv/.md, selection.csv, confusion/ROC files
@@ -183,6 +185,8 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
     if config.t2["enabled"]:
         t2_table = _t2_stage(config, out, sums, jobs=jobs, executor=executor, scheduler=scheduler,
                              progress=progress, result=result, log=log)
+    if t2_table is not None and len(t2_table):
+        _t2_outputs(out, config, t2_table, log)
     features_csv = out / "stages" / "features" / "features.csv"
     if config.features["enabled"]:
         inputs = sorted({p for s in config.subjects for r in s.rois for p in (r["image"], r["mask"])})
@@ -221,6 +225,28 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
         result.report = write_report(out, config=config, run=result)
         log(f"report: {result.report}")
     return result
+
+
+def _t2_outputs(out: Path, config, t2_table, log) -> None:
+    """The T2 stage's results for users: BIDS derivatives and the tidy ``t2_per_muscle.csv``."""
+    import pandas as pd
+
+    from ..config.io import DERIVATIVES_DIR
+    from ..io.derivatives import write_dataset_description, write_subject_derivatives
+    from ..tables.per_muscle import tidy_per_muscle
+
+    root = out.joinpath(*DERIVATIVES_DIR)
+    write_dataset_description(root, version=__version__)
+    tables = []
+    for sid in t2_table["subject"].astype(str):
+        folder = out / "stages" / "t2" / sid
+        align = folder / "alignment.json"
+        write_subject_derivatives(root, sid, folder, t2_settings=config.t2, segmentation=config.segmentation,
+                                  alignment=json.loads(align.read_text()) if align.is_file() else None)
+        tables.append(pd.read_csv(folder / "roi_stats.csv", dtype={"label": str, "subject": str}))
+    with atomic_path(out / "t2_per_muscle.csv") as tmp:
+        tidy_per_muscle(tables).to_csv(tmp, index=False)
+    log(f"t2: derivatives of {len(tables)} subject(s) in {root}; per-muscle table t2_per_muscle.csv")
 
 
 def _write_failures(out: Path, result: RunResult) -> None:
