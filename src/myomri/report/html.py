@@ -17,6 +17,9 @@ import numpy as np
 from ..io.atomic import atomic_write_text
 from .alignment import alignment_section
 from .figures import plot_correlation, plot_marker_roc, plot_t2_boxes, plot_t2_overlay
+from .key_results import key_results_html
+from .layout import PRINT_CSS, collapsed, with_toc
+from .summary_figures import per_muscle_matrix, plot_icc, plot_muscle_heatmap
 from .tables import frame_to_html, markdown_to_html
 
 __all__ = ["write_report", "img_tag"]
@@ -25,7 +28,7 @@ CSS = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222
 table.tab{border-collapse:collapse;margin:0.6em 0;font-size:0.85em}
 table.tab td,table.tab th{border:1px solid #bbb;padding:2px 6px;text-align:left}
 table.tab th{background:#eee}.figs{display:flex;flex-wrap:wrap;gap:10px}
-.figs figure{margin:0}.fail{color:#a00}code{background:#f3f3f3}"""
+.figs figure{margin:0}.fail{color:#a00}code{background:#f3f3f3}""" + "\n" + PRINT_CSS
 
 
 def img_tag(png: bytes, alt: str) -> str:
@@ -110,6 +113,11 @@ def _t2_section(out: Path, config) -> list[str]:
         figs.append(_figure(plot_marker_roc(curve["fpr"], curve["tpr"], auc=r["auc"],
                                             ci=(r["auc_ci_low"], r["auc_ci_high"]), cutoff=r["cutoff"],
                                             label=f"{pos} vs {neg}"), f"ROC of {marker}: {pos} vs {neg}"))
+    per_muscle = _csv(out / "t2_per_muscle.csv")
+    if per_muscle is not None and len(per_muscle):
+        matrix = per_muscle_matrix(per_muscle, dict(zip(subj["subject"].astype(str), subj[gcol].astype(str))), order)
+        if matrix.size:
+            figs.append(_figure(plot_muscle_heatmap(matrix), "per-muscle mean water T2 by group"))
     parts.append('<div class="figs">' + "".join(figs) + "</div>")
     if roc is not None:
         parts += [f"<h3>ROC: {html.escape(pos)} vs {html.escape(neg)}</h3>",
@@ -156,17 +164,21 @@ def _overlays(out: Path, subj, gcol: str, order: list[str], n: int) -> str:
     return "<h3>T2 maps with the segmentation</h3><div class=\"figs\">" + "".join(figs) + "</div>"
 
 
-def _study_section(out: Path) -> list[str]:
+def _study_section(out: Path, config) -> list[str]:
     so = out / "stages" / "study"
     parts = ["<h2>Radiomics classification</h2>"]
     if not (so / "performance.md").is_file():
         return parts + ["<p><em>No classification results (stage disabled or failed).</em></p>"]
     icc = _csv(so / "icc.csv")
     if icc is not None:
-        parts += ["<h3>Reproducibility (ICC)</h3>", frame_to_html(icc, max_rows=40)]
+        threshold = float(config.analysis.get("reproducibility", {}).get("threshold", 0.8))
+        parts += ["<h3>Reproducibility (ICC)</h3>",
+                  _figure(plot_icc(icc, threshold=threshold), "ICC of every feature, sorted, with 95% CI"),
+                  collapsed("ICC table", frame_to_html(icc), n_rows=len(icc), csv_href="stages/study/icc.csv")]
     sel = _csv(so / "selection.csv")
     if sel is not None:
-        parts += ["<h3>Selected features</h3>", frame_to_html(sel, max_rows=60)]
+        parts += ["<h3>Selected features</h3>", collapsed("Selection table", frame_to_html(sel), n_rows=len(sel),
+                                                           csv_href="stages/study/selection.csv")]
     parts.append(markdown_to_html((so / "performance.md").read_text(encoding="utf-8"), heading_offset=2))
     for prefix, title in (("roc_", "ROC curves"), ("confusion_", "Confusion matrices")):
         pngs = sorted(so.glob(f"{prefix}*.png"))
@@ -174,6 +186,15 @@ def _study_section(out: Path) -> list[str]:
             parts.append(f"<h3>{title}</h3><div class=\"figs\">" + "".join(
                 _figure(p.read_bytes(), p.stem) for p in pngs) + "</div>")
     return parts
+
+
+def _key_results(out: Path, config) -> str:
+    st, so = out / "stages" / "stats", out / "stages" / "study"
+    stats = config.statistics
+    return key_results_html(roc=_csv(st / "roc.csv"), performance=_csv(so / "performance.csv"),
+                            correlations=_csv(st / "correlations.csv"), marker=stats["marker"],
+                            positive="/".join(stats["positive"]), negative="/".join(stats["negative"]),
+                            within="within the patients" if stats["within"] == "positive" else "whole cohort")
 
 
 def write_report(outdir, *, config, run) -> Path:
@@ -187,11 +208,11 @@ def write_report(outdir, *, config, run) -> Path:
              f"</head><body><h1>{title}</h1>",
              f"<p>{len(config.subjects)} subjects (" + ", ".join(f"{html.escape(str(g))} {n}" for g, n in
                                                                   groups.items()) + f"); run time {run.seconds:.0f} s.</p>",
-             "<h2>Methods</h2>", _methods(config, run), "<h2>Cohort</h2>"]
+             _key_results(out, config), "<h2>Methods</h2>", _methods(config, run), "<h2>Cohort</h2>"]
     chars = _csv(out / "stages" / "stats" / "characteristics.csv")
     parts.append(frame_to_html(chars) if chars is not None else "<p><em>No characteristics table.</em></p>")
     parts += _t2_section(out, config)
-    parts += _study_section(out)
+    parts += _study_section(out, config)
     parts.append("<h2>Failures and exclusions</h2>")
     skipped = run.stages.get("t2_skipped") or []
     if skipped:
@@ -200,7 +221,8 @@ def write_report(outdir, *, config, run) -> Path:
         parts.append('<div class="fail">' + frame_to_html(pd.DataFrame(run.failures)) + "</div>")
     elif not skipped:
         parts.append("<p>None.</p>")
-    parts.append("</body></html>")
+    head, body = parts[:3], "\n".join(parts[3:])
+    body, toc = with_toc(body)  # the contents follow the key results
     path = out / "report.html"
-    atomic_write_text(path, "\n".join(parts))
+    atomic_write_text(path, "\n".join([*head, toc, body, "</body></html>"]))
     return path
