@@ -106,7 +106,7 @@ def _check_layout(layout, result):
     strongest = corr.loc[corr["rho"].abs().idxmax()]
     assert any(f"Strongest T2-laboratory correlation: {strongest['variable']}, Spearman rho "
                f"{strongest['rho']:.2f}" in i for i in items), items
-    assert len(layout["toc"]) >= 6 and layout["toc_missing"] == []
+    assert len(layout["toc"]) == 5 and layout["toc_missing"] == []  # methods, cohort, T2, radiomics, failures
     summaries = {s.split(" (")[0]: (is_open, href) for is_open, s, href in layout["details"]}
     for name in ("ICC table", "Selection table"):
         is_open, href = summaries[name]
