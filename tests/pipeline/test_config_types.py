@@ -35,6 +35,7 @@ def test_the_valid_study_loads_and_keeps_its_types(tmp_path):
     config = load_pipeline(_study(tmp_path))
     assert config.t2["enabled"] is True and config.features["enabled"] is True
     assert config.analysis["validation"]["folds"] == 3
+    assert config.t2["align"] is True and config.segmentation["align"] is True  # on by default
 
 
 @pytest.mark.parametrize(("changes", "fragment"), [
@@ -50,6 +51,8 @@ def test_the_valid_study_loads_and_keeps_its_types(tmp_path):
     ({"clinical_id": ["participant_id"]}, "clinical_id: expected a column name of the clinical table"),
     ({"columns": {"mese": 7}}, "columns.mese: expected a column name, got 7"),
     ({"t2": "yes"}, "t2: expected a mapping, got 'yes'"),
+    ({"t2": {"align": "no"}}, "t2.align: expected true or false, got 'no'"),
+    ({"segmentation": {"method": "given", "align": 0}}, "segmentation.align: expected true or false, got 0"),
 ])
 def test_a_wrongly_typed_setting_is_a_problem(tmp_path, changes, fragment):
     assert fragment in _problems(_study(tmp_path, **changes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 from pathlib import Path
@@ -49,6 +50,8 @@ def test_report_renders_in_headless_chromium_with_every_figure_shown(finished_ru
         headings = browser.execute_script(
             "return Array.from(document.querySelectorAll('h2,h3')).map(h => h.textContent);")
         text = browser.execute_script("return document.body.innerText;")
+        layout = browser.execute_script(_LAYOUT_JS)
+        pdf = browser.print_page()  # the print stylesheet renders to PDF pages
     finally:
         browser.quit()
     assert len(images) >= 6
@@ -56,12 +59,56 @@ def test_report_renders_in_headless_chromium_with_every_figure_shown(finished_ru
     assert broken == []
     alts = " ".join(a for a, *_ in images)
     for expected in ("t2_mean per group", "ROC of t2_mean", "t2_mean vs CK", "T2 map of", "confusion_HC_PM_DM_lda",
-                     "roc_HC_PM_DM_lda"):
+                     "roc_HC_PM_DM_lda", "ICC of every feature", "per-muscle mean water T2 by group"):
         assert expected in alts, expected
     for section in ("Methods", "Cohort", "Muscle water T2", "Radiomics classification", "Correlations",
                     "T2 maps with the segmentation", "Reproducibility (ICC)", "Selected features",
-                    "Failures and exclusions"):
+                    "Failures and exclusions", "Key results", "Contents", "Series alignment"):
         assert section in headings, section
     # methods paragraph generated from the settings: nesting and the stated reductions
     assert "2 times" in text and "3-fold" in text and "test cohort: 3 subjects per group" in text
     assert "fat fraction fitted per voxel" in text
+    _check_layout(layout, result)
+    assert base64.b64decode(pdf)[:5] == b"%PDF-"
+
+
+_LAYOUT_JS = """
+const key = document.getElementById('key-results');
+const h2 = Array.from(document.querySelectorAll('h2'));
+const links = Array.from(document.querySelectorAll('nav.toc a')).map(a => a.getAttribute('href'));
+const printRules = Array.from(document.styleSheets).flatMap(s => Array.from(s.cssRules))
+  .filter(r => r.media && r.media.mediaText === 'print').length;
+return {first_h2: h2[0].textContent, second_h2: h2[1].textContent,
+        key_items: key ? Array.from(key.querySelectorAll('li')).map(li => li.textContent) : [],
+        toc: links, toc_missing: links.filter(h => !document.getElementById(h.slice(1))),
+        details: Array.from(document.querySelectorAll('details')).map(d => [d.open, d.querySelector('summary').textContent,
+          d.querySelector('a').getAttribute('href')]),
+        print_rules: printRules};
+"""
+
+
+def _check_layout(layout, result):
+    """Key results first (values from the stage tables), then the contents, long tables collapsed."""
+    import pandas as pd
+
+    out = result.outdir
+    assert (layout["first_h2"], layout["second_h2"]) == ("Key results", "Contents")
+    items = layout["key_items"]
+    roc = pd.read_csv(out / "stages" / "stats" / "roc.csv").iloc[0]
+    assert f"AUC {roc['auc']:.2f} (95% CI {roc['auc_ci_low']:.2f}-{roc['auc_ci_high']:.2f})" in items[0]
+    assert f"cut-off {roc['cutoff']:.1f} ms" in items[0] and "sensitivity" in items[0] and "specificity" in items[0]
+    perf = pd.read_csv(out / "stages" / "study" / "performance.csv")
+    auc = perf[(perf["metric"] == "auc") & (perf["average"] == "macro")]
+    best = auc.loc[auc["mean"].idxmax()]
+    assert any(f"Task HC_PM_DM: best classifier {best['classifier']}, macro AUC {best['mean']:.2f} ± "
+               f"{best['sd']:.2f}" in i and "fixed features" in i for i in items), items
+    corr = pd.read_csv(out / "stages" / "stats" / "correlations.csv")
+    strongest = corr.loc[corr["rho"].abs().idxmax()]
+    assert any(f"Strongest T2-laboratory correlation: {strongest['variable']}, Spearman rho "
+               f"{strongest['rho']:.2f}" in i for i in items), items
+    assert len(layout["toc"]) == 5 and layout["toc_missing"] == []  # methods, cohort, T2, radiomics, failures
+    summaries = {s.split(" (")[0]: (is_open, href) for is_open, s, href in layout["details"]}
+    for name in ("ICC table", "Selection table"):
+        is_open, href = summaries[name]
+        assert not is_open and (out / href).is_file(), name  # collapsed, and its full CSV is there
+    assert layout["print_rules"] >= 1

@@ -32,6 +32,9 @@ def register(subparsers) -> None:
                         "PatientID or the pseudonymous ids")
     p.add_argument("--role", action="append", default=[], metavar="SERIES_UID=ROLE",
                    help=f"force the role of a series (repeatable); ROLE one of {', '.join(ROLES)}")
+    p.add_argument("--rois", default=None, metavar="DIR",
+                   help="reader ROIs on the STIR series: DIR/<PatientID or sub-id>/<anything>[_ses-<N>]_reader-<ID>"
+                        "_roi.nii.gz; turns the study's radiomics on")
     p.set_defaults(func=run)
 
 
@@ -57,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io.init_study import init_study
 
     roles = parse_roles(args.role)
-    result = init_study(args.dataset, args.output, clinical=args.clinical, roles=roles)
+    result = init_study(args.dataset, args.output, clinical=args.clinical, roles=roles, rois=args.rois)
     n_amb, n_skip = result.count("ambiguous"), result.count("skipped")
     print(f"init: {len(result.subjects)} subject(s), {result.count('used')} series used, {n_amb} ambiguous, "
           f"{n_skip} skipped (see series.csv); written {result.study}", file=sys.stderr)

@@ -67,6 +67,9 @@ def print_summary(result) -> None:
     for name, info in result.stages.items():
         if isinstance(info, dict):
             print(f"{name}: {info.get('status')}", file=sys.stderr)
+            if info.get("align_refused"):  # the sanity bound's warning (preprocess.register)
+                print(f"warning: series alignment refused (beyond the sanity bound) for "
+                      f"{', '.join(info['align_refused'])}; identity kept", file=sys.stderr)
     if result.failures:
         print(f"{len(result.failures)} failure(s): see {result.outdir / 'failures.csv'}", file=sys.stderr)
     print(f"report: {result.report}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = ["ROLES", "STIR_MAX_TI_MS", "MESE_MIN_ECHOES", "SUBJECT_ID_FORMAT", "KEY_FILE",
-           "CLINICAL_ID_COLUMNS", "ROLE_COLUMNS"]
+           "CLINICAL_ID_COLUMNS", "ROLE_COLUMNS", "ROI_FILE_PATTERN"]
 
 #: Roles a series can be given (``--role UID=ROLE``); ``skip`` leaves a series out.
 ROLES: tuple[str, ...] = ("stir", "mese", "water", "fat", "in_phase", "out_phase", "t1", "t2map", "skip")
@@ -27,3 +27,6 @@ CLINICAL_ID_COLUMNS: tuple[str, ...] = ("participant_id", "patient_id", "Patient
 
 #: Study manifest column of each role (the columns ``myomri run`` reads by default).
 ROLE_COLUMNS: dict[str, str] = {"stir": "image", "mese": "mese", "water": "dixon_water", "fat": "dixon_fat"}
+
+#: Reader ROI file names under ``myomri init --rois DIR/<subject>/``: reader id and optional session.
+ROI_FILE_PATTERN = r"^.*?(?:_ses-(?P<ses>[A-Za-z0-9]+))?_reader-(?P<reader>[A-Za-z0-9]+)_roi\.nii(?:\.gz)?$"

@@ -58,3 +58,8 @@ MASK_MAX_NEIGHBOUR_CHANGES = 0.75
 #: step are whole multiples of the echo spacing within this fraction (echo times are rounded to
 #: ECHO_TIME_DECIMALS, so 0.01 ms on an 11 ms spacing is ~0.1 %).
 ECHO_GAP_RTOL = 0.01
+
+#: BIDS version the run's derivative dataset (``OUTDIR/derivatives/myomri``) declares.
+BIDS_VERSION = "1.9.0"
+#: Folder of the run's BIDS derivative dataset, below OUTDIR.
+DERIVATIVES_DIR = ("derivatives", "myomri")

@@ -32,7 +32,7 @@ GROUP_COLUMN: str = "group"
 SEED: int = 0
 
 # --- T2 stage ---
-T2_KEYS: tuple[str, ...] = ("enabled", "model", "fat_fraction", "fat_t2", "slices", "method")
+T2_KEYS: tuple[str, ...] = ("enabled", "model", "fat_fraction", "fat_t2", "slices", "method", "align")
 T2_MODELS: tuple[str, ...] = ("epg", "mono")
 T2_MODEL: str = "epg"
 #: "fit": FF is a free parameter per voxel (the demo simulates fat in muscle, so fixing it to 0
@@ -44,9 +44,13 @@ T2_SLICES: tuple[str, ...] = ("all", "centre")
 T2_SLICE: str = "all"
 
 # --- segmentation ---
-SEGMENTATION_KEYS: tuple[str, ...] = ("method", "model")
+SEGMENTATION_KEYS: tuple[str, ...] = ("method", "model", "align")
 SEGMENTATION_METHODS: tuple[str, ...] = ("given", "classical", "dl")
 SEGMENTATION_METHOD: str = "given"
+#: Rigidly register the segmentation's series (Dixon water, the image the labels were drawn on) onto
+#: the first MESE echo before carrying the muscle labels across (``preprocess.register``; sanity bound
+#: in ``config.register``). ``align: false`` in the t2 or the segmentation section turns it off.
+ALIGN: bool = True
 
 # --- features (seed paper 1: intensities scaled to 0-100, 3 x 3 x 3 mm resampling, 2-D LBP) ---
 FEATURE_KEYS: tuple[str, ...] = ("enabled", "params")
@@ -122,6 +126,8 @@ DEMO_CLASSIFIERS: tuple[str, ...] = _analysis.CLASSIFIERS
 DEMO_REDUCTIONS: tuple[str, ...] = (
     f"{DEMO_BOOTSTRAP} bootstrap resamples for the macro-AUC interval instead of {_analysis.BOOTSTRAP}",
     "T2 fitted on the centre MESE slice only instead of all slices",
+    "no rigid alignment of the Dixon series to the MESE series (align: false): the synthetic series share "
+    "one world frame with no motion between them, and registering 84 subjects would take minutes",
 )
 #: Stated when the demo's cross-validation differs from the papers' 10 folds x 100 repeats.
 DEMO_CV_NOTE: str = "{repeats} repeat(s) of the {folds}-fold cross-validation instead of the papers' 100 x 10-fold"

@@ -56,6 +56,7 @@ class CohortSummary:
     t2_mean_per_group: dict[str, float]
     seconds: float
     subjects: list[str] = field(default_factory=list)
+    dicom: bool = False
 
     def format(self) -> str:
         """Short human-readable summary (the CLI prints it)."""
@@ -66,7 +67,8 @@ class CohortSummary:
             f"files written: {self.n_files} ({self.n_bytes / 1e6:.1f} MB)\n"
             f"true mean muscle water T2 per group (ms): {t2}\n"
             f"time taken: {self.seconds:.1f} s"
-        )
+        ) + (f"\nDICOM series: {self.outdir / 'dicom'} (clinical.tsv inside); reader ROIs for myomri init "
+             f"--rois: {self.outdir / 'dicom_rois'}" if self.dicom else "")
 
 
 def assign_subjects(config: DemoConfig) -> list[tuple[str, str]]:
@@ -196,9 +198,10 @@ def _simulate_and_write(root: Path, subject: str, group: str, config: DemoConfig
         data = simulate_subject(int(subject.split("-")[1]), subject, group, config)
         files = _write_subject(root, data, config)
         if dicom:
-            from .dicom_export import write_subject_dicom
+            from .dicom_export import ROI_FOLDER, write_subject_dicom, write_subject_rois
 
             write_subject_dicom(root / "dicom", data, config.seed)
+            write_subject_rois(root / ROI_FOLDER, data, config.reader_bias)
     rows = []
     for reader in config.reader_bias:
         rows.append({
@@ -275,7 +278,7 @@ def generate_cohort(
     per_group = {g: int(config.composition.get(g, 0)) for g in GROUPS if config.composition.get(g, 0)}
     t2 = {g: float(np.mean([p["t2_mean_ms"] for p in planted if p["group"] == g])) for g in per_group}
     return CohortSummary(outdir, per_group, n_files, n_bytes, t2, time.perf_counter() - t0,
-                         [s for s, _ in subjects])  # fmt: skip
+                         [s for s, _ in subjects], dicom)  # fmt: skip
 
 
 def _write_tables(root: Path, config: DemoConfig, manifest, clinical, planted) -> None:

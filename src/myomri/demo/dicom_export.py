@@ -6,6 +6,8 @@ per slice (and echo), plus ``clinical.tsv`` keyed by the synthetic PatientID, so
 ``myomri init`` can be tried as on a site's exports. Every patient field is synthetic: the
 PatientID and PatientName are built from the demo's subject number, no date of birth is written,
 and the study date is a fixed placeholder. The demo has no T1-weighted series, so none is written.
+The readers' STIR ROIs go beside it, as a site would keep them, under
+``OUTDIR/dicom_rois/<PatientID>/<PatientID>[_ses-2]_reader-<ID>_roi.nii.gz`` (``myomri init --rois``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from pathlib import Path
 from ..io.dicom_write import stable_uid, write_dicom_series
 from .subject import SubjectData
 
-__all__ = ["SERIES", "patient_id", "write_subject_dicom"]
+__all__ = ["SERIES", "ROI_FOLDER", "patient_id", "write_subject_dicom", "write_subject_rois"]
+
+#: Folder (beside ``dicom/``) of the readers' STIR ROIs in the layout ``myomri init --rois`` reads.
+ROI_FOLDER = "dicom_rois"
 
 #: image key -> (SeriesNumber, folder/description, series-specific header fields)
 SERIES: dict[str, tuple[int, str, dict]] = {
@@ -72,4 +77,19 @@ def write_subject_dicom(root: Path, data: SubjectData, seed: int) -> list[Path]:
         uid = stable_uid("myomri-demo", str(seed), data.subject, key)
         folder = root / common["PatientID"] / f"{number:02d}_{name}"
         files += write_dicom_series(image, folder, header=header, series_uid=uid)
+    return files
+
+
+def write_subject_rois(root: Path, data: SubjectData, readers) -> list[Path]:
+    """Write the subject's reader ROIs under ``root/<PatientID>/`` (the repeat reading R1b is session 2)."""
+    from ..io.read import write_image
+
+    pid = patient_id(data.subject)
+    files = []
+    for reader in readers:
+        ses = "_ses-2" if reader.endswith("b") else ""  # the demo manifest's session of a repeat reading
+        path = root / pid / f"{pid}{ses}_reader-{reader}_roi.nii.gz"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_image(data.images[f"roi_{reader}"], path)
+        files.append(path)
     return files

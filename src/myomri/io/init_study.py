@@ -144,7 +144,7 @@ def _csv(rows: list[dict], columns) -> str:
     return buf.getvalue()
 
 
-def _study_text(chosen: dict, has_clinical: bool) -> str:
+def _study_text(chosen: dict, has_clinical: bool, with_rois: bool = False) -> str:
     import yaml
 
     with_mese = [r for r in chosen.values() if "mese" in r]
@@ -152,17 +152,56 @@ def _study_text(chosen: dict, has_clinical: bool) -> str:
     study = {
         "subjects": "manifest.csv", "clinical": "participants.tsv",
         # DICOM exports carry no muscle labels and no reader ROIs: muscles are segmented from the
-        # Dixon pair when every T2 subject has one (else by the network), radiomics needs ROIs
+        # Dixon pair when every T2 subject has one (else by the network); radiomics needs reader ROIs (--rois)
         "segmentation": {"method": "classical" if dixon else "dl"},
-        "features": {"enabled": False},
+        "features": {"enabled": with_rois},
         "reductions": [] if has_clinical else ["no clinical table given to myomri init: groups unknown"],
     }  # fmt: skip
     return "# written by myomri init; every path is relative to this file\n" + yaml.safe_dump(study, sort_keys=False)
 
 
+def _rois(rois, ids: dict[str, str]) -> dict[str, list[dict]]:
+    """ROI records by pseudonymous id; their readers must be the ones the default analysis compares."""
+    if rois is None:
+        return {}
+    from ..config.pipeline import ANALYSIS
+    from .init_rois import find_rois
+
+    found = find_rois(rois, ids)
+    rep = ANALYSIS["reproducibility"]
+    wanted = {ANALYSIS["reference_reader"], *rep["inter"], *rep["intra"]}
+    readers = {r["reader"] for recs in found.values() for r in recs}
+    if found and not wanted <= readers:
+        raise InputError(f"--rois {rois}: readers {sorted(readers)} found; the study's reproducibility analysis "
+                         f"compares readers {sorted(wanted)} (inter {rep['inter']}, intra {rep['intra']}): name the "
+                         "files _reader-<ID> accordingly")
+    return found
+
+
+def _roi_rows(rec: dict, records: list[dict], base: Path, rows: list[dict]) -> list[dict]:
+    """The subject's manifest rows: one per reader ROI (with the STIR series), else one without ROI."""
+    if not records:
+        return [rec]
+    from .init_rois import link_rois
+
+    sid = rec["subject"]
+    if not rec[cfg.ROLE_COLUMNS["stir"]]:  # listed, never dropped silently
+        rows += [{"subject": sid, "series_uid": "", "series_number": "", "description": "reader ROI",
+                  "n_files": 1, "role": "roi", "status": "skipped", "path": "",
+                  "reason": "reader ROI without a STIR series for this subject"} for _ in records]
+        return [rec]
+    linked = link_rois(sid, records, base / "series" / sid / "roi")
+    return [{**rec, "reader": r["reader"], "session": r["session"], "mask": os.path.relpath(r["link"], base),
+             "label": 1} for r in linked]
+
+
 def init_study(dataset: str | os.PathLike, output: str | os.PathLike, *, clinical: str | os.PathLike | None = None,
-               roles: dict[str, str] | None = None) -> InitResult:
-    """Scan ``dataset``, classify its series, write the study file ``output`` and its tables."""
+               roles: dict[str, str] | None = None, rois: str | os.PathLike | None = None) -> InitResult:
+    """Scan ``dataset``, classify its series, write the study file ``output`` and its tables.
+
+    ``rois`` is a folder of reader ROIs on the STIR series (:mod:`myomri.io.init_rois`); with it the
+    manifest has one row per subject and ROI and the study's radiomics is on.
+    """
     output = Path(output).absolute()
     base = output.parent
     series, unreadable = scan_tree(dataset)
@@ -176,6 +215,7 @@ def init_study(dataset: str | os.PathLike, output: str | os.PathLike, *, clinica
     ids = pseudonyms(series)
     chosen, rows = assign_roles(series, ids, roles)
     table = read_clinical(Path(clinical), ids) if clinical is not None else None
+    roi_records = _rois(rois, ids)
     manifest = []
     for sid, by_role in sorted(chosen.items()):
         rec = {"subject": sid, **{c: "" for c in cfg.ROLE_COLUMNS.values()}}
@@ -185,11 +225,12 @@ def init_study(dataset: str | os.PathLike, output: str | os.PathLike, *, clinica
                 rec[col] = os.path.relpath(folder, base)
                 next(r for r in rows if r["series_uid"] == by_role[role].series_uid and r["status"] == "used")[
                     "path"] = rec[col]
-        manifest.append(rec)
+        manifest += _roi_rows(rec, roi_records.get(sid, []), base, rows)
     rows += [{"subject": "", "series_uid": "", "series_number": "", "description": "", "n_files": 1,
               "role": "", "status": "skipped", "reason": reason, "path": os.path.relpath(p, dataset)}
              for p, reason in unreadable]
-    atomic_write_text(base / "manifest.csv", _csv(manifest, ["subject", *cfg.ROLE_COLUMNS.values()]))
+    atomic_write_text(base / "manifest.csv", _csv(manifest, ["subject", "reader", "session", *cfg.ROLE_COLUMNS.values(),
+                                                             "mask", "label"]))
     atomic_write_text(base / "series.csv", _csv(rows, SERIES_COLUMNS))
     if table is None:
         import pandas as pd
@@ -199,5 +240,5 @@ def init_study(dataset: str | os.PathLike, output: str | os.PathLike, *, clinica
     key = base / cfg.KEY_FILE
     atomic_write_text(key, _csv([{"subject": v, "patient_id": k} for k, v in sorted(ids.items(), key=lambda x: x[1])],
                                 ["subject", "patient_id"]))
-    atomic_write_text(output, _study_text(chosen, table is not None and clinical is not None))
+    atomic_write_text(output, _study_text(chosen, table is not None and clinical is not None, bool(roi_records)))
     return InitResult(output, key, sorted(chosen), rows)

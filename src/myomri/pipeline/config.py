@@ -9,8 +9,8 @@ Layout (relative paths are resolved against the study file's folder; defaults in
     group_column: group
     columns: {stir: image, roi: mask, mese: mese, labels: dseg, water: dixon_water, fat: dixon_fat}
     seed: 0
-    t2: {enabled: true, model: epg, fat_fraction: fit, fat_t2: 151, slices: all}
-    segmentation: {method: given}  # given (labels column) | classical | dl
+    t2: {enabled: true, model: epg, fat_fraction: fit, fat_t2: 151, slices: all, align: true}
+    segmentation: {method: given}  # given (labels column) | classical | dl; align: false also here
     features: {enabled: true, params: {setting: ..., imageType: ..., featureClass: ...}}
     analysis: {...}                # the ``myomri study`` schema without features/clinical
     statistics: {positive: [PM, DM, ADM], negative: [HC], correlations: [CK, ALT, AST, LDH, ILD_score]}
@@ -110,8 +110,9 @@ def _path(raw: dict, key: str, base: Path, problems: list[str], what: str) -> Pa
 def _t2_section(raw: dict, problems: list[str]) -> dict:
     t2 = section(raw, "t2", cfg.T2_KEYS, problems, {
         "enabled": True, "model": cfg.T2_MODEL, "fat_fraction": cfg.T2_FAT_FRACTION,
-        "fat_t2": cfg.T2_FAT_T2, "slices": cfg.T2_SLICE, "method": None})
+        "fat_t2": cfg.T2_FAT_T2, "slices": cfg.T2_SLICE, "method": None, "align": cfg.ALIGN})
     want_bool(t2["enabled"], "t2.enabled", problems)
+    want_bool(t2["align"], "t2.align", problems)
     model_ok = want_choice(t2["model"], "t2.model", cfg.T2_MODELS, problems)
     ff = t2["fat_fraction"]
     if ff != "fit" and not (is_number(ff) and 0 <= ff <= 1):
@@ -130,8 +131,9 @@ def _t2_section(raw: dict, problems: list[str]) -> dict:
 
 def _segmentation_section(raw: dict, base: Path, problems: list[str]) -> dict:
     seg = section(raw, "segmentation", cfg.SEGMENTATION_KEYS, problems,
-                  {"method": cfg.SEGMENTATION_METHOD, "model": None})
+                  {"method": cfg.SEGMENTATION_METHOD, "model": None, "align": cfg.ALIGN})
     want_choice(seg["method"], "segmentation.method", cfg.SEGMENTATION_METHODS, problems)
+    want_bool(seg["align"], "segmentation.align", problems)
     model = seg["model"]
     if model is not None and want_str(model, "segmentation.model", problems, what="a model file path or null"):
         path = Path(model) if os.path.isabs(model) else base / model

@@ -37,7 +37,8 @@ def demo_study(*, seed: int = cfg.DEMO_SEED, repeats: int = cfg.DEMO_REPEATS, bo
     return {
         "subjects": "manifest.csv", "clinical": "participants.tsv", "clinical_id": "participant_id",
         "group_column": "group", "seed": int(seed),
-        "t2": {"enabled": True, "model": "epg", "fat_fraction": "fit", "fat_t2": cfg.T2_FAT_T2, "slices": t2_slices},
+        "t2": {"enabled": True, "model": "epg", "fat_fraction": "fit", "fat_t2": cfg.T2_FAT_T2, "slices": t2_slices,
+               "align": False},
         "segmentation": {"method": "given"},
         "features": {"enabled": True, "params": copy.deepcopy(cfg.FEATURE_PARAMS)},
         "analysis": analysis,

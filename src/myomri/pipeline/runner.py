@@ -6,7 +6,9 @@ Layout of ``OUTDIR``::
     run_manifest.json      versions, settings, seeds, input checksums, stage outcomes (no patient data)
     failures.csv           per-subject / per-stage failures (the run went on)
     run.log                what each stage did (subject ids only)
-    stages/t2/<subject>/   t2.nii.gz, ff.nii.gz, labels.nii.gz, roi_stats.csv, done.json
+    t2_per_muscle.csv      subject, side, muscle, n_voxels, water T2 mean/SD/median/IQR, mean FF
+    derivatives/myomri/    BIDS derivatives: dataset_description.json, sub-*/anat/ T2map, FFmap, dseg + JSON
+    stages/t2/<subject>/   t2.nii.gz, ff.nii.gz, labels.nii.gz, roi_stats.csv, alignment.json, done.json
     stages/features/       features.csv (+ raw table, resumable per-case cache)
     stages/study/          icc.csv, performance.csv/.md, selection.csv, confusion/ROC files
     stages/stats/          roc.csv, correlations.csv, characteristics.csv, t2_subjects.csv
@@ -103,6 +105,9 @@ def _t2_stage(config, out, sums, *, jobs, executor, scheduler, progress, result,
                 write_done(folder, key, outcome["value"])  # stored at once: survives an interruption
                 rows[spec.subject] = outcome["value"]
                 computed.append(spec.subject)
+                if outcome["value"].get("align") == "refused":
+                    log(f"t2: warning: {spec.subject}: the Dixon -> MESE alignment was refused (beyond the "
+                        "sanity bound); masks carried through the scanner coordinates, see its alignment.json")
             else:
                 result.failures.append({"stage": "t2", "subject": spec.subject,
                                         "error_type": outcome["error_type"], "message": outcome["message"]})
@@ -116,7 +121,8 @@ def _t2_stage(config, out, sums, *, jobs, executor, scheduler, progress, result,
     with atomic_path(base / "t2_subjects.csv") as tmp:
         table.to_csv(tmp, index=False)
     result.stages["t2"] = {"status": "computed" if computed else "cached", "n_subjects": len(rows),
-                           "n_computed": len(computed)}
+                           "n_computed": len(computed),
+                           "align_refused": [s for s in order if rows[s].get("align") == "refused"]}
     return table
 
 
@@ -181,6 +187,8 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
     if config.t2["enabled"]:
         t2_table = _t2_stage(config, out, sums, jobs=jobs, executor=executor, scheduler=scheduler,
                              progress=progress, result=result, log=log)
+    if t2_table is not None and len(t2_table):
+        _t2_outputs(out, config, t2_table, log)
     features_csv = stage_dir(out, "features") / "features.csv"
     if config.features["enabled"]:
         inputs = sorted({p for s in config.subjects for r in s.rois for p in (r["image"], r["mask"])})
@@ -220,6 +228,28 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
         result.report = write_report(out, config=config, run=result, inputs=inputs)
         log(f"report: {result.report}")
     return result
+
+
+def _t2_outputs(out: Path, config, t2_table, log) -> None:
+    """The T2 stage's results for users: BIDS derivatives and the tidy ``t2_per_muscle.csv``."""
+    import pandas as pd
+
+    from ..config.io import DERIVATIVES_DIR
+    from ..io.derivatives import write_dataset_description, write_subject_derivatives
+    from ..tables.per_muscle import tidy_per_muscle
+
+    root = out.joinpath(*DERIVATIVES_DIR)
+    write_dataset_description(root, version=__version__)
+    tables = []
+    for sid in t2_table["subject"].astype(str):
+        folder = t2_subject_dir(out, sid)
+        align = folder / "alignment.json"
+        write_subject_derivatives(root, sid, folder, t2_settings=config.t2, segmentation=config.segmentation,
+                                  alignment=json.loads(align.read_text()) if align.is_file() else None)
+        tables.append(pd.read_csv(folder / "roi_stats.csv", dtype={"label": str, "subject": str}))
+    with atomic_path(out / "t2_per_muscle.csv") as tmp:
+        tidy_per_muscle(tables).to_csv(tmp, index=False)
+    log(f"t2: derivatives of {len(tables)} subject(s) in {root}; per-muscle table t2_per_muscle.csv")
 
 
 def _write_failures(out: Path, result: RunResult) -> None:

@@ -1,8 +1,8 @@
 """The pipeline's stages. Each calls the stage packages (t2, segment, features, tables, analysis);
 no science lives here, only the wiring between files.
 
-Per-subject stage: :func:`run_t2_subject` (segmentation or given labels -> mask transfer onto the
-MESE grid -> T2 fit inside the muscles -> maps + per-muscle ROI statistics). It is a module-level
+Per-subject stage: :func:`run_t2_subject` (segmentation or given labels -> rigid alignment of the
+Dixon water onto MESE echo 1 -> mask transfer onto the MESE grid -> T2 fit inside the muscles -> maps + per-muscle ROI statistics). It is a module-level
 function of one picklable task dict, so joblib and Dask workers can run it.
 Cohort stages: :func:`run_features`, :func:`run_study_stage`, :func:`run_statistics`.
 """
@@ -29,8 +29,8 @@ def t2_task(spec, settings: dict, outdir: Path) -> dict:
             "t2": settings["t2"], "segmentation": settings["segmentation"], "outdir": str(outdir)}
 
 
-def _muscle_labels(task: dict):
-    """The label map to average T2 in, on its own grid: given labels, classical or DL masks."""
+def _muscle_labels(task: dict, water):
+    """The label map to average T2 in, on its own grid: given labels, classical or DL masks of ``water``."""
     from ..io.read import read_image, read_mask
 
     method = task["segmentation"]["method"]
@@ -39,7 +39,8 @@ def _muscle_labels(task: dict):
     from ..segment.methods import muscle_labels
 
     fat = read_image(task["fat"]) if method == "classical" and task["fat"] else None
-    return muscle_labels(read_image(task["water"]), method, fat=fat, model=task["segmentation"].get("model"))
+    water = read_image(task["water"]) if water is None else water
+    return muscle_labels(water, method, fat=fat, model=task["segmentation"].get("model"))
 
 
 def _model(settings: dict, image):
@@ -57,14 +58,16 @@ def run_t2_subject(task: dict) -> dict:
     """Fit one subject's MESE series inside its muscles; write maps and ROI statistics.
 
     Writes ``t2.nii.gz``, ``labels.nii.gz`` (muscle labels on the MESE grid; 0 where not fitted),
-    ``ff.nii.gz`` (EPG) and ``roi_stats.csv`` into ``task['outdir']``; returns the subject summary.
+    ``ff.nii.gz`` (EPG), ``roi_stats.csv`` and ``alignment.json`` (the rigid correction of the Dixon
+    series onto MESE echo 1 and the mask overlap with and without it) into ``task['outdir']``;
+    returns the subject summary.
     """
     from ..errors import FitError
     from ..io.atomic import atomic_path
     from ..io.nifti import write_nifti
     from ..io.read import read_image, require_echo_times
     from ..outcome import fit_failure
-    from ..preprocess.geometry import grid_mismatches, transfer_mask
+    from ..preprocess.align_labels import carry_aligned
     from ..t2.maps import write_fit
     from ..tables.roistats import roi_statistics
 
@@ -73,10 +76,14 @@ def run_t2_subject(task: dict) -> dict:
     image = require_echo_times(read_image(task["mese"]), task["echo_times"])
     if image.array.ndim != 4:
         raise InputError(f"{task['mese']}: expected a multi-echo (4-D) series, got shape {image.shape}")
-    labels = _muscle_labels(task)
-    overlap = 1.0
-    if grid_mismatches(labels, image):
-        labels, overlap = transfer_mask(labels, image)
+    water = read_image(task["water"]) if task["water"] else None
+    labels = _muscle_labels(task, water)
+    confidence = labels.meta.get("confidence")  # the dl segmenter's record, before the labels are carried
+    # the labels follow the series they were drawn on (Dixon water) once it is aligned to the MESE echo 1
+    labels, overlap, alignment = carry_aligned(labels, image, moving=water,
+                                               align=task["t2"]["align"] and task["segmentation"]["align"])
+    _write_json(out / "alignment.json", {"subject": task["subject"], "moving": "Dixon water",
+                                         "fixed": "MESE echo 1", **alignment})
     lab = np.asarray(labels.array).astype(np.int16)
     if task["t2"]["slices"] == "centre":
         keep = np.zeros(lab.shape[2], bool)
@@ -93,12 +100,8 @@ def run_t2_subject(task: dict) -> dict:
     grid = image.volume(0)
     write_fit(fit, grid, out, maps=("t2", "ff"), summary=False)
     write_nifti(grid.with_array(lab.astype(np.uint8)), out / "labels.nii.gz")
-    confidence = labels.meta.get("confidence")
     if confidence is not None:  # the dl segmenter's per-slice record (on its own grid's slices)
-        from ..io.atomic import atomic_write_text
-
-        atomic_write_text(out / "labels.json", json.dumps({"segmentation": "myomri dl", "grid": "segmented image",
-                                                           **confidence}, indent=1))  # fmt: skip
+        _write_json(out / "labels.json", {"segmentation": "myomri dl", "grid": "segmented image", **confidence})
     t2_unfit = np.where(fit.fitted, fit.t2, 0.0)  # roistats excludes 0 (unfitted) voxels and counts them
     # muscle names only where the labels' scheme is known: the DL model writes myomri's thigh labels
     scheme = "myomri" if task["segmentation"]["method"] == "dl" else None
@@ -114,10 +117,24 @@ def run_t2_subject(task: dict) -> dict:
             "t2_sd": float(whole["sd"]), "ff_mean": float(whole["ff_mean"]) if "ff_mean" in table else None,
             "n_voxels": int(whole["n"]), "n_excluded": int(whole["n_excluded"]),
             "mask_overlap": float(overlap), "fit_failed": int(counts.get("failed", 0)),
-            "slices": task["t2"]["slices"]}
+            "slices": task["t2"]["slices"], **_alignment_columns(alignment)}
     if confidence is not None:
         summary["segmentation_low_confidence"] = bool(confidence["low_confidence"])
     return summary
+
+
+def _write_json(path: Path, value: dict) -> None:
+    from ..io.atomic import atomic_write_text
+
+    atomic_write_text(path, json.dumps(value, indent=1))
+
+
+def _alignment_columns(record: dict) -> dict:
+    """The subject summary's flat view of an alignment record (the full record is alignment.json)."""
+    return {"align": record["status"], "align_translation_mm": round(float(record["translation_norm_mm"]), 3),
+            "align_rotation_deg": round(float(record["rotation_angle_deg"]), 3),
+            "mask_overlap_unaligned": float(record["overlap_unaligned"]),
+            "mask_dice_unaligned": round(float(record["dice_vs_unaligned"]), 4)}
 
 
 def clinical_frame(config, *, numeric: bool = True):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from ..io.atomic import atomic_write_text
+from .alignment import alignment_section
 from .figures import plot_correlation, plot_marker_roc, plot_t2_boxes, plot_t2_overlay
+from .key_results import key_results_html
+from .layout import PRINT_CSS, collapsed, with_toc
+from .summary_figures import per_muscle_matrix, plot_icc, plot_muscle_heatmap
 from .tables import frame_to_html, markdown_to_html
 
 __all__ = ["ReportInputs", "write_report", "img_tag"]
@@ -37,17 +42,23 @@ class ReportInputs:
         ``roc_*.png``, ``confusion_*.png``).
     t2_maps : mapping
         Subject -> (T2 map, label map on its grid) for the overlay figures.
+    per_muscle : Path, optional
+        The tidy per-muscle T2 table (``t2_per_muscle.csv``) for the heat map.
+    report_dir : Path, optional
+        Folder the report is written to: links to the full CSV tables are made relative to it.
     """
 
     stats: Path
     study: Path
     t2_maps: Mapping[str, tuple[Path, Path]] = field(default_factory=dict)
+    per_muscle: Path | None = None
+    report_dir: Path | None = None
 
 CSS = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.4}
 table.tab{border-collapse:collapse;margin:0.6em 0;font-size:0.85em}
 table.tab td,table.tab th{border:1px solid #bbb;padding:2px 6px;text-align:left}
 table.tab th{background:#eee}.figs{display:flex;flex-wrap:wrap;gap:10px}
-.figs figure{margin:0}.fail{color:#a00}code{background:#f3f3f3}"""
+.figs figure{margin:0}.fail{color:#a00}code{background:#f3f3f3}""" + "\n" + PRINT_CSS
 
 
 def img_tag(png: bytes, alt: str) -> str:
@@ -72,6 +83,7 @@ def _methods(config, run) -> str:
     sel = an.get("selection", {})
     rep = an.get("reproducibility", {})
     mode = sel.get("mode", "nested")
+    align = t2.get("align", True) and seg.get("align", True)
     ff = "fitted per voxel" if t2["fat_fraction"] == "fit" else f"fixed at {t2['fat_fraction']}"
     model = (f"a bi-component (water/fat) extended-phase-graph model (fat T2 {t2['fat_t2']} ms, fat fraction {ff}, "
              "B1 fitted)" if t2["model"] == "epg" else "a mono-exponential model")
@@ -85,7 +97,8 @@ def _methods(config, run) -> str:
               "none": "A fixed feature list was used; z-scoring was fitted inside each training fold."}[mode]
     p = [f"Water T2 maps were fitted to the multi-echo spin-echo series with {model}, "
          f"{'on all slices' if t2['slices'] == 'all' else 'on the centre slice only'}, inside the thigh muscles "
-         f"from {segtxt}, carried onto the T2 grid through the scanner (world) coordinates. The mean muscle "
+         f"from {segtxt}, carried onto the T2 grid through the scanner (world) coordinates"
+         f"{' after a rigid alignment of the Dixon water series onto the first MESE echo' if align else ''}. The mean muscle "
          "T2 of each subject pools all labelled, fitted voxels of both thighs.",
          "Radiomics features (PyRadiomics-compatible, original and LBP-2D images) were extracted from the "
          "STIR ROIs of every reader with the parameters in the run manifest (intensity normalisation, "
@@ -130,6 +143,11 @@ def _t2_section(inputs: ReportInputs, config) -> list[str]:
         figs.append(_figure(plot_marker_roc(curve["fpr"], curve["tpr"], auc=r["auc"],
                                             ci=(r["auc_ci_low"], r["auc_ci_high"]), cutoff=r["cutoff"],
                                             label=f"{pos} vs {neg}"), f"ROC of {marker}: {pos} vs {neg}"))
+    per_muscle = _csv(inputs.per_muscle) if inputs.per_muscle is not None else None
+    if per_muscle is not None and len(per_muscle):
+        matrix = per_muscle_matrix(per_muscle, dict(zip(subj["subject"].astype(str), subj[gcol].astype(str))), order)
+        if matrix.size:
+            figs.append(_figure(plot_muscle_heatmap(matrix), "per-muscle mean water T2 by group"))
     parts.append('<div class="figs">' + "".join(figs) + "</div>")
     if roc is not None:
         parts += [f"<h3>ROC: {html.escape(pos)} vs {html.escape(neg)}</h3>",
@@ -152,6 +170,7 @@ def _t2_section(inputs: ReportInputs, config) -> list[str]:
                     f"{marker} vs {row.variable}"))
         parts.append('<div class="figs">' + "".join(cfigs) + "</div>")
     parts.append(_overlays(inputs, subj, gcol, order, int(config.report["overlays"])))
+    parts.append(alignment_section(subj))
     return parts
 
 
@@ -176,17 +195,21 @@ def _overlays(inputs: ReportInputs, subj, gcol: str, order: list[str], n: int) -
     return "<h3>T2 maps with the segmentation</h3><div class=\"figs\">" + "".join(figs) + "</div>"
 
 
-def _study_section(inputs: ReportInputs) -> list[str]:
+def _study_section(inputs: ReportInputs, config) -> list[str]:
     so = inputs.study
     parts = ["<h2>Radiomics classification</h2>"]
     if not (so / "performance.md").is_file():
         return parts + ["<p><em>No classification results (stage disabled or failed).</em></p>"]
     icc = _csv(so / "icc.csv")
     if icc is not None:
-        parts += ["<h3>Reproducibility (ICC)</h3>", frame_to_html(icc, max_rows=40)]
+        threshold = float(config.analysis.get("reproducibility", {}).get("threshold", 0.8))
+        parts += ["<h3>Reproducibility (ICC)</h3>",
+                  _figure(plot_icc(icc, threshold=threshold), "ICC of every feature, sorted, with 95% CI"),
+                  collapsed("ICC table", frame_to_html(icc), n_rows=len(icc), csv_href=_href(inputs, so / "icc.csv"))]
     sel = _csv(so / "selection.csv")
     if sel is not None:
-        parts += ["<h3>Selected features</h3>", frame_to_html(sel, max_rows=60)]
+        parts += ["<h3>Selected features</h3>", collapsed("Selection table", frame_to_html(sel), n_rows=len(sel),
+                                                           csv_href=_href(inputs, so / "selection.csv"))]
     parts.append(markdown_to_html((so / "performance.md").read_text(encoding="utf-8"), heading_offset=2))
     for prefix, title in (("roc_", "ROC curves"), ("confusion_", "Confusion matrices")):
         pngs = sorted(so.glob(f"{prefix}*.png"))
@@ -194,6 +217,20 @@ def _study_section(inputs: ReportInputs) -> list[str]:
             parts.append(f"<h3>{title}</h3><div class=\"figs\">" + "".join(
                 _figure(p.read_bytes(), p.stem) for p in pngs) + "</div>")
     return parts
+
+
+def _href(inputs: ReportInputs, path: Path) -> str:
+    """Link to ``path`` relative to the report's folder."""
+    return Path(os.path.relpath(path, inputs.report_dir)).as_posix() if inputs.report_dir else path.as_posix()
+
+
+def _key_results(inputs: ReportInputs, config) -> str:
+    st, so = inputs.stats, inputs.study
+    stats = config.statistics
+    return key_results_html(roc=_csv(st / "roc.csv"), performance=_csv(so / "performance.csv"),
+                            correlations=_csv(st / "correlations.csv"), marker=stats["marker"],
+                            positive="/".join(stats["positive"]), negative="/".join(stats["negative"]),
+                            within="within the patients" if stats["within"] == "positive" else "whole cohort")
 
 
 def write_report(outdir, *, config, run, inputs: ReportInputs) -> Path:
@@ -207,11 +244,11 @@ def write_report(outdir, *, config, run, inputs: ReportInputs) -> Path:
              f"</head><body><h1>{title}</h1>",
              f"<p>{len(config.subjects)} subjects (" + ", ".join(f"{html.escape(str(g))} {n}" for g, n in
                                                                   groups.items()) + f"); run time {run.seconds:.0f} s.</p>",
-             "<h2>Methods</h2>", _methods(config, run), "<h2>Cohort</h2>"]
+             _key_results(inputs, config), "<h2>Methods</h2>", _methods(config, run), "<h2>Cohort</h2>"]
     chars = _csv(inputs.stats / "characteristics.csv")
     parts.append(frame_to_html(chars) if chars is not None else "<p><em>No characteristics table.</em></p>")
     parts += _t2_section(inputs, config)
-    parts += _study_section(inputs)
+    parts += _study_section(inputs, config)
     parts.append("<h2>Failures and exclusions</h2>")
     skipped = run.stages.get("t2_skipped") or []
     if skipped:
@@ -220,7 +257,8 @@ def write_report(outdir, *, config, run, inputs: ReportInputs) -> Path:
         parts.append('<div class="fail">' + frame_to_html(pd.DataFrame(run.failures)) + "</div>")
     elif not skipped:
         parts.append("<p>None.</p>")
-    parts.append("</body></html>")
+    head, body = parts[:3], "\n".join(parts[3:])
+    body, toc = with_toc(body)  # the contents follow the key results
     path = out / "report.html"
-    atomic_write_text(path, "\n".join(parts))
+    atomic_write_text(path, "\n".join([*head, toc, body, "</body></html>"]))
     return path
