@@ -13,7 +13,7 @@ from myomri.io.init_study import init_study
 from myomri.io.read import write_image
 from myomri.pipeline.config import load_pipeline
 
-from test_init_study import KINDS, _write  # the tiny synthetic DICOM series of the init tests
+from tests.io.test_init_study import KINDS, _write  # the tiny synthetic DICOM series of the init tests
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ def _study(folder, **changes):
     (folder / "manifest.csv").write_text("subject,reader,session,image,mask,mese,dseg\ns1,R1,1,,,,\ns2,R1,1,,,,\n")
     (folder / "participants.tsv").write_text("participant_id\tgroup\ns1\tPM\ns2\tHC\n")
     study = demo_study(repeats=1, folds=3)
+    study["t2"].pop("align")  # the demo states alignment off; a study that says nothing gets the default
     for key, value in changes.items():
         if isinstance(value, dict) and isinstance(study.get(key), dict):
             study[key] = {**study[key], **value}

@@ -56,7 +56,7 @@ def test_dicom_route_with_reader_rois_shows_the_findings_of_the_nifti_demo(tmp_p
     import pandas as pd
     import yaml
 
-    from _pipeline_helpers import small_study
+    from tests.pipeline._pipeline_helpers import small_study
 
     cohort = tmp_path / "cohort"
     assert main(["demo-data", str(cohort), "--subjects-per-group", "HC=3,PM=3,DM=3", "--dicom",
