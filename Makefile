@@ -38,7 +38,7 @@ test-fast: install
 
 # Lint and type checks on src/. FORMAT_CHECK=1 adds `ruff format --check src`; it is off until the
 # code base has been formatted once with `ruff format src` (then make 1 the default here).
-FORMAT_CHECK ?= 0
+FORMAT_CHECK ?= 1
 lint: install
 	$(VENV)/bin/ruff check src
 	@if [ "$(FORMAT_CHECK)" = 1 ]; then echo "$(VENV)/bin/ruff format --check src"; $(VENV)/bin/ruff format --check src; \

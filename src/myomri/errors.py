@@ -79,15 +79,17 @@ class AmbiguousSeriesError(InputError):
         listing = "; ".join(self.series)
         super().__init__(
             f"{self.path} holds {len(self.series)} series, expected one: {listing}; "
-            "choose one by its number or description", option="series",
+            "choose one by its number or description",
+            option="series",
         )
 
 
 class _Problems(MyomriError):
     """Base of the errors that carries every problem found (``problems``) and where (``source``)."""
 
-    def __init__(self, problems: list[str] | str, source: str | os.PathLike | None = None, *,
-                 option: str | None = None):
+    def __init__(
+        self, problems: list[str] | str, source: str | os.PathLike | None = None, *, option: str | None = None
+    ):
         if isinstance(problems, str):
             problems = [problems]
         self.problems = list(problems)

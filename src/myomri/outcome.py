@@ -52,8 +52,10 @@ def fit_failure(n_fitted: int, n_failed: int, *, max_failed_fraction: float | No
         return "no voxel was fitted" + (f" ({n_failed} failed)" if n_failed else "")
     tried = n_fitted + n_failed
     if n_failed > limit * tried:
-        return (f"{n_failed} of the {tried} voxels tried ({n_failed / tried:.2%}) failed to fit, "
-                f"more than the {limit:.2%} accepted")
+        return (
+            f"{n_failed} of the {tried} voxels tried ({n_failed / tried:.2%}) failed to fit, "
+            f"more than the {limit:.2%} accepted"
+        )
     return None
 
 

@@ -74,8 +74,9 @@ class RankSafeQDA(ClassifierMixin, BaseEstimator):
         scale = float(np.mean(np.var(x, axis=0)))
         floor = cfg.QDA_RIDGE * (scale if scale > 0 else 1.0)
         # sklearn's rank check is an absolute eigenvalue threshold: put it below the floor we add
-        return QuadraticDiscriminantAnalysis(solver="eigen", covariance_estimator=_RidgedLedoitWolf(floor),
-                                             tol=floor / 10).fit(X, y)
+        return QuadraticDiscriminantAnalysis(
+            solver="eigen", covariance_estimator=_RidgedLedoitWolf(floor), tol=floor / 10
+        ).fit(X, y)
 
     def predict(self, X):
         check_is_fitted(self, "model_")

@@ -36,10 +36,20 @@ __all__ = ["ExactRandomForest"]
 _INT32_MAX = np.iinfo(np.int32).max
 #: Parameters the fast path reproduces only at these (scikit-learn default) values.
 _DEFAULTS = {
-    "criterion": "gini", "max_depth": None, "min_samples_split": 2, "min_samples_leaf": 1,
-    "min_weight_fraction_leaf": 0.0, "max_leaf_nodes": None, "min_impurity_decrease": 0.0,
-    "bootstrap": True, "oob_score": False, "warm_start": False, "class_weight": None,
-    "ccp_alpha": 0.0, "max_samples": None, "monotonic_cst": None,
+    "criterion": "gini",
+    "max_depth": None,
+    "min_samples_split": 2,
+    "min_samples_leaf": 1,
+    "min_weight_fraction_leaf": 0.0,
+    "max_leaf_nodes": None,
+    "min_impurity_decrease": 0.0,
+    "bootstrap": True,
+    "oob_score": False,
+    "warm_start": False,
+    "class_weight": None,
+    "ccp_alpha": 0.0,
+    "max_samples": None,
+    "monotonic_cst": None,
 }
 
 

@@ -28,8 +28,12 @@ _ORIG = {"shuffle": _mlp.shuffle, "_safe_indexing": _mlp._safe_indexing, "safe_s
 
 
 def _shuffle(*arrays, random_state=None, n_samples=None):
-    if (len(arrays) != 1 or n_samples is not None or not isinstance(arrays[0], np.ndarray)
-            or not isinstance(random_state, np.random.RandomState)):
+    if (
+        len(arrays) != 1
+        or n_samples is not None
+        or not isinstance(arrays[0], np.ndarray)
+        or not isinstance(random_state, np.random.RandomState)
+    ):
         return _ORIG["shuffle"](*arrays, random_state=random_state, n_samples=n_samples)
     idx = np.arange(arrays[0].shape[0])
     random_state.shuffle(idx)
@@ -55,7 +59,10 @@ def _lean_helpers():
         yield
     finally:
         _mlp.shuffle, _mlp._safe_indexing, _mlp.safe_sparse_dot = (
-            _ORIG["shuffle"], _ORIG["_safe_indexing"], _ORIG["safe_sparse_dot"])
+            _ORIG["shuffle"],
+            _ORIG["_safe_indexing"],
+            _ORIG["safe_sparse_dot"],
+        )
 
 
 class ExactMLP(MLPClassifier):

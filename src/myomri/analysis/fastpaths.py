@@ -105,6 +105,10 @@ def check_fast_paths() -> dict[str, Any]:
     status = fast_path_status()
     for name in FAST_PATHS:
         if status[name] != "used":
-            warnings.warn(f"scikit-learn {status['scikit_learn']}: fast path {name!r} unavailable, using "
-                          f"{status[name]}; results are the same, only slower", FastPathWarning, stacklevel=2)
+            warnings.warn(
+                f"scikit-learn {status['scikit_learn']}: fast path {name!r} unavailable, using "
+                f"{status[name]}; results are the same, only slower",
+                FastPathWarning,
+                stacklevel=2,
+            )
     return status

@@ -79,8 +79,12 @@ def compute_metrics(
         ("f1", "macro", float(f1.mean())),
     ]
     for i, c in enumerate(classes):
-        rows += [("recall", c, float(recall[i])), ("precision", c, float(precision[i])),
-                 ("f1", c, float(f1[i])), ("auc", c, float(auc[i]))]
+        rows += [
+            ("recall", c, float(recall[i])),
+            ("precision", c, float(precision[i])),
+            ("f1", c, float(f1[i])),
+            ("auc", c, float(auc[i])),
+        ]
     return rows
 
 

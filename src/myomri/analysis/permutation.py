@@ -16,8 +16,19 @@ def _score(result, y, positive_idx):
     return float(stat.mean())
 
 
-def permutation_test(template, X, y, *, observed: float, n_permutations: int, folds: int, repeats: int,
-                     seed: int, positive_idx: int | None = None, n_jobs: int = 1):
+def permutation_test(
+    template,
+    X,
+    y,
+    *,
+    observed: float,
+    n_permutations: int,
+    folds: int,
+    repeats: int,
+    seed: int,
+    positive_idx: int | None = None,
+    n_jobs: int = 1,
+):
     """p-value of the observed mean (macro or positive-class) AUC under label permutation.
 
     Each permutation shuffles the labels with ``default_rng(seed).permutation`` (one generator for

@@ -102,8 +102,13 @@ class ReproducibilityFilter(BaseEstimator, TransformerMixin):
     support_ : ndarray of bool over ``feature_names_in_``
     """
 
-    def __init__(self, analyses: Mapping[str, Sequence[str]] | None = None, *, form: str = cfg.ICC_FORM,
-                 threshold: float = cfg.ICC_THRESHOLD):
+    def __init__(
+        self,
+        analyses: Mapping[str, Sequence[str]] | None = None,
+        *,
+        form: str = cfg.ICC_FORM,
+        threshold: float = cfg.ICC_THRESHOLD,
+    ):
         self.analyses = analyses
         self.form = form
         self.threshold = threshold

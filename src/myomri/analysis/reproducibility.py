@@ -134,7 +134,9 @@ def ratings_from_table(
     subjects = sorted(everyone)
     cube = np.empty((len(subjects), len(readers), len(feature_names)))
     for j, r in enumerate(readers):
-        rows = sub[sub["reader"].astype(str) == r].set_index(sub.loc[sub["reader"].astype(str) == r, "subject"].astype(str))
+        rows = sub[sub["reader"].astype(str) == r].set_index(
+            sub.loc[sub["reader"].astype(str) == r, "subject"].astype(str)
+        )
         cube[:, j, :] = rows.loc[subjects, list(feature_names)].to_numpy(dtype=float)
     return cube, subjects
 

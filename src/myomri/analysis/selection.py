@@ -94,8 +94,13 @@ class ForwardSFS(SelectorMixin, BaseEstimator):
     forced_ : bool, whether the search was skipped because the selection was forced
     """
 
-    def __init__(self, estimator=None, k: int | Sequence[int] = cfg.SFS_K, cv: int = cfg.SFS_INNER_FOLDS,
-                 skip_forced: bool = False):
+    def __init__(
+        self,
+        estimator=None,
+        k: int | Sequence[int] = cfg.SFS_K,
+        cv: int = cfg.SFS_INNER_FOLDS,
+        skip_forced: bool = False,
+    ):
         self.estimator = estimator
         self.k = k
         self.cv = cv

@@ -75,14 +75,26 @@ class RocResult:
         """Scalar results as a flat dict (one row of a results table)."""
         lo, hi = self.auc_ci
         return {
-            "auc": self.auc, "auc_se": self.auc_se, "auc_ci_low": lo, "auc_ci_high": hi,
-            "p_value": self.p_value, "cutoff": self.cutoff, "cutoff_midpoint": self.cutoff_midpoint,
-            "youden_j": self.youden_j, "sensitivity": self.sensitivity,
-            "sensitivity_ci_low": self.sensitivity_ci[0], "sensitivity_ci_high": self.sensitivity_ci[1],
+            "auc": self.auc,
+            "auc_se": self.auc_se,
+            "auc_ci_low": lo,
+            "auc_ci_high": hi,
+            "p_value": self.p_value,
+            "cutoff": self.cutoff,
+            "cutoff_midpoint": self.cutoff_midpoint,
+            "youden_j": self.youden_j,
+            "sensitivity": self.sensitivity,
+            "sensitivity_ci_low": self.sensitivity_ci[0],
+            "sensitivity_ci_high": self.sensitivity_ci[1],
             "specificity": self.specificity,
-            "specificity_ci_low": self.specificity_ci[0], "specificity_ci_high": self.specificity_ci[1],
-            "n_positive": self.n_positive, "n_negative": self.n_negative, "n_missing": self.n_missing,
-            "ci_level": self.ci_level, "ci_method": self.ci_method, "direction": self.direction,
+            "specificity_ci_low": self.specificity_ci[0],
+            "specificity_ci_high": self.specificity_ci[1],
+            "n_positive": self.n_positive,
+            "n_negative": self.n_negative,
+            "n_missing": self.n_missing,
+            "ci_level": self.ci_level,
+            "ci_method": self.ci_method,
+            "direction": self.direction,
         }
 
 
@@ -118,8 +130,7 @@ def split_groups(marker, group, *, positive, what: str = "marker") -> tuple[np.n
     group = np.asarray(pd.Series(group, dtype=object))
     if marker.shape != group.shape or marker.ndim != 1:
         raise InputError(
-            f"{what}: {marker.size} marker values and {group.size} group labels, expected one "
-            "label per value (1-D)"
+            f"{what}: {marker.size} marker values and {group.size} group labels, expected one label per value (1-D)"
         )
     missing = ~np.isfinite(marker) | _is_missing(group)
     marker, group = marker[~missing], group[~missing]
@@ -158,8 +169,9 @@ def delong_components(pos: np.ndarray, neg: np.ndarray) -> tuple[float, np.ndarr
     return auc, v10, v01
 
 
-def compute_proportion_ci(k: int, n: int, *, level: float | None = None,
-                          method: str | None = None) -> tuple[float, float]:
+def compute_proportion_ci(
+    k: int, n: int, *, level: float | None = None, method: str | None = None
+) -> tuple[float, float]:
     """Confidence interval of a binomial proportion ``k / n``.
 
     ``method`` is ``"wilson"`` (score interval, no continuity correction) or
@@ -200,8 +212,9 @@ def _roc_points(pos: np.ndarray, neg: np.ndarray):
     return tp, fp, thresholds
 
 
-def analyze_roc(marker, group, *, positive, direction: str | None = None,
-                level: float | None = None, ci_method: str | None = None) -> RocResult:
+def analyze_roc(
+    marker, group, *, positive, direction: str | None = None, level: float | None = None, ci_method: str | None = None
+) -> RocResult:
     """ROC analysis of a continuous marker between two groups.
 
     Parameters
@@ -266,11 +279,24 @@ def analyze_roc(marker, group, *, positive, direction: str | None = None,
     nxt = thr[best + 1] if best + 1 < thr.size else cut_s
     sens_k, spec_k = int(tp[best]), int(n - fp[best])
     return RocResult(
-        auc=auc, auc_se=se, auc_ci=(float(ci[0]), float(ci[1])), p_value=p_value,
-        cutoff=float(sign * cut_s), cutoff_midpoint=float(sign * (cut_s + nxt) / 2.0),
-        youden_j=float(j[best]), sensitivity=sens_k / m, specificity=spec_k / n,
+        auc=auc,
+        auc_se=se,
+        auc_ci=(float(ci[0]), float(ci[1])),
+        p_value=p_value,
+        cutoff=float(sign * cut_s),
+        cutoff_midpoint=float(sign * (cut_s + nxt) / 2.0),
+        youden_j=float(j[best]),
+        sensitivity=sens_k / m,
+        specificity=spec_k / n,
         sensitivity_ci=compute_proportion_ci(sens_k, m, level=level, method=ci_method),
         specificity_ci=compute_proportion_ci(spec_k, n, level=level, method=ci_method),
-        n_positive=m, n_negative=n, n_missing=n_missing, ci_level=level, ci_method=ci_method,
-        direction=direction, fpr=fpr, tpr=tpr, thresholds=sign * thr,
+        n_positive=m,
+        n_negative=n,
+        n_missing=n_missing,
+        ci_level=level,
+        ci_method=ci_method,
+        direction=direction,
+        fpr=fpr,
+        tpr=tpr,
+        thresholds=sign * thr,
     )

@@ -42,9 +42,17 @@ def _continuous_p(samples: list[np.ndarray], test: str, summary: str) -> tuple[f
     return float(sps.f_oneway(*usable).pvalue), "one-way ANOVA"
 
 
-def characteristics_table(df: pd.DataFrame, group_col: str, continuous=(), categorical=(), *,
-                          summary: str | dict | None = None, test: str | None = None,
-                          decimals: int | None = None, yates: bool | None = None) -> pd.DataFrame:
+def characteristics_table(
+    df: pd.DataFrame,
+    group_col: str,
+    continuous=(),
+    categorical=(),
+    *,
+    summary: str | dict | None = None,
+    test: str | None = None,
+    decimals: int | None = None,
+    yates: bool | None = None,
+) -> pd.DataFrame:
     """Build a patient-characteristics table with per-group summaries and p-values.
 
     Parameters
@@ -123,8 +131,13 @@ def characteristics_table(df: pd.DataFrame, group_col: str, continuous=(), categ
         counts = counts.reindex(index=levels, columns=groups, fill_value=0)
         res = run_contingency_test(counts.to_numpy(), yates=yates)
         name = res.test + (f" ({res.note})" if res.test.startswith("Fisher") else "")
-        header = {"variable": col, "level": "n (%)", "p_value": res.p_value, "test": name,
-                  "n_missing": base_missing + int((~known).sum())}
+        header = {
+            "variable": col,
+            "level": "n (%)",
+            "p_value": res.p_value,
+            "test": name,
+            "n_missing": base_missing + int((~known).sum()),
+        }
         header.update({headers[g]: "" for g in groups})
         rows.append(header)
         totals = counts.sum(axis=0)

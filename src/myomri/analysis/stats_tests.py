@@ -56,8 +56,7 @@ def run_mann_whitney(marker, group, *, positive) -> TestResult:
     """
     pos, neg, n_missing = split_groups(marker, group, positive=positive)
     res = sps.mannwhitneyu(pos, neg, alternative="two-sided")
-    return TestResult("Mann-Whitney U", float(res.statistic), float(res.pvalue),
-                      pos.size + neg.size, n_missing)
+    return TestResult("Mann-Whitney U", float(res.statistic), float(res.pvalue), pos.size + neg.size, n_missing)
 
 
 def run_two_group_test(a, b, *, test: str | None = None) -> TestResult:
@@ -73,8 +72,7 @@ def run_two_group_test(a, b, *, test: str | None = None) -> TestResult:
     b, mb = _finite(b, what="second group")
     if a.size < 2 or b.size < 2:
         raise InputError(
-            f"{test} test needs >= 2 values per group, found {a.size} and {b.size} "
-            f"(after dropping {ma + mb} missing)"
+            f"{test} test needs >= 2 values per group, found {a.size} and {b.size} (after dropping {ma + mb} missing)"
         )
     if test == "mannwhitney":
         res = sps.mannwhitneyu(a, b, alternative="two-sided")
@@ -101,8 +99,7 @@ def _fisher_exact(obs: np.ndarray) -> tuple[float, float, str]:
     return stat, p, how
 
 
-def run_contingency_test(table, *, yates: bool | None = None,
-                     min_expected: float | None = None) -> TestResult:
+def run_contingency_test(table, *, yates: bool | None = None, min_expected: float | None = None) -> TestResult:
     """Test of independence in an r x c table of counts.
 
     Pearson's chi-squared (with Yates' correction for 2x2 when ``yates``), replaced by Fisher's
@@ -118,8 +115,9 @@ def run_contingency_test(table, *, yates: bool | None = None,
     obs = obs[obs.sum(axis=1) > 0][:, obs.sum(axis=0) > 0]
     n = int(obs.sum())
     if obs.shape[0] < 2 or obs.shape[1] < 2:
-        return TestResult("none", float("nan"), float("nan"), n, 0,
-                          note="fewer than 2 non-empty rows or columns: no test possible")
+        return TestResult(
+            "none", float("nan"), float("nan"), n, 0, note="fewer than 2 non-empty rows or columns: no test possible"
+        )
     expected = sps.contingency.expected_freq(obs)
     if expected.min() < min_expected:
         stat, p, how = _fisher_exact(obs.astype(np.int64))
@@ -154,8 +152,9 @@ def adjust_holm(p_values) -> np.ndarray:
     return out
 
 
-def correlate_markers(df: pd.DataFrame, marker: str, variables=None, *, method: str | None = None,
-                      p_adjust: str | None = None) -> pd.DataFrame:
+def correlate_markers(
+    df: pd.DataFrame, marker: str, variables=None, *, method: str | None = None, p_adjust: str | None = None
+) -> pd.DataFrame:
     """Correlate one marker with several variables, with multiplicity-adjusted p-values.
 
     Parameters
@@ -195,16 +194,15 @@ def correlate_markers(df: pd.DataFrame, marker: str, variables=None, *, method: 
         x, y = x_all[keep], y_all[keep]
         if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
             rho = p = float("nan")
-            note = f"not computed: {x.size} complete pairs" + (
-                "" if x.size < 3 else ", a constant column")
+            note = f"not computed: {x.size} complete pairs" + ("" if x.size < 3 else ", a constant column")
         else:
             res = sps.spearmanr(x, y) if method == "spearman" else sps.pearsonr(x, y)
             rho, p, note = float(res.statistic), float(res.pvalue), ""
-        rows.append({"variable": var, "n": int(x.size), "n_missing": int((~keep).sum()),
-                     "rho": rho, "p_value": p, "note": note})
+        rows.append(
+            {"variable": var, "n": int(x.size), "n_missing": int((~keep).sum()), "rho": rho, "p_value": p, "note": note}
+        )
     out = pd.DataFrame(rows)
     out["p_adjusted"] = adjust_holm(out["p_value"]) if p_adjust == "holm" else out["p_value"]
     out["method"] = method
     out["p_adjust"] = p_adjust
-    return out[["variable", "n", "n_missing", "rho", "p_value", "p_adjusted", "method",
-                "p_adjust", "note"]]
+    return out[["variable", "n", "n_missing", "rho", "p_value", "p_adjusted", "method", "p_adjust", "note"]]

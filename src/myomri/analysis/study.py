@@ -27,6 +27,7 @@ from .validation import build_pipeline, check_target, repeat_metrics, run_repeat
 
 __all__ = ["StudyResult", "load_tables", "task_data", "run_study"]
 
+
 @dataclass
 class StudyResult:
     """Everything a study run produces, as tidy tables (see ``report.study_tables``)."""
@@ -92,8 +93,11 @@ def _fast_path_notes() -> list[str]:
     from .fastpaths import FAST_PATHS, check_fast_paths
 
     status = check_fast_paths()
-    return [f"scikit-learn {status['scikit_learn']}: fast path {name} not used, {status[name]}"
-            for name in FAST_PATHS if status[name] != "used"]
+    return [
+        f"scikit-learn {status['scikit_learn']}: fast path {name} not used, {status[name]}"
+        for name in FAST_PATHS
+        if status[name] != "used"
+    ]
 
 
 def _filter_features(feats, ref, names: list[str], config: StudyConfig, notes: list[str]):
@@ -106,32 +110,39 @@ def _filter_features(feats, ref, names: list[str], config: StudyConfig, notes: l
         filt = ReproducibilityFilter(analyses, form=config.icc_form, threshold=config.icc_threshold)
         filt.fit(feats[["subject", "reader"] + names].assign(subject=feats["subject"].astype(str)))
         icc, kept = filt.icc_, list(filt.get_feature_names_out())
-        notes.append(f"reproducibility: {len(kept)} of {len(names)} features have ICC({config.icc_form}) >= "
-                     f"{config.icc_threshold} in {' and '.join(analyses)}")
+        notes.append(
+            f"reproducibility: {len(kept)} of {len(names)} features have ICC({config.icc_form}) >= "
+            f"{config.icc_threshold} in {' and '.join(analyses)}"
+        )
         if not kept:
             raise InputError(f"no feature reaches ICC >= {config.icc_threshold}; nothing to model")
     constant = [f for f in kept if ref[f].nunique(dropna=False) <= 1]
     if constant:
         # a feature constant over the reference reader separates nothing and has no correlation
         kept = [f for f in kept if f not in constant]
-        notes.append(f"{len(constant)} feature(s) constant over the reference reader's subjects left out: "
-                     f"{', '.join(constant)}")
+        notes.append(
+            f"{len(constant)} feature(s) constant over the reference reader's subjects left out: {', '.join(constant)}"
+        )
         if not kept:
             raise InputError("every feature that passed the reproducibility filter is constant; nothing to model")
     after_icc = list(kept)
     if config.collinearity is not None and len(kept) > 1:
         support = select_collinear(ref[kept].to_numpy(float), threshold=config.collinearity)
         kept = [f for f, s in zip(kept, support) if s]
-        notes.append(f"collinearity: {len(kept)} of {len(after_icc)} features kept at |r| < {config.collinearity}; "
-                     f"computed once on all {len(ref)} subjects of the reference reader (label-free, so no "
-                     "label information leaks into the cross-validation)")
+        notes.append(
+            f"collinearity: {len(kept)} of {len(after_icc)} features kept at |r| < {config.collinearity}; "
+            f"computed once on all {len(ref)} subjects of the reference reader (label-free, so no "
+            "label information leaks into the cross-validation)"
+        )
     if config.mode == "none":
         dropped = [f for f in config.fixed_features if f not in kept]
         if dropped:
             notes.append(f"selection mode none: fixed features {dropped} are used although the filters would drop them")
     if config.mode == "published":
-        notes.append("selection mode published: univariate filter and SFS ran once on ALL subjects before the "
-                     "cross-validation (as in the paper); the performance estimates are OPTIMISTIC")
+        notes.append(
+            "selection mode published: univariate filter and SFS ran once on ALL subjects before the "
+            "cross-validation (as in the paper); the performance estimates are OPTIMISTIC"
+        )
     return icc, after_icc, kept
 
 
@@ -140,9 +151,11 @@ def _fit_notes(task_name: str, clf: str, fit_notes: dict, n_outer: int) -> list[
     out: list[str] = []
     for key, val in fit_notes.items():
         if val and key == "qda_fallback_in_sfs_fits":
-            out.append(f"task {task_name}, {clf}: rank-deficient QDA refitted with {cfg.QDA_FALLBACK} "
-                       f"(plus a {cfg.QDA_RIDGE:g} x mean-variance diagonal ridge where a feature is "
-                       f"constant within a class) in {val} inner SFS fits")
+            out.append(
+                f"task {task_name}, {clf}: rank-deficient QDA refitted with {cfg.QDA_FALLBACK} "
+                f"(plus a {cfg.QDA_RIDGE:g} x mean-variance diagonal ridge where a feature is "
+                f"constant within a class) in {val} inner SFS fits"
+            )
         elif val and key != "convergence_warnings":
             out.append(f"task {task_name}, {clf}: {key.replace('_', ' ')} in {val} of {n_outer} outer folds")
         elif val:
@@ -155,13 +168,31 @@ def _performance(repeats: pd.DataFrame, boot: dict, config: StudyConfig, mode_la
     the permutation p of the AUC."""
     perf = _summary(repeats)
     perf.insert(2, "features", [boot[(t, c)][0] for t, c in zip(perf["task"], perf["classifier"])])
-    is_auc = perf["metric"].eq("auc") & perf["average"].isin(["macro"] + [t.positive for t in config.tasks if t.positive])
+    is_auc = perf["metric"].eq("auc") & perf["average"].isin(
+        ["macro"] + [t.positive for t in config.tasks if t.positive]
+    )
     perf["ci_low"] = [boot[(t, c)][1][0] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
     perf["ci_high"] = [boot[(t, c)][1][1] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
-    perf["permutation_p"] = [boot[(t, c)][2] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)]
+    perf["permutation_p"] = [
+        boot[(t, c)][2] if m else np.nan for t, c, m in zip(perf["task"], perf["classifier"], is_auc)
+    ]
     perf["selection"] = mode_label
-    perf = perf[["task", "classifier", "features", "average", "metric", "mean", "sd", "n_repeats",
-                 "ci_low", "ci_high", "permutation_p", "selection"]]
+    perf = perf[
+        [
+            "task",
+            "classifier",
+            "features",
+            "average",
+            "metric",
+            "mean",
+            "sd",
+            "n_repeats",
+            "ci_low",
+            "ci_high",
+            "permutation_p",
+            "selection",
+        ]
+    ]
     return perf
 
 
@@ -192,18 +223,32 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
             clf_iter = tqdm(config.classifiers, desc=f"task {task.name}", unit="classifier", file=sys.stderr)
         for clf in clf_iter:
             if config.mode == "nested":
-                template, X, cols = build_pipeline(clf, mode="nested", univariate_p=config.univariate_p,
-                                                   k=config.k, seed=config.seed), X_all, list(columns)
+                template, X, cols = (
+                    build_pipeline(clf, mode="nested", univariate_p=config.univariate_p, k=config.k, seed=config.seed),
+                    X_all,
+                    list(columns),
+                )
             else:
-                idx = (list(range(len(columns))) if config.mode == "none"
-                       else _published_columns(clf, X_all, y, config))
+                idx = list(range(len(columns))) if config.mode == "none" else _published_columns(clf, X_all, y, config)
                 template = build_pipeline(clf, mode="none", seed=config.seed)
                 X, cols = X_all[:, idx], [columns[i] for i in idx]
-            res = run_repeated_cv(template, X, y, folds=config.folds, repeats=config.repeats, seed=config.seed,
-                                  n_jobs=n_jobs, progress=progress, task=f"{task.name}/{clf}")
+            res = run_repeated_cv(
+                template,
+                X,
+                y,
+                folds=config.folds,
+                repeats=config.repeats,
+                seed=config.seed,
+                n_jobs=n_jobs,
+                progress=progress,
+                task=f"{task.name}/{clf}",
+            )
             rows = repeat_metrics(res, y, classes=classes, positive=task.positive)
-            rep_frames.append(pd.DataFrame(rows, columns=["repeat", "metric", "average", "value"])
-                              .assign(task=task.name, classifier=clf))
+            rep_frames.append(
+                pd.DataFrame(rows, columns=["repeat", "metric", "average", "value"]).assign(
+                    task=task.name, classifier=clf
+                )
+            )
             fold_rows += [(task.name, clf, r, f, "+".join(cols[i] for i in sel)) for r, f, sel in res.selected]
             counts = Counter(f for _, _, sel in res.selected for f in sel)
             subsets = Counter(tuple(cols[i] for i in sel) for _, _, sel in res.selected)
@@ -211,38 +256,66 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
             n_outer = len(res.selected)
             for i, name in enumerate(cols):
                 sel_rows.append((task.name, clf, mode_label, name, counts.get(i, 0), counts.get(i, 0) / n_outer))
-            label = "+".join(top) if len(subsets) == 1 else f"varies by fold; most frequent {'+'.join(top)} ({n_top / n_outer:.0%})"
+            label = (
+                "+".join(top)
+                if len(subsets) == 1
+                else f"varies by fold; most frequent {'+'.join(top)} ({n_top / n_outer:.0%})"
+            )
             cm = sum(confusion_counts(y, res.pred[r].astype(int), len(classes)) for r in range(config.repeats))
             confusion[(task.name, clf)] = pd.DataFrame(cm, index=classes, columns=classes)
             mean_proba = res.proba.mean(axis=0)
             roc[(task.name, clf)] = (y, mean_proba, classes)
-            ci = (bootstrap_macro_auc(y, mean_proba, n_boot=config.bootstrap, seed=config.seed, positive=pos_idx)
-                  if config.bootstrap else (np.nan, np.nan))
+            ci = (
+                bootstrap_macro_auc(y, mean_proba, n_boot=config.bootstrap, seed=config.seed, positive=pos_idx)
+                if config.bootstrap
+                else (np.nan, np.nan)
+            )
             perm_p = np.nan
             if config.permutations:
                 auc_key = ("auc", task.positive or "macro")
                 obs = float(np.mean([v for _, m, a, v in rows if (m, a) == auc_key]))
-                perm_p, _ = permutation_test(template, X, y, observed=obs, n_permutations=config.permutations,
-                                             folds=config.folds, repeats=config.permutation_repeats,
-                                             seed=config.seed, positive_idx=pos_idx, n_jobs=n_jobs)
+                perm_p, _ = permutation_test(
+                    template,
+                    X,
+                    y,
+                    observed=obs,
+                    n_permutations=config.permutations,
+                    folds=config.folds,
+                    repeats=config.permutation_repeats,
+                    seed=config.seed,
+                    positive_idx=pos_idx,
+                    n_jobs=n_jobs,
+                )
             boot[(task.name, clf)] = (label, ci, perm_p)
             notes += _fit_notes(task.name, clf, res.notes, n_outer)
             fold_acc[clf] = fold_accuracy(res.pred, res.fold, y)
         n = len(y)
         n_test = n / config.folds
         for i, a in enumerate(config.classifiers):
-            for b in config.classifiers[i + 1:]:
-                mean, t, df, p = corrected_resampled_ttest(fold_acc[a], fold_acc[b], n_train=round(n - n_test),
-                                                           n_test=round(n_test))
+            for b in config.classifiers[i + 1 :]:
+                mean, t, df, p = corrected_resampled_ttest(
+                    fold_acc[a], fold_acc[b], n_train=round(n - n_test), n_test=round(n_test)
+                )
                 comp_rows.append((task.name, a, b, "accuracy", mean, t, df, p))
 
     repeats = pd.concat(rep_frames, ignore_index=True)[["task", "classifier", "repeat", "metric", "average", "value"]]
     repeats["selection"] = mode_label
     perf = _performance(repeats, boot, config, mode_label)
     selection = pd.DataFrame(sel_rows, columns=["task", "classifier", "mode", "feature", "n_selected", "frequency"])
-    comparisons = pd.DataFrame(comp_rows, columns=["task", "classifier_a", "classifier_b", "metric",
-                                                   "mean_difference", "t", "df", "p"])
-    return StudyResult(config=config, icc=icc, features_after_icc=after_icc, features_after_collinearity=kept,
-                       repeats=repeats, performance=perf, selection=selection, confusion=confusion, roc=roc,
-                       comparisons=comparisons, notes=notes,
-                       fold_selection=pd.DataFrame(fold_rows, columns=["task", "classifier", "repeat", "fold", "features"]))
+    comparisons = pd.DataFrame(
+        comp_rows, columns=["task", "classifier_a", "classifier_b", "metric", "mean_difference", "t", "df", "p"]
+    )
+    return StudyResult(
+        config=config,
+        icc=icc,
+        features_after_icc=after_icc,
+        features_after_collinearity=kept,
+        repeats=repeats,
+        performance=perf,
+        selection=selection,
+        confusion=confusion,
+        roc=roc,
+        comparisons=comparisons,
+        notes=notes,
+        fold_selection=pd.DataFrame(fold_rows, columns=["task", "classifier", "repeat", "fold", "features"]),
+    )

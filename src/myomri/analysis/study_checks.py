@@ -24,8 +24,15 @@ from ..errors import FormatError, StudyInputError
 from ..features.batch import is_feature_column
 from .study_config import StudyConfig, Task
 
-__all__ = ["ID_COLUMNS", "class_size_problem", "minimum_class_size", "read_tables", "study_problems",
-           "check_study", "task_labels"]
+__all__ = [
+    "ID_COLUMNS",
+    "class_size_problem",
+    "minimum_class_size",
+    "read_tables",
+    "study_problems",
+    "check_study",
+    "task_labels",
+]
 
 ID_COLUMNS = ("subject", "reader", "session")
 
@@ -50,8 +57,13 @@ def class_size_problem(n: int, *, folds: int, mode: str, classifiers) -> str | N
         needs.append((cfg.SVM_CALIBRATION_FOLDS, "the SVM's probability calibration folds", outer))
         if mode in ("nested", "published"):
             sel = outer if mode == "nested" else n
-            needs.append((cfg.SVM_CALIBRATION_FOLDS, "the SVM's calibration folds inside the feature selection",
-                          _training_share(sel, cfg.SFS_INNER_FOLDS)))
+            needs.append(
+                (
+                    cfg.SVM_CALIBRATION_FOLDS,
+                    "the SVM's calibration folds inside the feature selection",
+                    _training_share(sel, cfg.SFS_INNER_FOLDS),
+                )
+            )
     for need, step, got in needs:
         if got < need:
             return f"leave only {got} subjects in some training sets, fewer than the {need} of {step}"
@@ -77,17 +89,22 @@ def _read_csv(path, what: str, problems: list[str], dtype=None) -> pd.DataFrame 
 def _feature_values(feats: pd.DataFrame, names: list[str], source, problems: list[str]) -> None:
     bad_type = [c for c in names if not pd.api.types.is_numeric_dtype(feats[c])]
     if bad_type:
-        examples = {c: feats[c][pd.to_numeric(feats[c], errors="coerce").isna()].astype(str).iloc[0]
-                    for c in bad_type[:5]}
-        problems.append(f"features table {source}: non-numeric values in {bad_type} (e.g. {examples}); "
-                        "expected numbers in every feature column")
+        examples = {
+            c: feats[c][pd.to_numeric(feats[c], errors="coerce").isna()].astype(str).iloc[0] for c in bad_type[:5]
+        }
+        problems.append(
+            f"features table {source}: non-numeric values in {bad_type} (e.g. {examples}); "
+            "expected numbers in every feature column"
+        )
     numeric = [c for c in names if c not in bad_type]
     values = feats[numeric].to_numpy(dtype=float)
     if not np.isfinite(values).all():
         bad = sorted({numeric[j] for j in np.nonzero(~np.isfinite(values))[1]})
         rows = sorted(set(feats.loc[~np.isfinite(values).all(axis=1), "subject"].astype(str)))
-        problems.append(f"features table {source}: NaN/infinite values in {bad[:10]} for subject(s) {rows[:10]}; "
-                        "fix or remove them (they are not dropped silently)")
+        problems.append(
+            f"features table {source}: NaN/infinite values in {bad[:10]} for subject(s) {rows[:10]}; "
+            "fix or remove them (they are not dropped silently)"
+        )
 
 
 def read_tables(config: StudyConfig, problems: list[str]):
@@ -96,8 +113,10 @@ def read_tables(config: StudyConfig, problems: list[str]):
     # targets are labels compared as written: read as text, so a 0/1 column with gaps stays '0'/'1'
     # (type inference would make it float and the labels '0.0'/'1.0')
     clin = _read_csv(config.clinical, "clinical table", problems, dtype=str)
-    for name, table, need, src in (("features table", feats, ("subject", "reader"), config.features),
-                                   ("clinical table", clin, ("subject",), config.clinical)):
+    for name, table, need, src in (
+        ("features table", feats, ("subject", "reader"), config.features),
+        ("clinical table", clin, ("subject",), config.clinical),
+    ):
         if table is None:
             continue
         missing = [c for c in need if c not in table.columns]
@@ -111,14 +130,18 @@ def read_tables(config: StudyConfig, problems: list[str]):
         if "status" in feats.columns and (feats["status"].astype(str) != "ok").any():
             bad = feats.loc[feats["status"].astype(str) != "ok", ["subject", "reader"]].astype(str)
             cases = sorted({f"{s}/{r}" for s, r in bad.itertuples(index=False)})
-            problems.append(f"features table {config.features}: {len(bad)} case(s) without features (status not "
-                            f"'ok'): {cases[:10]}; fix them (see the extraction's .errors.csv) or remove the rows")
+            problems.append(
+                f"features table {config.features}: {len(bad)} case(s) without features (status not "
+                f"'ok'): {cases[:10]}; fix them (see the extraction's .errors.csv) or remove the rows"
+            )
         if not names:
             problems.append(f"features table {config.features}: no feature columns besides {list(ID_COLUMNS)}")
         _feature_values(feats, names, config.features, problems)
     if clin is not None and clin["subject"].duplicated().any():
-        problems.append(f"clinical table {config.clinical}: subject(s) repeated: "
-                        f"{sorted(set(clin.loc[clin['subject'].duplicated(), 'subject']))[:10]}")
+        problems.append(
+            f"clinical table {config.clinical}: subject(s) repeated: "
+            f"{sorted(set(clin.loc[clin['subject'].duplicated(), 'subject']))[:10]}"
+        )
     return feats, clin, names
 
 
@@ -131,14 +154,18 @@ def task_labels(target: pd.Series, task: Task, notes: list[str]) -> tuple[pd.Ser
     problems = []
     keep = target.notna()
     if (~keep).any():
-        notes.append(f"task {task.name}: {int((~keep).sum())} subject(s) without a {task.target} value excluded: "
-                     f"{sorted(target.index[~keep])}")
+        notes.append(
+            f"task {task.name}: {int((~keep).sum())} subject(s) without a {task.target} value excluded: "
+            f"{sorted(target.index[~keep])}"
+        )
     target = target[keep].astype(str).str.strip()
     if task.classes is not None:
         inside = target.isin(task.classes)
         if (~inside).any():
-            notes.append(f"task {task.name}: {int((~inside).sum())} subject(s) with {task.target} outside "
-                         f"{list(task.classes)} excluded (values {sorted(set(target[~inside]))})")
+            notes.append(
+                f"task {task.name}: {int((~inside).sum())} subject(s) with {task.target} outside "
+                f"{list(task.classes)} excluded (values {sorted(set(target[~inside]))})"
+            )
         target = target[inside]
         classes = list(task.classes)
         absent = [k for k in classes if k not in set(target)]
@@ -148,8 +175,10 @@ def task_labels(target: pd.Series, task: Task, notes: list[str]) -> tuple[pd.Ser
         classes = sorted(set(target))
     if task.positive is not None:
         if len(classes) != 2 or task.positive not in classes:
-            problems.append(f"task {task.name}: binary target {task.target} must have two values including "
-                            f"{task.positive!r}; found {classes}")
+            problems.append(
+                f"task {task.name}: binary target {task.target} must have two values including "
+                f"{task.positive!r}; found {classes}"
+            )
         classes = [k for k in classes if k != task.positive] + [task.positive]
     if len(classes) < 2:
         problems.append(f"task {task.name}: target {task.target} has a single class {classes}; need at least two")
@@ -162,8 +191,7 @@ def _reader_problems(feats: pd.DataFrame, config: StudyConfig, problems: list[st
     readers = sorted(set(feats["reader"].astype(str)))
     ref = config.reference_reader or (readers[0] if len(readers) == 1 else None)
     if ref is None:
-        problems.append(f"features table {src}: several readers {readers}; name the one to model with "
-                        "reference_reader")
+        problems.append(f"features table {src}: several readers {readers}; name the one to model with reference_reader")
     elif ref not in readers:
         problems.append(f"features table {src}: reference_reader {ref!r} absent; readers present: {readers}")
         ref = None
@@ -173,22 +201,27 @@ def _reader_problems(feats: pd.DataFrame, config: StudyConfig, problems: list[st
             continue
         absent = [r for r in group if r not in readers]
         if absent:
-            problems.append(f"features table {src}: reproducibility.{key} reader(s) {absent} are absent; "
-                            f"readers present: {readers}")
+            problems.append(
+                f"features table {src}: reproducibility.{key} reader(s) {absent} are absent; readers present: {readers}"
+            )
             continue
         used |= set(group)
         rated = {r: set(feats.loc[feats["reader"].astype(str) == r, "subject"].astype(str)) for r in group}
         everyone = set().union(*rated.values())
         lacking = [f"{r} lacks {sorted(everyone - s)[:10]}" for r, s in rated.items() if everyone - s]
         if lacking:
-            problems.append(f"features table {src}: unbalanced readers for the {key}-reader ICC "
-                            f"({'; '.join(lacking)}); every subject must be rated by every reader of the analysis")
+            problems.append(
+                f"features table {src}: unbalanced readers for the {key}-reader ICC "
+                f"({'; '.join(lacking)}); every subject must be rated by every reader of the analysis"
+            )
     rows = feats[feats["reader"].astype(str).isin(used)]
     dup = rows.duplicated(["subject", "reader"], keep=False)
     if dup.any():
         pairs = sorted(set(zip(rows.loc[dup, "subject"].astype(str), rows.loc[dup, "reader"].astype(str))))
-        problems.append(f"features table {src}: (subject, reader) rows repeated: {pairs[:10]}; expected one "
-                        "row per subject and reader")
+        problems.append(
+            f"features table {src}: (subject, reader) rows repeated: {pairs[:10]}; expected one "
+            "row per subject and reader"
+        )
     return ref
 
 
@@ -205,23 +238,32 @@ def _task_problems(ref_subjects: list[str], clin: pd.DataFrame, config: StudyCon
     need = minimum_class_size(folds=config.folds, mode=config.mode, classifiers=config.classifiers)
     for task in config.tasks:
         if task.target not in c.columns:
-            problems.append(f"task {task.name}: target column {task.target!r} absent from the clinical table "
-                            f"{config.clinical}; columns: {list(c.columns)}")
+            problems.append(
+                f"task {task.name}: target column {task.target!r} absent from the clinical table "
+                f"{config.clinical}; columns: {list(c.columns)}"
+            )
             continue
         target, classes, found = task_labels(c.loc[common, task.target], task, [])
         problems += found
         if found:
             continue
         counts = target.value_counts()
-        small = {k: int(counts.get(k, 0)) for k in classes
-                 if class_size_problem(int(counts.get(k, 0)), folds=config.folds, mode=config.mode,
-                                       classifiers=config.classifiers)}
+        small = {
+            k: int(counts.get(k, 0))
+            for k in classes
+            if class_size_problem(
+                int(counts.get(k, 0)), folds=config.folds, mode=config.mode, classifiers=config.classifiers
+            )
+        }
         if small:
-            why = class_size_problem(min(small.values()), folds=config.folds, mode=config.mode,
-                                     classifiers=config.classifiers)
-            problems.append(f"task {task.name}: class(es) {small} {why}; with validation.folds {config.folds}, "
-                            f"selection mode {config.mode} and classifiers {config.classifiers} every class "
-                            f"needs at least {need} subjects")
+            why = class_size_problem(
+                min(small.values()), folds=config.folds, mode=config.mode, classifiers=config.classifiers
+            )
+            problems.append(
+                f"task {task.name}: class(es) {small} {why}; with validation.folds {config.folds}, "
+                f"selection mode {config.mode} and classifiers {config.classifiers} every class "
+                f"needs at least {need} subjects"
+            )
 
 
 def study_problems(config: StudyConfig):

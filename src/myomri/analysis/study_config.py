@@ -77,9 +77,14 @@ def _reproducibility(raw: dict, problems: list[str]) -> dict:
     col = raw.get("collinearity", cfg.COLLINEARITY_THRESHOLD)
     if col is not None and (not is_number(col) or not 0 < col <= 1):
         problems.append(f"collinearity: expected a |r| threshold in (0, 1] or null, got {col!r}")
-    return {"reference_reader": ref, "inter": _readers(rep, "inter", problems),
-            "intra": _readers(rep, "intra", problems), "icc_form": form, "icc_threshold": thr,
-            "collinearity": col}
+    return {
+        "reference_reader": ref,
+        "inter": _readers(rep, "inter", problems),
+        "intra": _readers(rep, "intra", problems),
+        "icc_form": form,
+        "icc_threshold": thr,
+        "collinearity": col,
+    }
 
 
 def _task(t, where: str, problems: list[str]) -> Task | None:
@@ -99,8 +104,12 @@ def _task(t, where: str, problems: list[str]) -> Task | None:
         classes = None
     if classes is not None and positive is not None and str(positive) not in map(str, classes):
         problems.append(f"{where}.positive: {positive!r} is not among classes {classes}")
-    return Task(str(name), str(target), tuple(map(str, classes)) if classes else None,
-                None if positive is None else str(positive))
+    return Task(
+        str(name),
+        str(target),
+        tuple(map(str, classes)) if classes else None,
+        None if positive is None else str(positive),
+    )
 
 
 def _tasks(raw: dict, problems: list[str], *, required: bool = True) -> list[Task]:
@@ -142,8 +151,13 @@ def _selection(raw: dict, problems: list[str]) -> dict:
     for c in clfs:
         if c not in cfg.CLASSIFIERS:
             problems.append(f"classifiers: {c!r} is not one of {list(cfg.CLASSIFIERS)}")
-    return {"mode": mode, "univariate_p": p, "k": tuple(int(v) for v in k_list), "fixed_features": list(fixed),
-            "classifiers": list(clfs)}
+    return {
+        "mode": mode,
+        "univariate_p": p,
+        "k": tuple(int(v) for v in k_list),
+        "fixed_features": list(fixed),
+        "classifiers": list(clfs),
+    }
 
 
 def _validation(raw: dict, problems: list[str]) -> dict:
@@ -163,14 +177,24 @@ def _validation(raw: dict, problems: list[str]) -> dict:
     boot = raw.get("bootstrap", cfg.BOOTSTRAP)
     if not is_int(boot) or boot < 0:
         problems.append(f"bootstrap: expected a non-negative integer, got {boot!r}")
-    return {"folds": folds, "repeats": repeats, "seed": seed, "permutations": n_perm,
-            "permutation_repeats": perm_rep, "bootstrap": boot}
+    return {
+        "folds": folds,
+        "repeats": repeats,
+        "seed": seed,
+        "permutations": n_perm,
+        "permutation_repeats": perm_rep,
+        "bootstrap": boot,
+    }
 
 
 def _settings(raw: dict, problems: list[str], *, tasks_required: bool = True) -> dict:
     """Every setting of a study mapping but the table paths, as ``StudyConfig`` keyword arguments."""
-    return {**_reproducibility(raw, problems), "tasks": _tasks(raw, problems, required=tasks_required),
-            **_selection(raw, problems), **_validation(raw, problems)}
+    return {
+        **_reproducibility(raw, problems),
+        "tasks": _tasks(raw, problems, required=tasks_required),
+        **_selection(raw, problems),
+        **_validation(raw, problems),
+    }
 
 
 def check_analysis(raw) -> list[str]:
@@ -181,8 +205,10 @@ def check_analysis(raw) -> list[str]:
     """
     if not isinstance(raw, dict):
         return [f"expected a mapping (the 'myomri study' schema), got {raw!r}"]
-    problems = [f"{extra}: unknown key (allowed: {', '.join(cfg.STUDY_KEYS)})"
-                for extra in sorted(set(raw) - set(cfg.STUDY_KEYS))]
+    problems = [
+        f"{extra}: unknown key (allowed: {', '.join(cfg.STUDY_KEYS)})"
+        for extra in sorted(set(raw) - set(cfg.STUDY_KEYS))
+    ]
     _settings(raw, problems, tasks_required=False)
     return problems
 
@@ -210,14 +236,27 @@ def parse_study(raw: dict, *, base: Path | None = None, source: str = "<dict>") 
         raise ConfigError(problems, source)
     s = settings
     return StudyConfig(
-        features=paths["features"], clinical=paths["clinical"], tasks=s["tasks"],
-        reference_reader=s["reference_reader"], inter=s["inter"], intra=s["intra"], icc_form=s["icc_form"],
+        features=paths["features"],
+        clinical=paths["clinical"],
+        tasks=s["tasks"],
+        reference_reader=s["reference_reader"],
+        inter=s["inter"],
+        intra=s["intra"],
+        icc_form=s["icc_form"],
         icc_threshold=float(s["icc_threshold"]),
-        collinearity=None if s["collinearity"] is None else float(s["collinearity"]), mode=s["mode"],
-        univariate_p=float(s["univariate_p"]), k=s["k"], fixed_features=s["fixed_features"],
-        classifiers=s["classifiers"], folds=int(s["folds"]), repeats=int(s["repeats"]), seed=int(s["seed"]),
-        permutations=int(s["permutations"]), permutation_repeats=int(s["permutation_repeats"]),
-        bootstrap=int(s["bootstrap"]), source=source,
+        collinearity=None if s["collinearity"] is None else float(s["collinearity"]),
+        mode=s["mode"],
+        univariate_p=float(s["univariate_p"]),
+        k=s["k"],
+        fixed_features=s["fixed_features"],
+        classifiers=s["classifiers"],
+        folds=int(s["folds"]),
+        repeats=int(s["repeats"]),
+        seed=int(s["seed"]),
+        permutations=int(s["permutations"]),
+        permutation_repeats=int(s["permutation_repeats"]),
+        bootstrap=int(s["bootstrap"]),
+        source=source,
     )
 
 

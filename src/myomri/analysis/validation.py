@@ -28,8 +28,14 @@ from .selection import ForwardSFS, UnivariateFilter
 __all__ = ["build_pipeline", "check_target", "CVResult", "run_repeated_cv", "repeat_metrics"]
 
 
-def build_pipeline(classifier: str, *, mode: str = cfg.SELECTION_MODE, univariate_p: float = cfg.UNIVARIATE_P,
-                   k=cfg.SFS_K, seed: int = cfg.VALIDATION_SEED) -> Pipeline:
+def build_pipeline(
+    classifier: str,
+    *,
+    mode: str = cfg.SELECTION_MODE,
+    univariate_p: float = cfg.UNIVARIATE_P,
+    k=cfg.SFS_K,
+    seed: int = cfg.VALIDATION_SEED,
+) -> Pipeline:
     """z-score [-> univariate filter -> forward SFS] -> classifier, as one sklearn Pipeline.
 
     In ``nested`` mode the selectors are steps of the pipeline, so they are refitted inside every
@@ -121,9 +127,18 @@ def _fit_fold(template, X, y, train, test, limit_threads=False):
     return proba, pred, selected, notes
 
 
-def run_repeated_cv(template, X: np.ndarray, y: np.ndarray, *, folds: int = cfg.VALIDATION_FOLDS,
-                    repeats: int = cfg.VALIDATION_REPEATS, seed: int = cfg.VALIDATION_SEED, n_jobs: int = 1,
-                    progress: bool = False, task: str = "task") -> CVResult:
+def run_repeated_cv(
+    template,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    folds: int = cfg.VALIDATION_FOLDS,
+    repeats: int = cfg.VALIDATION_REPEATS,
+    seed: int = cfg.VALIDATION_SEED,
+    n_jobs: int = 1,
+    progress: bool = False,
+    task: str = "task",
+) -> CVResult:
     """Run the repeated stratified CV of ``template`` on ``X`` and integer labels ``y`` (0..K-1).
 
     Returns pooled out-of-fold probabilities (repeats, n, K), predictions and fold ids (repeats, n).
@@ -168,7 +183,8 @@ def repeat_metrics(result: CVResult, y: np.ndarray, *, classes: list[str], posit
     """Per-repeat metric rows: list of (repeat, metric, average, value)."""
     rows = []
     for r in range(result.proba.shape[0]):
-        for metric, average, value in compute_metrics(y, result.proba[r], result.pred[r].astype(int),
-                                                      classes=classes, positive=positive):
+        for metric, average, value in compute_metrics(
+            y, result.proba[r], result.pred[r].astype(int), classes=classes, positive=positive
+        ):
             rows.append((r, metric, average, value))
     return rows

@@ -51,9 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Quantitative thigh-muscle MRI for inflammatory myopathies.",
     )
     parser.add_argument("--version", action="version", version=f"myomri {__version__}")
-    parser.add_argument(
-        "--debug", action="store_true", help="show the full traceback when a command fails"
-    )
+    parser.add_argument("--debug", action="store_true", help="show the full traceback when a command fails")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -82,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"myomri {args.command}: error: {exc}{_flag_hint(exc, args)}", file=sys.stderr)
         elif isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in _EXTRAS:
             top = (exc.name or "").split(".")[0]
-            print(f"myomri {args.command}: error: this needs the optional package {top!r}, which is not "
-                  f"installed; install it with: pip install 'myomri[{_EXTRAS[top]}]'", file=sys.stderr)
+            print(
+                f"myomri {args.command}: error: this needs the optional package {top!r}, which is not "
+                f"installed; install it with: pip install 'myomri[{_EXTRAS[top]}]'",
+                file=sys.stderr,
+            )
         elif isinstance(exc, (OSError, ValueError)):
             print(f"myomri {args.command}: error ({kind}): {exc}", file=sys.stderr)
         else:

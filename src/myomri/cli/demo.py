@@ -25,23 +25,47 @@ def register(subparsers) -> None:
     )
     from .argtypes import output_dir, seed
 
-    p.add_argument("-o", "--output", default="myomri-demo", metavar="OUTDIR", type=output_dir,
-                   help="output folder (default ./myomri-demo)")
+    p.add_argument(
+        "-o",
+        "--output",
+        default="myomri-demo",
+        metavar="OUTDIR",
+        type=output_dir,
+        help="output folder (default ./myomri-demo)",
+    )
     p.add_argument("--seed", type=seed, default=None, help="random seed of the cohort and the CV (default 0)")
-    p.add_argument("--subjects-per-group", default=None, metavar="N|G=N,...",
-                   help="cohort size as for demo-data (default: the papers' 19 PM, 22 DM, 14 ADM, 19 nonIIM, 10 HC)")
+    p.add_argument(
+        "--subjects-per-group",
+        default=None,
+        metavar="N|G=N,...",
+        help="cohort size as for demo-data (default: the papers' 19 PM, 22 DM, 14 ADM, 19 nonIIM, 10 HC)",
+    )
     from ..config.pipeline import DEMO_JOBS, DEMO_SELECTION_MODE
 
-    p.add_argument("--selection", choices=("nested", "published"), default=DEMO_SELECTION_MODE,
-                   help=f"feature selection inside every CV fold (nested, default {DEMO_SELECTION_MODE}) or once on "
-                        "all subjects as the paper did (published: faster, optimistic, stated in the report)")
+    p.add_argument(
+        "--selection",
+        choices=("nested", "published"),
+        default=DEMO_SELECTION_MODE,
+        help=f"feature selection inside every CV fold (nested, default {DEMO_SELECTION_MODE}) or once on "
+        "all subjects as the paper did (published: faster, optimistic, stated in the report)",
+    )
     from ..config.pipeline import DEMO_REPEATS
 
-    p.add_argument("--repeats", type=_at_least(1), default=DEMO_REPEATS, metavar="N",
-                   help=f"repeats of the cross-validation (default {DEMO_REPEATS}; the papers: 100)")
-    p.add_argument("--folds", type=_at_least(2), default=10, metavar="K",
-                   help="cross-validation folds (default 10, as the papers; a small --subjects-per-group "
-                        "cohort needs fewer, since tasks with a class smaller than K are left out)")
+    p.add_argument(
+        "--repeats",
+        type=_at_least(1),
+        default=DEMO_REPEATS,
+        metavar="N",
+        help=f"repeats of the cross-validation (default {DEMO_REPEATS}; the papers: 100)",
+    )
+    p.add_argument(
+        "--folds",
+        type=_at_least(2),
+        default=10,
+        metavar="K",
+        help="cross-validation folds (default 10, as the papers; a small --subjects-per-group "
+        "cohort needs fewer, since tasks with a class smaller than K are left out)",
+    )
     add_executor_options(p, jobs=DEMO_JOBS)
     p.set_defaults(func=run)
 
@@ -69,13 +93,19 @@ def run(args: argparse.Namespace) -> int:
         changes["composition"] = parse_composition(args.subjects_per_group)
     demo_cfg = DemoConfig(**changes).validate()
     if not is_same_cohort(data, demo_cfg):
-        summary = generate_cohort(data, config=demo_cfg, overwrite=True, progress=not args.no_progress,
-                                  n_jobs=max(1, args.jobs))
+        summary = generate_cohort(
+            data, config=demo_cfg, overwrite=True, progress=not args.no_progress, n_jobs=max(1, args.jobs)
+        )
         print(summary.format())
-    study = write_demo_study(data, seed=seed, selection_mode=args.selection, repeats=args.repeats,
-                             folds=args.folds)
-    result = run_pipeline(load_pipeline(study), out, jobs=args.jobs, executor=args.executor,
-                          scheduler=args.scheduler, progress=not args.no_progress)
+    study = write_demo_study(data, seed=seed, selection_mode=args.selection, repeats=args.repeats, folds=args.folds)
+    result = run_pipeline(
+        load_pipeline(study),
+        out,
+        jobs=args.jobs,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        progress=not args.no_progress,
+    )
     print_summary(result)
     print(f"demo finished in {time.perf_counter() - t0:.0f} s")
     atomic_write_text(out / "demo.json", json.dumps({"seed": seed, "seconds": round(time.perf_counter() - t0, 1)}))
@@ -93,4 +123,3 @@ def _at_least(low: int):
         return value
 
     return parse
-

@@ -30,12 +30,20 @@ def register(subparsers) -> None:
         "(default: 19 PM, 22 DM, 14 ADM, 19 nonIIM, 10 HC)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty OUTDIR")
-    p.add_argument("--jobs", type=n_jobs, default=1, metavar="N",
-                   help="subjects simulated in parallel (default 1; output does not depend on it)")
-    p.add_argument("--dicom", action="store_true",
-                   help="also write the STIR, MESE and Dixon series as DICOM under OUTDIR/dicom/ (synthetic "
-                        "headers: PatientID DEMO001..., no real patient data) with dicom/clinical.tsv keyed "
-                        "by PatientID, to try 'myomri init'")
+    p.add_argument(
+        "--jobs",
+        type=n_jobs,
+        default=1,
+        metavar="N",
+        help="subjects simulated in parallel (default 1; output does not depend on it)",
+    )
+    p.add_argument(
+        "--dicom",
+        action="store_true",
+        help="also write the STIR, MESE and Dixon series as DICOM under OUTDIR/dicom/ (synthetic "
+        "headers: PatientID DEMO001..., no real patient data) with dicom/clinical.tsv keyed "
+        "by PatientID, to try 'myomri init'",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
 
@@ -59,8 +67,10 @@ def parse_composition(text: str) -> dict[str, int]:
             continue
         if match in out:
             # a repeated group would otherwise silently keep its last count
-            problems.append(f"--subjects-per-group: group {match} given more than once ({part.strip()!r} "
-                            f"after {match}={out[match]})")
+            problems.append(
+                f"--subjects-per-group: group {match} given more than once ({part.strip()!r} "
+                f"after {match}={out[match]})"
+            )
             continue
         out[match] = int(num)
     if problems:
@@ -80,7 +90,11 @@ def run(args: argparse.Namespace) -> int:
         changes["composition"] = parse_composition(args.subjects_per_group)
     config = DemoConfig(**changes).validate()
     summary = generate_cohort(
-        args.outdir, config=config, overwrite=args.overwrite, progress=not args.no_progress, n_jobs=args.jobs,
+        args.outdir,
+        config=config,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+        n_jobs=args.jobs,
         dicom=args.dicom,
     )
     print(summary.format())

@@ -29,8 +29,12 @@ def register(subparsers) -> None:
     p.add_argument("--label", type=int, default=None, help="ROI label (default: the params' label, 1)")
     p.add_argument("-o", "--out", required=True, type=output_file, help="output CSV")
     p.add_argument("--jobs", type=n_jobs, default=1, help="parallel worker processes (manifest; -1: all cores)")
-    p.add_argument("--executor", choices=("joblib", "dask"), default="joblib",
-                   help="run cases with joblib processes or on a Dask cluster")
+    p.add_argument(
+        "--executor",
+        choices=("joblib", "dask"),
+        default="joblib",
+        help="run cases with joblib processes or on a Dask cluster",
+    )
     p.add_argument("--scheduler", default=None, help="Dask scheduler address for --executor dask")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -48,10 +52,20 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("--label applies to IMAGE MASK; put a label column in the manifest instead")
         from ..features.batch import run_batch
 
-        result = run_batch(args.manifest, out=args.out, params=args.params, jobs=args.jobs,
-                           executor=args.executor, scheduler=args.scheduler, progress=not args.no_progress)
-        print(f"extract: {len(result.table)} case(s): {result.n_computed} computed, {result.n_cached} "
-              f"from cache, {result.n_failed} failed -> {args.out}", file=sys.stderr)
+        result = run_batch(
+            args.manifest,
+            out=args.out,
+            params=args.params,
+            jobs=args.jobs,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            progress=not args.no_progress,
+        )
+        print(
+            f"extract: {len(result.table)} case(s): {result.n_computed} computed, {result.n_cached} "
+            f"from cache, {result.n_failed} failed -> {args.out}",
+            file=sys.stderr,
+        )
         if result.n_failed:
             print(f"extract: failures listed in {args.out.removesuffix('.csv')}.errors.csv", file=sys.stderr)
         return exit_code(failed_parts=result.n_failed)
@@ -68,6 +82,5 @@ def run(args: argparse.Namespace) -> int:
     table = pd.DataFrame([{"image": args.image, "mask": args.mask, **row}])
     with atomic_path(args.out) as tmp:
         table.to_csv(tmp, index=False)
-    print(f"extract: {sum(not k.startswith('diagnostics_') for k in row)} features -> {args.out}",
-          file=sys.stderr)
+    print(f"extract: {sum(not k.startswith('diagnostics_') for k in row)} features -> {args.out}", file=sys.stderr)
     return 0

@@ -23,19 +23,36 @@ def register(subparsers) -> None:
 
     s = sub.add_parser("serve", prog="myomri federate serve", help="run the federated server")
     s.add_argument("--store", metavar="DIR", required=True, help="model store folder (versions, log)")
-    s.add_argument("--validation", metavar="TSV", required=True,
-                   help="case list (image, mask[, scheme, contrast]) the server scores uploads on")
+    s.add_argument(
+        "--validation",
+        metavar="TSV",
+        required=True,
+        help="case list (image, mask[, scheme, contrast]) the server scores uploads on",
+    )
     s.add_argument("--token-file", metavar="F", required=True, help="file of 'SITE TOKEN' lines")
-    s.add_argument("--model", metavar="M", default=None,
-                   help="initial model of an empty store (default: the shipped weights)")
-    s.add_argument("--initial-samples", type=int, default=1,
-                   help="data size the initial model represents in the weighted average (default 1)")
+    s.add_argument(
+        "--model", metavar="M", default=None, help="initial model of an empty store (default: the shipped weights)"
+    )
+    s.add_argument(
+        "--initial-samples",
+        type=int,
+        default=1,
+        help="data size the initial model represents in the weighted average (default 1)",
+    )
     s.add_argument("--host", default=F["host"], help=f"address to listen on (default {F['host']})")
     s.add_argument("--port", type=int, default=F["port"], help=f"port (default {F['port']})")
-    s.add_argument("--tolerance", type=float, default=F["tolerance"],
-                   help=f"largest accepted drop of validation mean Dice (default {F['tolerance']})")
-    s.add_argument("--max-upload-mb", type=float, default=F["max_upload_mb"],
-                   help=f"upload size limit in MB (default {F['max_upload_mb']})")
+    s.add_argument(
+        "--tolerance",
+        type=float,
+        default=F["tolerance"],
+        help=f"largest accepted drop of validation mean Dice (default {F['tolerance']})",
+    )
+    s.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=F["max_upload_mb"],
+        help=f"upload size limit in MB (default {F['max_upload_mb']})",
+    )
     s.set_defaults(func=run)
 
     for name, helptext in (("push", "upload locally refined weights"), ("pull", "download the served model")):

@@ -29,8 +29,9 @@ def register(subparsers) -> None:
     )
     p.add_argument("path", help="file or DICOM folder")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    p.add_argument("--series", default=None,
-                   help="DICOM folder with several series: number, UID or description to describe")
+    p.add_argument(
+        "--series", default=None, help="DICOM folder with several series: number, UID or description to describe"
+    )
     p.set_defaults(func=run)
 
 
@@ -56,8 +57,9 @@ def _with_flags(info: dict[str, Any]) -> dict[str, Any]:
     tes = info.get("echo_times_ms")
     lost = (info.get("meta") or {}).get("DroppedEchoTimes") or (missing_echo_times(tes) if tes else [])
     if lost:
-        info.setdefault("warnings", []).append(f"t2fit fits this series without the echo(es) at {lost} ms "
-                                               "only with --allow-missing-echoes")
+        info.setdefault("warnings", []).append(
+            f"t2fit fits this series without the echo(es) at {lost} ms only with --allow-missing-echoes"
+        )
     return info
 
 

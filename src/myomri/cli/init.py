@@ -27,14 +27,27 @@ def register(subparsers) -> None:
     )
     p.add_argument("dataset", metavar="DATASET", help="folder of DICOM files (any layout)")
     p.add_argument("-o", "--output", required=True, type=output_file, help="study file to write (study.yaml)")
-    p.add_argument("--clinical", default=None, metavar="TABLE",
-                   help="clinical table (.csv, .tsv, or .xlsx with openpyxl) with an id column matching "
-                        "PatientID or the pseudonymous ids")
-    p.add_argument("--role", action="append", default=[], metavar="SERIES_UID=ROLE",
-                   help=f"force the role of a series (repeatable); ROLE one of {', '.join(ROLES)}")
-    p.add_argument("--rois", default=None, metavar="DIR",
-                   help="reader ROIs on the STIR series: DIR/<PatientID or sub-id>/<anything>[_ses-<N>]_reader-<ID>"
-                        "_roi.nii.gz; turns the study's radiomics on")
+    p.add_argument(
+        "--clinical",
+        default=None,
+        metavar="TABLE",
+        help="clinical table (.csv, .tsv, or .xlsx with openpyxl) with an id column matching "
+        "PatientID or the pseudonymous ids",
+    )
+    p.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        metavar="SERIES_UID=ROLE",
+        help=f"force the role of a series (repeatable); ROLE one of {', '.join(ROLES)}",
+    )
+    p.add_argument(
+        "--rois",
+        default=None,
+        metavar="DIR",
+        help="reader ROIs on the STIR series: DIR/<PatientID or sub-id>/<anything>[_ses-<N>]_reader-<ID>"
+        "_roi.nii.gz; turns the study's radiomics on",
+    )
     p.set_defaults(func=run)
 
 
@@ -62,8 +75,14 @@ def run(args: argparse.Namespace) -> int:
     roles = parse_roles(args.role)
     result = init_study(args.dataset, args.output, clinical=args.clinical, roles=roles, rois=args.rois)
     n_amb, n_skip = result.count("ambiguous"), result.count("skipped")
-    print(f"init: {len(result.subjects)} subject(s), {result.count('used')} series used, {n_amb} ambiguous, "
-          f"{n_skip} skipped (see series.csv); written {result.study}", file=sys.stderr)
-    print(f"init: warning: {result.key_file} links the pseudonymous ids to PatientID: keep it local, never "
-          "share it with the results", file=sys.stderr)
+    print(
+        f"init: {len(result.subjects)} subject(s), {result.count('used')} series used, {n_amb} ambiguous, "
+        f"{n_skip} skipped (see series.csv); written {result.study}",
+        file=sys.stderr,
+    )
+    print(
+        f"init: warning: {result.key_file} links the pseudonymous ids to PatientID: keep it local, never "
+        "share it with the results",
+        file=sys.stderr,
+    )
     return 1 if n_amb else 0

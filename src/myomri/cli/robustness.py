@@ -54,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
         from ..features.batch import read_manifest
 
         manifest = read_manifest(args.manifest)
-        refuse_output_over_input({"manifest image": list(manifest["image"]),
-                                  "manifest mask": list(manifest["mask"])}, [args.out])
+        refuse_output_over_input(
+            {"manifest image": list(manifest["image"]), "manifest mask": list(manifest["mask"])}, [args.out]
+        )
         for row in manifest.itertuples(index=False):
             label = row.label if row.label is not None else 1
             cases.append((read_image(row.image), read_mask(row.mask, label=label), label))
@@ -73,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
     with atomic_path(args.out) as tmp:
         table.to_csv(tmp, index=False)
     good = table.columns[2]
-    print(f"robustness: {int(table[good].sum())}/{len(table)} features with ICC >= "
-          f"{ROBUSTNESS_DEFAULTS['icc_good']} over {args.n} perturbations of {len(cases)} targets -> {args.out}",
-          file=sys.stderr)
+    print(
+        f"robustness: {int(table[good].sum())}/{len(table)} features with ICC >= "
+        f"{ROBUSTNESS_DEFAULTS['icc_good']} over {args.n} perturbations of {len(cases)} targets -> {args.out}",
+        file=sys.stderr,
+    )
     return 0

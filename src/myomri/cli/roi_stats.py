@@ -26,16 +26,26 @@ def register(subparsers) -> None:
     p.add_argument("map", help="3-D map (NIfTI/NRRD/DICOM)")
     p.add_argument("mask", help="label map (any grid of the same patient space)")
     p.add_argument("-o", "--output", required=True, type=output_file, help="CSV file to write")
-    p.add_argument("--labels", default=None,
-                   help="label names: ITK-SNAP label file or 'value name' lines")
-    p.add_argument("--label-scheme", choices=LABEL_SCHEMES, default=None,
-                   help="the mask's label scheme, for default names: myomri = thigh muscles, right 1-12, "
-                        "left 13-24 (VL_R, ...; what 'segment --method dl' and demo-data write); "
-                        "without it (and without --labels) labels are named label_N")
-    p.add_argument("--combine", action="store_true",
-                   help="add the whole-muscle value over all labels (and per side with --label-scheme myomri)")
-    p.add_argument("--vendor-layout", choices=("map", "qmritools"), default="map",
-                   help="how to read MAP: a plain map, or the map frames of a QMRITools T2 file")
+    p.add_argument("--labels", default=None, help="label names: ITK-SNAP label file or 'value name' lines")
+    p.add_argument(
+        "--label-scheme",
+        choices=LABEL_SCHEMES,
+        default=None,
+        help="the mask's label scheme, for default names: myomri = thigh muscles, right 1-12, "
+        "left 13-24 (VL_R, ...; what 'segment --method dl' and demo-data write); "
+        "without it (and without --labels) labels are named label_N",
+    )
+    p.add_argument(
+        "--combine",
+        action="store_true",
+        help="add the whole-muscle value over all labels (and per side with --label-scheme myomri)",
+    )
+    p.add_argument(
+        "--vendor-layout",
+        choices=("map", "qmritools"),
+        default="map",
+        help="how to read MAP: a plain map, or the map frames of a QMRITools T2 file",
+    )
     p.set_defaults(func=run)
 
 
@@ -54,10 +64,8 @@ def run(args: argparse.Namespace) -> int:
         value_map = read_image(args.map)
     mask = read_mask(args.mask)
     names = read_names(args.labels) if args.labels else None
-    table, overlap = map_roi_statistics(value_map, mask, names=names, combine=args.combine,
-                                        scheme=args.label_scheme)
+    table, overlap = map_roi_statistics(value_map, mask, names=names, combine=args.combine, scheme=args.label_scheme)
     with atomic_path(args.output) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
-    print(f"roi-stats: {len(table)} rows, mask overlap {overlap:.3f}; written {args.output}",
-          file=sys.stderr)
+    print(f"roi-stats: {len(table)} rows, mask overlap {overlap:.3f}; written {args.output}", file=sys.stderr)
     return 0

@@ -12,12 +12,25 @@ def add_executor_options(p, *, jobs: int = 1) -> None:
     """``--jobs``, ``--executor``, ``--scheduler``, ``--no-progress`` (shared with ``myomri demo``)."""
     from .argtypes import n_jobs
 
-    p.add_argument("--jobs", type=n_jobs, default=jobs, metavar="N",
-                   help=f"joblib worker processes for the per-subject stages and CV (default {jobs}; -1 all cores)")
-    p.add_argument("--executor", choices=("joblib", "dask"), default="joblib",
-                   help="run per-subject work with joblib (default) or on a Dask cluster")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="Dask scheduler address for --executor dask (e.g. tcp://host:8786)")
+    p.add_argument(
+        "--jobs",
+        type=n_jobs,
+        default=jobs,
+        metavar="N",
+        help=f"joblib worker processes for the per-subject stages and CV (default {jobs}; -1 all cores)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=("joblib", "dask"),
+        default="joblib",
+        help="run per-subject work with joblib (default) or on a Dask cluster",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler address for --executor dask (e.g. tcp://host:8786)",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
 
@@ -48,8 +61,14 @@ def run(args: argparse.Namespace) -> int:
 
     refuse_output_over_input({"study file": args.study}, [args.output])
     config = load_pipeline(args.study)
-    result = run_pipeline(config, args.output, jobs=args.jobs, executor=args.executor,
-                          scheduler=args.scheduler, progress=not args.no_progress)
+    result = run_pipeline(
+        config,
+        args.output,
+        jobs=args.jobs,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        progress=not args.no_progress,
+    )
     print_summary(result)
     return run_exit_code(result)
 
@@ -68,8 +87,11 @@ def print_summary(result) -> None:
         if isinstance(info, dict):
             print(f"{name}: {info.get('status')}", file=sys.stderr)
             if info.get("align_refused"):  # the sanity bound's warning (preprocess.register)
-                print(f"warning: series alignment refused (beyond the sanity bound) for "
-                      f"{', '.join(info['align_refused'])}; identity kept", file=sys.stderr)
+                print(
+                    f"warning: series alignment refused (beyond the sanity bound) for "
+                    f"{', '.join(info['align_refused'])}; identity kept",
+                    file=sys.stderr,
+                )
     if result.failures:
         print(f"{len(result.failures)} failure(s): see {result.outdir / 'failures.csv'}", file=sys.stderr)
     print(f"report: {result.report}")

@@ -36,7 +36,8 @@ def register(subparsers) -> None:
     add_train_parser(sub)
     add_refine_parser(sub)
     p = sub.add_parser(
-        _IMAGE_COMMAND, prog="myomri segment",
+        _IMAGE_COMMAND,
+        prog="myomri segment",
         description=(
             "Segment an axial thigh volume: a Dixon pair (IMAGE = water, --fat FAT) or one T1- or "
             "T2-weighted image with bright fat. Writes a label map on the input grid "
@@ -46,16 +47,33 @@ def register(subparsers) -> None:
     )
     p.add_argument("image", metavar="IMAGE", help="water image, or a T1/T2-weighted image (NIfTI, NRRD or DICOM)")
     p.add_argument("--fat", metavar="FAT", default=None, help="Dixon fat image on the same grid as IMAGE")
-    p.add_argument("--method", choices=METHODS, default=None,
-                   help="classical: thresholds and morphology -> tissue map (the default with --fat); "
-                        "dl: the per-muscle network -> 24 muscle labels, right 1-12, left 13-24 (the default "
-                        "for one image)")
-    p.add_argument("-o", "--output", metavar="MASK", required=True, type=output_file,
-                   help="output label map (.nii, .nii.gz, .nrrd); written atomically")
-    p.add_argument("--mask", choices=MASK_KINDS, default="tissue",
-                   help="what to write: the tissue label map (default) or a binary muscle/compartment mask")
-    p.add_argument("--series", default=None,
-                   help="series number or description when IMAGE/FAT is a DICOM folder with several series")
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        default=None,
+        help="classical: thresholds and morphology -> tissue map (the default with --fat); "
+        "dl: the per-muscle network -> 24 muscle labels, right 1-12, left 13-24 (the default "
+        "for one image)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="MASK",
+        required=True,
+        type=output_file,
+        help="output label map (.nii, .nii.gz, .nrrd); written atomically",
+    )
+    p.add_argument(
+        "--mask",
+        choices=MASK_KINDS,
+        default="tissue",
+        help="what to write: the tissue label map (default) or a binary muscle/compartment mask",
+    )
+    p.add_argument(
+        "--series",
+        default=None,
+        help="series number or description when IMAGE/FAT is a DICOM folder with several series",
+    )
     add_dl_options(p)
     p.set_defaults(func=run)
     top.epilog = "options of 'myomri segment IMAGE':\n\n" + p.format_help()
@@ -108,8 +126,10 @@ def run(args: argparse.Namespace) -> int:
     if args.method is None:  # the DL model takes one image; a Dixon pair means the classical method
         args.method = "classical" if args.fat else "dl"
     if args.method == "dl" and args.fat:
-        raise InputError(f"--fat {args.fat}: the dl method segments one image (IMAGE, --contrast); "
-                         "use --method classical for a Dixon water/fat pair")
+        raise InputError(
+            f"--fat {args.fat}: the dl method segments one image (IMAGE, --contrast); "
+            "use --method classical for a Dixon water/fat pair"
+        )
     image = _read(args.image, args.series)
     if args.method == "dl":  # per-muscle labels, not the tissue map: its own writer
         from .segment_dl import run_dl
@@ -129,6 +149,9 @@ def run(args: argparse.Namespace) -> int:
     counts = np.bincount(tissue.array.ravel(), minlength=len(TISSUE_LABELS))
     parts = [f"{TISSUE_LABELS[k]} {counts[k] * voxel_ml:.1f} mL" for k in (1, 4, 2, 3)]
     n_femur = sum(bool((tissue.array[:, :, k] == 3).any()) for k in range(tissue.array.shape[2]))
-    print(f"{path}: {args.method} segmentation ({args.mask}); " + ", ".join(parts)
-          + f"; femur found in {n_femur}/{tissue.array.shape[2]} slices")
+    print(
+        f"{path}: {args.method} segmentation ({args.mask}); "
+        + ", ".join(parts)
+        + f"; femur found in {n_femur}/{tissue.array.shape[2]} slices"
+    )
     return 0

@@ -8,25 +8,42 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["add_dl_options", "add_train_parser", "add_refine_parser", "run_dl", "run_train", "run_refine",
-           "write_confidence"]
+__all__ = [
+    "add_dl_options",
+    "add_train_parser",
+    "add_refine_parser",
+    "run_dl",
+    "run_train",
+    "run_refine",
+    "write_confidence",
+]
 
 
 def add_dl_options(p: argparse.ArgumentParser) -> None:
     """Options of ``myomri segment IMAGE`` used by ``--method dl``."""
     from ..config.segment_dl import CONTRASTS
 
-    p.add_argument("--contrast", choices=CONTRASTS, default="water",
-                   help="contrast of IMAGE for --method dl: only a hint for older models (the shipped model is "
-                        "contrast-agnostic and ignores it)")
-    p.add_argument("--model", metavar="M", default=None,
-                   help="model file for --method dl (default: the weights shipped with myomri)")
+    p.add_argument(
+        "--contrast",
+        choices=CONTRASTS,
+        default="water",
+        help="contrast of IMAGE for --method dl: only a hint for older models (the shipped model is "
+        "contrast-agnostic and ignores it)",
+    )
+    p.add_argument(
+        "--model",
+        metavar="M",
+        default=None,
+        help="model file for --method dl (default: the weights shipped with myomri)",
+    )
 
 
 def _common_training(p: argparse.ArgumentParser, defaults: dict) -> None:
     from .argtypes import positive_int
 
-    p.add_argument("--epochs", type=positive_int, default=defaults["epochs"], help=f"epochs (default {defaults['epochs']})")
+    p.add_argument(
+        "--epochs", type=positive_int, default=defaults["epochs"], help=f"epochs (default {defaults['epochs']})"
+    )
     optimiser_options(p, defaults)
 
 
@@ -34,24 +51,47 @@ def optimiser_options(p: argparse.ArgumentParser, defaults: dict) -> None:
     """``--batch-size``, ``--lr``, ``--seed``, ``--threads`` and ``-o`` of ``segment train``/``refine``."""
     from .argtypes import output_file, positive_float, positive_int, seed
 
-    p.add_argument("--batch-size", type=positive_int, default=defaults["batch_size"],
-                   help=f"tiles per batch (default {defaults['batch_size']})")
-    p.add_argument("--lr", type=positive_float, default=defaults["learning_rate"],
-                   help=f"peak learning rate (default {defaults['learning_rate']})")
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=defaults["batch_size"],
+        help=f"tiles per batch (default {defaults['batch_size']})",
+    )
+    p.add_argument(
+        "--lr",
+        type=positive_float,
+        default=defaults["learning_rate"],
+        help=f"peak learning rate (default {defaults['learning_rate']})",
+    )
     p.add_argument("--seed", type=seed, default=defaults["seed"], help=f"random seed (default {defaults['seed']})")
     p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default from config)")
-    p.add_argument("-o", "--output", metavar="MODEL", required=True, type=output_file, help="output model file (written atomically)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="MODEL",
+        required=True,
+        type=output_file,
+        help="output model file (written atomically)",
+    )
 
 
 def _pairs(p: argparse.ArgumentParser) -> None:
     from ..config.segment_dl import CONTRASTS
 
-    p.add_argument("--cases", metavar="TSV", default=None,
-                   help="tab-separated case list with columns image, mask[, scheme, contrast]")
+    p.add_argument(
+        "--cases",
+        metavar="TSV",
+        default=None,
+        help="tab-separated case list with columns image, mask[, scheme, contrast]",
+    )
     p.add_argument("--images", nargs="+", default=[], metavar="IMAGE", help="images (paired with --masks)")
     p.add_argument("--masks", nargs="+", default=[], metavar="MASK", help="label maps on the images' grids")
-    p.add_argument("--label-scheme", choices=("myomri", "huashan"), default="myomri",
-                   help="labels of --masks: myomri (1..24, right then left) or huashan (11 labels, no AL)")
+    p.add_argument(
+        "--label-scheme",
+        choices=("myomri", "huashan"),
+        default="myomri",
+        help="labels of --masks: myomri (1..24, right then left) or huashan (11 labels, no AL)",
+    )
     p.add_argument("--contrast", choices=CONTRASTS, default="water", help="contrast of --images (default water)")
 
 
@@ -93,9 +133,13 @@ def _refuse_overwrite(args, cases) -> None:
     """The model written must not replace an input: a case file, image, mask or model."""
     from ..io.paths import refuse_output_over_input
 
-    inputs = {"case list": args.cases, "image": [c[0] for c in cases], "mask": [c[1] for c in cases],
-              "model": getattr(args, "model", None) or getattr(args, "init", None),
-              "validation case list": getattr(args, "validation", None)}
+    inputs = {
+        "case list": args.cases,
+        "image": [c[0] for c in cases],
+        "mask": [c[1] for c in cases],
+        "model": getattr(args, "model", None) or getattr(args, "init", None),
+        "validation case list": getattr(args, "validation", None),
+    }
     refuse_output_over_input(inputs, [args.output])
 
 

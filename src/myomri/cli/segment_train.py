@@ -20,26 +20,50 @@ def add_train_parser(sub) -> None:
     from .segment_dl import _pairs, optimiser_options
 
     p = sub.add_parser(
-        "train", prog="myomri segment train", help="train a per-muscle model (label maps, images, phantoms)",
+        "train",
+        prog="myomri segment train",
+        help="train a per-muscle model (label maps, images, phantoms)",
         description="Train the contrast-agnostic per-muscle network from any mix of: real label maps "
-                    "(synthetic images drawn from them, --label-maps), real image/mask pairs (--images/--masks "
-                    "or --cases) and demo phantoms (--demo-subjects). Progress (loss, validation Dice) goes to "
-                    "stderr; --checkpoint saves the state every 200 steps and --resume continues from it.")
-    p.add_argument("--label-maps", nargs="+", default=[], metavar="PATH",
-                   help="label maps (files or folders of .nii.gz) in the Huashan 11-muscle numbering")
-    p.add_argument("--exclude", nargs="+", default=[], metavar="NAME",
-                   help="leave out label maps whose file name contains NAME (e.g. the scan of an evaluation subject)")
+        "(synthetic images drawn from them, --label-maps), real image/mask pairs (--images/--masks "
+        "or --cases) and demo phantoms (--demo-subjects). Progress (loss, validation Dice) goes to "
+        "stderr; --checkpoint saves the state every 200 steps and --resume continues from it.",
+    )
+    p.add_argument(
+        "--label-maps",
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="label maps (files or folders of .nii.gz) in the Huashan 11-muscle numbering",
+    )
+    p.add_argument(
+        "--exclude",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="leave out label maps whose file name contains NAME (e.g. the scan of an evaluation subject)",
+    )
     _pairs(p)
     p.add_argument("--demo-subjects", type=int, default=0, metavar="N", help="demo phantoms to add (default 0)")
-    p.add_argument("--validation-maps", nargs="+", default=[], metavar="PATH",
-                   help="label maps for the progress Dice (synthetic images with a fixed seed; not trained on)")
-    p.add_argument("--steps", type=positive_int, default=TRAIN["steps"], help=f"training steps (default {TRAIN['steps']})")
+    p.add_argument(
+        "--validation-maps",
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="label maps for the progress Dice (synthetic images with a fixed seed; not trained on)",
+    )
+    p.add_argument(
+        "--steps", type=positive_int, default=TRAIN["steps"], help=f"training steps (default {TRAIN['steps']})"
+    )
     p.add_argument("--init", metavar="MODEL", default=None, help="start from this model instead of random weights")
     p.add_argument("--max-minutes", type=positive_float, default=None, help="stop after this much training time")
     p.add_argument("--checkpoint", metavar="FILE", default=None, help="checkpoint file (written atomically)")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint when it exists")
-    p.add_argument("--workdir", metavar="DIR", default=None,
-                   help="folder for the generated demo phantoms (default: beside the output model)")
+    p.add_argument(
+        "--workdir",
+        metavar="DIR",
+        default=None,
+        help="folder for the generated demo phantoms (default: beside the output model)",
+    )
     optimiser_options(p, TRAIN)
     p.set_defaults(func=run_train)
 
@@ -68,8 +92,10 @@ def run_train(args: argparse.Namespace) -> int:
     from ..segment.train import load_cases, read_case_list
 
     if args.steps < 1 or args.batch_size < 1 or args.demo_subjects < 0 or args.lr <= 0:
-        raise InputError(f"--steps {args.steps}, --batch-size {args.batch_size}, --lr {args.lr}, --demo-subjects "
-                         f"{args.demo_subjects}: expected positive steps, batch size and rate, demo >= 0")
+        raise InputError(
+            f"--steps {args.steps}, --batch-size {args.batch_size}, --lr {args.lr}, --demo-subjects "
+            f"{args.demo_subjects}: expected positive steps, batch size and rate, demo >= 0"
+        )
     from ..io.paths import refuse_output_over_input
 
     maps = collect_maps(args.label_maps, args.exclude)

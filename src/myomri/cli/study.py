@@ -22,10 +22,13 @@ def register(subparsers) -> None:
     run_p.add_argument("--jobs", type=n_jobs, default=1, help="parallel processes for the outer CV folds (default 1)")
     run_p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     run_p.set_defaults(func=run)
-    val_p = sub.add_parser("validate", help="check the study file and its tables without fitting anything",
-                           description="Check everything 'study run' needs (settings, columns, readers, classes "
-                                       "and their sizes for every cross-validation step, repeated rows) and "
-                                       "report every problem at once.")
+    val_p = sub.add_parser(
+        "validate",
+        help="check the study file and its tables without fitting anything",
+        description="Check everything 'study run' needs (settings, columns, readers, classes "
+        "and their sizes for every cross-validation step, repeated rows) and "
+        "report every problem at once.",
+    )
     val_p.add_argument("study", help="study YAML file")
     val_p.set_defaults(func=validate)
 
@@ -37,8 +40,10 @@ def validate(args: argparse.Namespace) -> int:
     config = load_study(args.study)
     # the checks study run makes before any fit: what passes here does not fail there on its inputs
     _, _, names = check_study(config)
-    print(f"{args.study}: valid; {len(names)} feature columns, {len(config.tasks)} task(s), "
-          f"{len(config.classifiers)} classifier(s), mode {config.mode}")
+    print(
+        f"{args.study}: valid; {len(names)} feature columns, {len(config.tasks)} task(s), "
+        f"{len(config.classifiers)} classifier(s), mode {config.mode}"
+    )
     return 0
 
 
@@ -52,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise InputError(f"--jobs must be >= 1; got {args.jobs}")
     config = load_study(args.study)
-    refuse_output_over_input({"study file": args.study, "features table": config.features,
-                              "clinical table": config.clinical}, [args.output])
+    refuse_output_over_input(
+        {"study file": args.study, "features table": config.features, "clinical table": config.clinical}, [args.output]
+    )
     result = run_study(config, n_jobs=args.jobs, progress=True)
     written = write_study_outputs(result, args.output, figures=not args.no_figures)
     for note in result.notes:

@@ -34,47 +34,87 @@ def register(subparsers) -> None:
         ),
     )
     p.add_argument("input", help="DICOM folder, or 4-D NIfTI/NRRD (echo times from a JSON sidecar)")
-    p.add_argument("-o", "--output", required=True, type=output_dir, metavar="OUTDIR",
-                   help="output folder (created; replaced as a whole, see --overwrite)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace an OUTDIR that holds an earlier t2fit's maps (the whole set: no "
-                        "stale ff/b1 of an earlier model stays); a folder holding other files is "
-                        "always refused")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        type=output_dir,
+        metavar="OUTDIR",
+        help="output folder (created; replaced as a whole, see --overwrite)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an OUTDIR that holds an earlier t2fit's maps (the whole set: no "
+        "stale ff/b1 of an earlier model stays); a folder holding other files is "
+        "always refused",
+    )
     p.add_argument("--model", choices=("epg", "mono"), default="epg", help="signal model (default epg)")
-    p.add_argument("--method", default=None,
-                   help=f"mono: loglinear|nnls|nlls (default {cfg.MONO_METHOD}); "
-                        f"epg: lsq|myoqmri matching criterion (default {cfg.EPG_OBJECTIVE})")
-    p.add_argument("--echo-times", default=None,
-                   help="comma-separated echo times in ms (overrides headers/sidecar); values "
-                        "below 1 (seconds?) are refused")
-    p.add_argument("--allow-missing-echoes", action="store_true",
-                   help="fit a series that lacks echoes (a gap in the echo spacing, or an echo with "
-                        "fewer slices than the others, which is then left out); refused by default")
+    p.add_argument(
+        "--method",
+        default=None,
+        help=f"mono: loglinear|nnls|nlls (default {cfg.MONO_METHOD}); "
+        f"epg: lsq|myoqmri matching criterion (default {cfg.EPG_OBJECTIVE})",
+    )
+    p.add_argument(
+        "--echo-times",
+        default=None,
+        help="comma-separated echo times in ms (overrides headers/sidecar); values below 1 (seconds?) are refused",
+    )
+    p.add_argument(
+        "--allow-missing-echoes",
+        action="store_true",
+        help="fit a series that lacks echoes (a gap in the echo spacing, or an echo with "
+        "fewer slices than the others, which is then left out); refused by default",
+    )
     p.add_argument("--series", default=None, help="DICOM folder with several series: which one")
-    p.add_argument("--input-layout", choices=("series", "qmritools"), default="series",
-                   help="'qmritools': INPUT is a QMRITools T2data file (echo frames + map frames)")
-    p.add_argument("--mask", default=None,
-                   help="fit only inside this mask (label map; carried onto the input grid "
-                        "through world coordinates when it lies on another grid)")
-    p.add_argument("--fat-t2", type=fat_t2, default=cfg.FAT_T2_MS,
-                   help=f"fat T2 in ms, or 'estimate' from pure-fat voxels (default {cfg.FAT_T2_MS:g})")
-    p.add_argument("--fat-fraction", default=None,
-                   help="fix FF: a number 0-1 (0 for fat-saturated data) or a FF map (e.g. "
-                        "Dixon, 0-1 or %%, any grid: interpolated through world coordinates); "
-                        "default: FF is fitted")
+    p.add_argument(
+        "--input-layout",
+        choices=("series", "qmritools"),
+        default="series",
+        help="'qmritools': INPUT is a QMRITools T2data file (echo frames + map frames)",
+    )
+    p.add_argument(
+        "--mask",
+        default=None,
+        help="fit only inside this mask (label map; carried onto the input grid "
+        "through world coordinates when it lies on another grid)",
+    )
+    p.add_argument(
+        "--fat-t2",
+        type=fat_t2,
+        default=cfg.FAT_T2_MS,
+        help=f"fat T2 in ms, or 'estimate' from pure-fat voxels (default {cfg.FAT_T2_MS:g})",
+    )
+    p.add_argument(
+        "--fat-fraction",
+        default=None,
+        help="fix FF: a number 0-1 (0 for fat-saturated data) or a FF map (e.g. "
+        "Dixon, 0-1 or %%, any grid: interpolated through world coordinates); "
+        "default: FF is fitted",
+    )
     p.add_argument("--drop-first-echo", action="store_true", help="leave the first echo out")
     p.add_argument("--fit-offset", action="store_true", help="mono nnls/nlls: fit a noise offset")
-    p.add_argument("--slice-profile", action="store_true",
-                   help="EPG with the slice profile of Hann-sinc TBW 2 pulses (MyoQMRI-like)")
-    p.add_argument("--profile-sampling", choices=("interpolate", "myoqmri"),
-                   default=cfg.PROFILE_SAMPLING,
-                   help="slice positions: true 1.2x refocusing stretch, or MyoQMRI 2.0.2's binning")
-    p.add_argument("--noise-threshold", type=float, default=None,
-                   help="do not fit voxels whose maximum signal is below this (default: "
-                        f"{cfg.NOISE_AUTO_FRACTION:g} x the {cfg.NOISE_AUTO_PERCENTILE:g}th "
-                        "percentile of voxel maxima)")
-    p.add_argument("--jobs", type=n_jobs, default=1,
-                   help="worker processes (slabs of slices in parallel; default 1)")
+    p.add_argument(
+        "--slice-profile",
+        action="store_true",
+        help="EPG with the slice profile of Hann-sinc TBW 2 pulses (MyoQMRI-like)",
+    )
+    p.add_argument(
+        "--profile-sampling",
+        choices=("interpolate", "myoqmri"),
+        default=cfg.PROFILE_SAMPLING,
+        help="slice positions: true 1.2x refocusing stretch, or MyoQMRI 2.0.2's binning",
+    )
+    p.add_argument(
+        "--noise-threshold",
+        type=float,
+        default=None,
+        help="do not fit voxels whose maximum signal is below this (default: "
+        f"{cfg.NOISE_AUTO_FRACTION:g} x the {cfg.NOISE_AUTO_PERCENTILE:g}th "
+        "percentile of voxel maxima)",
+    )
+    p.add_argument("--jobs", type=n_jobs, default=1, help="worker processes (slabs of slices in parallel; default 1)")
     p.set_defaults(func=run)
 
 
@@ -90,8 +130,10 @@ def _parse_echo_times(text):
     # every EPG T2 on its lower bound and give mono T2s a thousand times too small
     if tes and max(tes) < 1.0:
         ms = ",".join(f"{1000 * t:g}" for t in tes)
-        raise EchoTimeError(f"--echo-times {text!r}: every value is below 1, which looks like seconds; "
-                            f"expected milliseconds (e.g. --echo-times {ms})")
+        raise EchoTimeError(
+            f"--echo-times {text!r}: every value is below 1, which looks like seconds; "
+            f"expected milliseconds (e.g. --echo-times {ms})"
+        )
     return tes
 
 
@@ -115,8 +157,18 @@ def _fat_fraction(value, image):
 
 
 #: Files a t2fit writes into OUTDIR; --overwrite replaces a folder holding only these.
-_FIT_FILES = frozenset({"t2.nii.gz", "m0.nii.gz", "residual.nii.gz", "status.nii.gz", "ff.nii.gz",
-                        "b1.nii.gz", "offset.nii.gz", "summary.json"})
+_FIT_FILES = frozenset(
+    {
+        "t2.nii.gz",
+        "m0.nii.gz",
+        "residual.nii.gz",
+        "status.nii.gz",
+        "ff.nii.gz",
+        "b1.nii.gz",
+        "offset.nii.gz",
+        "summary.json",
+    }
+)
 
 
 def _check_outdir(path, overwrite: bool) -> None:
@@ -134,11 +186,15 @@ def _check_outdir(path, overwrite: bool) -> None:
     shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
     others = [name for name in entries if name not in _FIT_FILES]
     if others:
-        raise InputError(f"-o {path}: folder holds {len(entries)} entries ({shown}) and not only "
-                         "t2fit maps; expected a new or empty folder (t2fit replaces OUTDIR as a whole)")
+        raise InputError(
+            f"-o {path}: folder holds {len(entries)} entries ({shown}) and not only "
+            "t2fit maps; expected a new or empty folder (t2fit replaces OUTDIR as a whole)"
+        )
     if not overwrite:
-        raise InputError(f"-o {path}: folder holds an earlier fit ({shown}); pass --overwrite to "
-                         "replace the whole set, or choose a new folder")
+        raise InputError(
+            f"-o {path}: folder holds an earlier fit ({shown}); pass --overwrite to "
+            "replace the whole set, or choose a new folder"
+        )
 
 
 def _read_series(args):
@@ -196,10 +252,17 @@ def _make_model(args, image, mask, extra):
         mask = covered if mask is None else (mask & covered)
         ff = np.where(covered, ff, 0.0)
     model = make_model(
-        image.echo_times, args.model, fit_method=args.method, fat_t2=args.fat_t2, fat_fraction=ff,
-        slice_profile=args.slice_profile, profile_sampling=args.profile_sampling,
-        noise_threshold=args.noise_threshold, drop_first_echo=args.drop_first_echo,
-        fit_offset=args.fit_offset, source=image.source,
+        image.echo_times,
+        args.model,
+        fit_method=args.method,
+        fat_t2=args.fat_t2,
+        fat_fraction=ff,
+        slice_profile=args.slice_profile,
+        profile_sampling=args.profile_sampling,
+        noise_threshold=args.noise_threshold,
+        drop_first_echo=args.drop_first_echo,
+        fit_offset=args.fit_offset,
+        source=image.source,
     )
     return model, mask
 
@@ -226,11 +289,12 @@ def run(args: argparse.Namespace) -> int:
     _check_outdir(args.output, args.overwrite)
     image, extra = _read_series(args)
     for name in extra.get("UnreadableFiles", []):
-        print(f"t2fit: warning: {name}: looks like DICOM but cannot be read; left out of the series",
-              file=sys.stderr)
+        print(f"t2fit: warning: {name}: looks like DICOM but cannot be read; left out of the series", file=sys.stderr)
     if extra.get("DroppedEchoTimes"):
-        print(f"t2fit: warning: echo(es) {extra['DroppedEchoTimes']} ms left out (--allow-missing-echoes)",
-              file=sys.stderr)
+        print(
+            f"t2fit: warning: echo(es) {extra['DroppedEchoTimes']} ms left out (--allow-missing-echoes)",
+            file=sys.stderr,
+        )
     mask = _read_fit_mask(args.mask, image, extra)
     model, mask = _make_model(args, image, mask, extra)
     progress = functools.partial(tqdm, desc="slabs", file=sys.stderr)
@@ -251,4 +315,3 @@ def run(args: argparse.Namespace) -> int:
     if failure is not None:
         print(f"t2fit: the fit failed: {failure}", file=sys.stderr)
     return exit_code(failed_parts=failure is not None)
-

@@ -24,12 +24,19 @@ def register(subparsers) -> None:
     )
     p.add_argument("path", nargs="?", default=None, help="an image file, or a run/demo output folder")
     p.add_argument("--labels", default=None, help="label map of IMAGE (any grid of the same patient space)")
-    p.add_argument("--map", dest="value_map", default=None,
-                   help="quantitative map (e.g. water T2) for per-label mean +- SD and to show alongside")
+    p.add_argument(
+        "--map",
+        dest="value_map",
+        default=None,
+        help="quantitative map (e.g. water T2) for per-label mean +- SD and to show alongside",
+    )
     p.add_argument("--manifest", default=None, help="cohort manifest (manifest.csv of demo-data) instead of PATH")
     p.add_argument("--label-table", default=None, help="ITK-SNAP label file for names and colours")
-    p.add_argument("--model", default=None,
-                   help="segmentation model that 'learn from corrections' refines (default: the shipped one)")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="segmentation model that 'learn from corrections' refines (default: the shipped one)",
+    )
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     p.add_argument("--no-browser", action="store_true", help="print the URL only; do not open a browser")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")

@@ -153,12 +153,8 @@ class DemoConfig:
     reader_max_shift: float = 1.2
 
     # --- clinical links: log(enzyme) = a + b * (T2 - 34 ms) / 10 + noise ---
-    enzyme_intercepts: dict[str, float] = field(
-        default_factory=lambda: {"CK": 4.6, "ALT": 3.0, "AST": 3.1, "LDH": 5.3}
-    )
-    enzyme_slopes: dict[str, float] = field(
-        default_factory=lambda: {"CK": 0.5, "ALT": 0.25, "AST": 0.3, "LDH": 0.2}
-    )
+    enzyme_intercepts: dict[str, float] = field(default_factory=lambda: {"CK": 4.6, "ALT": 3.0, "AST": 3.1, "LDH": 5.3})
+    enzyme_slopes: dict[str, float] = field(default_factory=lambda: {"CK": 0.5, "ALT": 0.25, "AST": 0.3, "LDH": 0.2})
     # noise chosen so Spearman rho(T2, enzyme) is about 0.4 among patients, in the range the
     # T2 paper's p-values (0.003-0.016 with n = 64) imply
     enzyme_noise_sd: dict[str, float] = field(
@@ -219,7 +215,6 @@ class DemoConfig:
         if problems:
             raise ConfigError(problems)
         return self
-
 
 
 #: Anatomical layout of one (right) thigh at mid-proximal level, in coordinates normalised to

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["ROLES", "STIR_MAX_TI_MS", "MESE_MIN_ECHOES", "SUBJECT_ID_FORMAT", "KEY_FILE",
-           "CLINICAL_ID_COLUMNS", "ROLE_COLUMNS", "ROI_FILE_PATTERN"]
+__all__ = [
+    "ROLES",
+    "STIR_MAX_TI_MS",
+    "MESE_MIN_ECHOES",
+    "SUBJECT_ID_FORMAT",
+    "KEY_FILE",
+    "CLINICAL_ID_COLUMNS",
+    "ROLE_COLUMNS",
+    "ROI_FILE_PATTERN",
+]
 
 #: Roles a series can be given (``--role UID=ROLE``); ``skip`` leaves a series out.
 ROLES: tuple[str, ...] = ("stir", "mese", "water", "fat", "in_phase", "out_phase", "t1", "t2map", "skip")

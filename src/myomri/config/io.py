@@ -16,7 +16,6 @@ __all__ = [
     "MASK_MAX_LABELS",
     "MASK_TEXTURE_MIN_LABELS",
     "MASK_MAX_NEIGHBOUR_CHANGES",
-
     "ECHO_GAP_RTOL",
 ]
 

@@ -155,6 +155,6 @@ def format_itksnap_labels() -> str:
     ]
     for row in label_table():
         r, g, b = row["rgb"]
-        label = f'{row["name"]} ({row["full_name"]})'
+        label = f"{row['name']} ({row['full_name']})"
         lines.append(f'{row["value"]:5d} {r:5d} {g:4d} {b:4d}        1  1  1    "{label}"')
     return "\n".join(lines) + "\n"

@@ -84,8 +84,15 @@ ANALYSIS: dict = {
 }  # fmt: skip
 
 # --- clinical statistics (seed paper 2) ---
-STATISTICS_KEYS: tuple[str, ...] = ("positive", "negative", "marker", "correlations", "within",
-                                    "continuous", "categorical")
+STATISTICS_KEYS: tuple[str, ...] = (
+    "positive",
+    "negative",
+    "marker",
+    "correlations",
+    "within",
+    "continuous",
+    "categorical",
+)
 STAT_POSITIVE: tuple[str, ...] = ("PM", "DM", "ADM")
 STAT_NEGATIVE: tuple[str, ...] = ("HC",)
 #: Subject-level marker: the mean water T2 over all muscle voxels of both thighs.
@@ -134,4 +141,5 @@ DEMO_CV_NOTE: str = "{repeats} repeat(s) of the {folds}-fold cross-validation in
 #: Stated when a demo study is run with ``selection_mode="published"``.
 DEMO_PUBLISHED_NOTE: str = (
     "feature selection (univariate filter + SFS) run once on all subjects as the paper did, not nested in "
-    "each cross-validation fold as myomri does by default: the classification estimates are optimistic")
+    "each cross-validation fold as myomri does by default: the classification estimates are optimistic"
+)

@@ -21,8 +21,17 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-__all__ = ["is_int", "is_number", "section", "want_bool", "want_int", "want_number", "want_choice", "want_str",
-           "want_names"]
+__all__ = [
+    "is_int",
+    "is_number",
+    "section",
+    "want_bool",
+    "want_int",
+    "want_number",
+    "want_choice",
+    "want_str",
+    "want_names",
+]
 
 
 def is_int(value) -> bool:
@@ -35,8 +44,15 @@ def is_number(value) -> bool:
     return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and value == value
 
 
-def section(raw: Mapping, key: str, allowed: Iterable[str], problems: list[str], defaults: Mapping | None = None,
-            *, prefix: str = "") -> dict:
+def section(
+    raw: Mapping,
+    key: str,
+    allowed: Iterable[str],
+    problems: list[str],
+    defaults: Mapping | None = None,
+    *,
+    prefix: str = "",
+) -> dict:
     """The mapping ``raw[key]`` over ``defaults``; unknown keys are problems (and dropped).
 
     An absent or null section gives the defaults; anything but a mapping is a problem and gives
@@ -72,8 +88,16 @@ def want_int(value, where: str, problems: list[str], *, minimum: int | None = No
     return _fail(problems, where, "an integer" + ("" if minimum is None else f" >= {minimum}"), value)
 
 
-def want_number(value, where: str, problems: list[str], *, low: float | None = None, high: float | None = None,
-                low_open: bool = False, what: str = "a number") -> bool:
+def want_number(
+    value,
+    where: str,
+    problems: list[str],
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    what: str = "a number",
+) -> bool:
     """A real number in ``[low, high]`` (``(low, high]`` with ``low_open``); either bound optional."""
     ok = is_number(value)
     if ok and low is not None:

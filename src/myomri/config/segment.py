@@ -26,8 +26,8 @@ CLASSICAL: dict[str, object] = {
     # background/tissue threshold): Otsu itself cuts into darker tissue, a low fraction keeps the
     # whole leg while cortical bone (no signal) stays below it.
     "body_fraction": 0.15,
-    "body_opening_mm": 2.0,       # removes noise specks and thin artefact streaks outside the body
-    "min_leg_area_mm2": 2000.0,   # a body component smaller than 20 cm2 is not a thigh
+    "body_opening_mm": 2.0,  # removes noise specks and thin artefact streaks outside the body
+    "min_leg_area_mm2": 2000.0,  # a body component smaller than 20 cm2 is not a thigh
     "max_legs": 2,
     # The body is split into two legs where its left-right profile narrows below this fraction
     # of the smaller side's width, or anyway when it is wider than one thigh can be.
@@ -53,7 +53,7 @@ CLASSICAL: dict[str, object] = {
     "bone_min_fill_ratio": 1.5,
     "bone_min_axis_ratio": 0.5,
     "bone_min_marrow_fat": 0.5,
-    "bone_min_rim_cortex": 0.6,      # fraction of the hull outline within the tolerance of cortex
+    "bone_min_rim_cortex": 0.6,  # fraction of the hull outline within the tolerance of cortex
     "bone_rim_tolerance_mm": 2.0,
     "bone_core_opening_mm": 1.0,
     # When no femur is found, cortex is sought again below this multiple of the body threshold.

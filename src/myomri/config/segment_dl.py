@@ -70,8 +70,13 @@ AUGMENT: dict[str, Any] = {
 #: winning probability over its muscle pixels, the number of thigh muscles found or the share of its
 #: muscle pixels in their muscle's main 3-D body (thigh > 0.99, calf ~0.85) is below these;
 #: the volume is low-confidence when more than ``max_flagged_fraction`` of its slices are flagged.
-CONFIDENCE: dict[str, Any] = {"min_probability": 0.8, "min_muscles": 7, "min_area_mm2": 100.0, "min_coherence": 0.95,
-              "max_flagged_fraction": 0.5}
+CONFIDENCE: dict[str, Any] = {
+    "min_probability": 0.8,
+    "min_muscles": 7,
+    "min_area_mm2": 100.0,
+    "min_coherence": 0.95,
+    "max_flagged_fraction": 0.5,
+}
 
 #: Incremental learning (``myomri segment refine``): a few short epochs at a low learning rate.
 REFINE: dict[str, Any] = {"epochs": 5, "batch_size": 8, "learning_rate": 3e-4, "seed": 0}

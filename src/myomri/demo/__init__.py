@@ -6,9 +6,12 @@ truth, deterministic by seed. Entry point: :func:`myomri.demo.cohort.generate_co
 
 from .._lazy import attach
 
-__getattr__, __dir__, __all__ = attach(__name__, {
-    "generate_cohort": ".cohort",
-    "is_same_cohort": ".cohort",
-    "CohortSummary": ".cohort",
-    "simulate_subject": ".subject",
-})
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "generate_cohort": ".cohort",
+        "is_same_cohort": ".cohort",
+        "CohortSummary": ".cohort",
+        "simulate_subject": ".subject",
+    },
+)

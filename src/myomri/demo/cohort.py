@@ -67,8 +67,12 @@ class CohortSummary:
             f"files written: {self.n_files} ({self.n_bytes / 1e6:.1f} MB)\n"
             f"true mean muscle water T2 per group (ms): {t2}\n"
             f"time taken: {self.seconds:.1f} s"
-        ) + (f"\nDICOM series: {self.outdir / 'dicom'} (clinical.tsv inside); reader ROIs for myomri init "
-             f"--rois: {self.outdir / 'dicom_rois'}" if self.dicom else "")
+        ) + (
+            f"\nDICOM series: {self.outdir / 'dicom'} (clinical.tsv inside); reader ROIs for myomri init "
+            f"--rois: {self.outdir / 'dicom_rois'}"
+            if self.dicom
+            else ""
+        )
 
 
 def assign_subjects(config: DemoConfig) -> list[tuple[str, str]]:
@@ -314,8 +318,9 @@ def _write_dicom_clinical(root: Path, clinical) -> None:
 
     cols = ("patient_id",) + CLINICAL_COLUMNS[1:]
     rows = ["\t".join(cols)]
-    rows += ["\t".join([patient_id(rec["participant_id"])] + [_tsv_value(rec.get(c)) for c in cols[1:]])
-             for rec in clinical]
+    rows += [
+        "\t".join([patient_id(rec["participant_id"])] + [_tsv_value(rec.get(c)) for c in cols[1:]]) for rec in clinical
+    ]
     atomic_write_text(root / "clinical.tsv", "\n".join(rows) + "\n")
 
 

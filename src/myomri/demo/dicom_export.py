@@ -24,18 +24,50 @@ ROI_FOLDER = "dicom_rois"
 
 #: image key -> (SeriesNumber, folder/description, series-specific header fields)
 SERIES: dict[str, tuple[int, str, dict]] = {
-    "stir": (2, "t2_tirm_tra_stir", {
-        "ScanningSequence": "IR", "SequenceVariant": "SK\\SP", "MRAcquisitionType": "2D",
-        "ImageType": ["ORIGINAL", "PRIMARY", "M", "ND"], "SequenceName": "*tir2d1"}),
-    "mese": (3, "t2_mese_tra", {
-        "ScanningSequence": "SE", "SequenceVariant": "SK", "MRAcquisitionType": "2D",
-        "ImageType": ["ORIGINAL", "PRIMARY", "M", "ND"], "SequenceName": "*se2d10"}),
-    "water": (4, "dixon_tra_W", {
-        "ScanningSequence": "GR", "SequenceVariant": "SP", "MRAcquisitionType": "3D",
-        "ImageType": ["DERIVED", "PRIMARY", "DIXON", "WATER"], "SequenceName": "*fl3d2"}),
-    "fat": (5, "dixon_tra_F", {
-        "ScanningSequence": "GR", "SequenceVariant": "SP", "MRAcquisitionType": "3D",
-        "ImageType": ["DERIVED", "PRIMARY", "DIXON", "FAT"], "SequenceName": "*fl3d2"}),
+    "stir": (
+        2,
+        "t2_tirm_tra_stir",
+        {
+            "ScanningSequence": "IR",
+            "SequenceVariant": "SK\\SP",
+            "MRAcquisitionType": "2D",
+            "ImageType": ["ORIGINAL", "PRIMARY", "M", "ND"],
+            "SequenceName": "*tir2d1",
+        },
+    ),
+    "mese": (
+        3,
+        "t2_mese_tra",
+        {
+            "ScanningSequence": "SE",
+            "SequenceVariant": "SK",
+            "MRAcquisitionType": "2D",
+            "ImageType": ["ORIGINAL", "PRIMARY", "M", "ND"],
+            "SequenceName": "*se2d10",
+        },
+    ),
+    "water": (
+        4,
+        "dixon_tra_W",
+        {
+            "ScanningSequence": "GR",
+            "SequenceVariant": "SP",
+            "MRAcquisitionType": "3D",
+            "ImageType": ["DERIVED", "PRIMARY", "DIXON", "WATER"],
+            "SequenceName": "*fl3d2",
+        },
+    ),
+    "fat": (
+        5,
+        "dixon_tra_F",
+        {
+            "ScanningSequence": "GR",
+            "SequenceVariant": "SP",
+            "MRAcquisitionType": "3D",
+            "ImageType": ["DERIVED", "PRIMARY", "DIXON", "FAT"],
+            "SequenceName": "*fl3d2",
+        },
+    ),
 }
 
 

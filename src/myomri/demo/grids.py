@@ -18,9 +18,7 @@ def rotation_matrix(*, yaw_deg: float = 0.0, tilt_deg: float = 0.0) -> np.ndarra
     return rx @ rz
 
 
-def make_grid(
-    spec: GridSpec, *, direction: np.ndarray | None = None, shift=(0.0, 0.0, 0.0), dtype=np.float32
-) -> Image:
+def make_grid(spec: GridSpec, *, direction: np.ndarray | None = None, shift=(0.0, 0.0, 0.0), dtype=np.float32) -> Image:
     """An empty image whose grid is centred on ``spec.centre + shift`` (LPS mm).
 
     Axes: ``i`` from patient right to left, ``j`` from anterior to posterior, ``k`` from inferior

@@ -155,9 +155,7 @@ def _sample_leg(leg, side_index, pts, label, tissue, boundary, idx) -> None:
     r = np.hypot(u, v)
     theta = np.arctan2(v, u)
     scale = np.clip(1.0 + leg.taper * z, 0.6, 1.3)
-    ellipse = (leg.radius_ml * leg.radius_ap) / np.hypot(
-        leg.radius_ap * np.cos(theta), leg.radius_ml * np.sin(theta)
-    )
+    ellipse = (leg.radius_ml * leg.radius_ap) / np.hypot(leg.radius_ap * np.cos(theta), leg.radius_ml * np.sin(theta))
     r_out = ellipse * scale * (1.0 + leg.outline_field(pts))
     fat = leg.fat_thickness * np.clip(1.0 + leg.fat_field(pts), 0.4, 1.8)
     r_fascia = r_out - leg.skin_thickness - fat

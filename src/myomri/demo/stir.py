@@ -48,8 +48,10 @@ def render_stir(maps: TissueMaps, points: np.ndarray, config: DemoConfig, rng: n
     signal = stir_signal(maps, c)
     signal *= np.clip(1.0 + bias_field(rng, c.bias_amplitude)(points), 0.5, 1.5)
     if c.stir_snr is not None:
-        healthy = c.stir_m0 * inversion_recovery_factor(c.stir_t1_water, ti=c.stir_ti, tr=c.stir_tr) * np.exp(
-            -c.stir_te / 34.0
+        healthy = (
+            c.stir_m0
+            * inversion_recovery_factor(c.stir_t1_water, ti=c.stir_ti, tr=c.stir_tr)
+            * np.exp(-c.stir_te / 34.0)
         )
         signal = add_rician_noise(signal, healthy / c.stir_snr, rng)
     return signal.astype(np.float32)

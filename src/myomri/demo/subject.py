@@ -174,4 +174,3 @@ def simulate_subject(index: int, subject: str, group: str, config: DemoConfig) -
         "mese_yaw_deg": round(float(np.degrees(np.arctan2(direction[1, 0], direction[0, 0]))), 4),
     }
     return out
-

@@ -7,15 +7,18 @@ PyRadiomics' column names.
 
 from .._lazy import attach
 
-__getattr__, __dir__, __all__ = attach(__name__, {
-    "FeatureExtractor": ".extractor",
-    "Params": ".params",
-    "read_params": ".params",
-    "compute_features": ".compute",
-    "feature_names": ".compute",
-    "read_manifest": ".batch",
-    "run_batch": ".batch",
-    "BatchResult": ".batch",
-    "assess_robustness": ".robustness",
-    "perturb_mask": ".robustness",
-})
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "FeatureExtractor": ".extractor",
+        "Params": ".params",
+        "read_params": ".params",
+        "compute_features": ".compute",
+        "feature_names": ".compute",
+        "read_manifest": ".batch",
+        "run_batch": ".batch",
+        "BatchResult": ".batch",
+        "assess_robustness": ".robustness",
+        "perturb_mask": ".robustness",
+    },
+)

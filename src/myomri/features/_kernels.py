@@ -12,7 +12,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["count_glcm", "count_glrlm", "find_zones", "count_neighbourhood", "glcm_sums", "GLCM_SUMS", "firstorder_sums", "zone_sums", "ZONE_SUMS"]
+__all__ = [
+    "count_glcm",
+    "count_glrlm",
+    "find_zones",
+    "count_neighbourhood",
+    "glcm_sums",
+    "GLCM_SUMS",
+    "firstorder_sums",
+    "zone_sums",
+    "ZONE_SUMS",
+]
 
 
 @njit(cache=True, nogil=True)
@@ -135,10 +145,34 @@ def count_neighbourhood(levels, roi, offsets, n_levels, alpha):
 
 
 #: Columns of :func:`glcm_sums`' result, one row per direction.
-GLCM_SUMS = ("Autocorrelation", "ux", "ClusterProminence", "ClusterShade", "ClusterTendency", "Contrast", "corm",
-             "var_x", "var_y", "DifferenceAverage", "DifferenceEntropy", "DifferenceVariance", "JointEnergy",
-             "hxy", "hx", "hy", "hxy1", "hxy2", "Idm", "Idmn", "Id", "Idn", "InverseVariance",
-             "MaximumProbability", "SumAverage", "SumEntropy")
+GLCM_SUMS = (
+    "Autocorrelation",
+    "ux",
+    "ClusterProminence",
+    "ClusterShade",
+    "ClusterTendency",
+    "Contrast",
+    "corm",
+    "var_x",
+    "var_y",
+    "DifferenceAverage",
+    "DifferenceEntropy",
+    "DifferenceVariance",
+    "JointEnergy",
+    "hxy",
+    "hx",
+    "hy",
+    "hxy1",
+    "hxy2",
+    "Idm",
+    "Idmn",
+    "Id",
+    "Idn",
+    "InverseVariance",
+    "MaximumProbability",
+    "SumAverage",
+    "SumEntropy",
+)
 
 
 @njit(cache=True, nogil=True)
@@ -274,11 +308,25 @@ def firstorder_sums(x, mean, shift, low, high):
 
 
 #: Columns of :func:`zone_sums` (GLSZM names; GLRLM and GLDM map theirs onto these).
-ZONE_SUMS = ("SmallAreaEmphasis", "LargeAreaEmphasis", "GrayLevelNonUniformity", "GrayLevelNonUniformityNormalized",
-             "SizeZoneNonUniformity", "SizeZoneNonUniformityNormalized", "GrayLevelVariance", "ZoneVariance",
-             "ZoneEntropy", "LowGrayLevelZoneEmphasis", "HighGrayLevelZoneEmphasis",
-             "SmallAreaLowGrayLevelEmphasis", "SmallAreaHighGrayLevelEmphasis", "LargeAreaLowGrayLevelEmphasis",
-             "LargeAreaHighGrayLevelEmphasis", "n", "weighted_size")
+ZONE_SUMS = (
+    "SmallAreaEmphasis",
+    "LargeAreaEmphasis",
+    "GrayLevelNonUniformity",
+    "GrayLevelNonUniformityNormalized",
+    "SizeZoneNonUniformity",
+    "SizeZoneNonUniformityNormalized",
+    "GrayLevelVariance",
+    "ZoneVariance",
+    "ZoneEntropy",
+    "LowGrayLevelZoneEmphasis",
+    "HighGrayLevelZoneEmphasis",
+    "SmallAreaLowGrayLevelEmphasis",
+    "SmallAreaHighGrayLevelEmphasis",
+    "LargeAreaLowGrayLevelEmphasis",
+    "LargeAreaHighGrayLevelEmphasis",
+    "n",
+    "weighted_size",
+)
 
 
 @njit(cache=True, nogil=True)

@@ -54,8 +54,7 @@ class TextureRoi:
         """Directions (n, 3) in our axis order and their flat index steps (n,)."""
         key = ("offsets", tuple(sorted({int(d) for d in distances})), bool(bidirectional))
         if key not in self.memo:
-            vec = generate_offsets(self.shape, distances=key[1], drop_axis=self.drop_axis,
-                                   bidirectional=bidirectional)
+            vec = generate_offsets(self.shape, distances=key[1], drop_axis=self.drop_axis, bidirectional=bidirectional)
             self.memo[key] = (vec, vec @ self.strides)
         return self.memo[key]
 
@@ -68,8 +67,7 @@ class TextureRoi:
         return self.memo[key]
 
 
-def build_texture_roi(levels: np.ndarray, mask: np.ndarray, *, spacing, pad: int,
-                      drop_axis: int | None) -> TextureRoi:
+def build_texture_roi(levels: np.ndarray, mask: np.ndarray, *, spacing, pad: int, drop_axis: int | None) -> TextureRoi:
     """Pad the cropped grey-level box by ``pad`` voxels of 0 and index its ROI voxels.
 
     Parameters
@@ -90,9 +88,15 @@ def build_texture_roi(levels: np.ndarray, mask: np.ndarray, *, spacing, pad: int
     roi = np.flatnonzero(flat).astype(np.int64)
     present = np.flatnonzero(np.bincount(flat[roi]))  # sorted levels that occur (no sort of the ROI)
     return TextureRoi(
-        levels=flat, roi=roi, shape=tuple(int(s) for s in levels.shape), strides=strides,
-        n_levels=int(present[-1]), grey_levels=present.astype(np.float64), n_voxels=int(roi.size),
-        spacing=tuple(float(s) for s in spacing), drop_axis=drop_axis,
+        levels=flat,
+        roi=roi,
+        shape=tuple(int(s) for s in levels.shape),
+        strides=strides,
+        n_levels=int(present[-1]),
+        grey_levels=present.astype(np.float64),
+        n_voxels=int(roi.size),
+        spacing=tuple(float(s) for s in spacing),
+        drop_axis=drop_axis,
     )
 
 
@@ -104,11 +108,11 @@ def angle_weights(directions: np.ndarray, *, spacing, norm: str) -> np.ndarray:
     """
     scaled = np.abs(directions) * np.asarray(spacing, dtype=float)[None, :]
     if norm == "infinity":
-        return np.exp(-scaled.max(axis=1) ** 2)
+        return np.exp(-(scaled.max(axis=1) ** 2))
     if norm == "euclidean":
         return np.exp(-np.sum(scaled**2, axis=1))
     if norm == "manhattan":
-        return np.exp(-np.sum(scaled, axis=1) ** 2)
+        return np.exp(-(np.sum(scaled, axis=1) ** 2))
     return np.ones(len(directions))
 
 

@@ -96,8 +96,10 @@ def read_manifest(path: str | os.PathLike):
     problems: list[str] = []
     for col in REQUIRED:
         for n in [i + 2 for i in range(len(df)) if df[col].iloc[i] == ""]:  # line 1 is the header
-            problems.append(f"line {n} (row {n - 1}): column {col!r} is empty; expected "
-                            f"{'a path' if col in ('image', 'mask') else 'a value'}")
+            problems.append(
+                f"line {n} (row {n - 1}): column {col!r} is empty; expected "
+                f"{'a path' if col in ('image', 'mask') else 'a value'}"
+            )
     labels: list[int | None] = []
     for n, value in enumerate(df["label"], start=2):
         if value == "":
@@ -167,9 +169,7 @@ def _errors_path(out: Path) -> Path:
 
 def case_key(image: str, mask: str, label: int | None, settings_hash: str) -> str:
     """Cache key of one case: settings, version, label and the content hash of every input file."""
-    payload = json.dumps(
-        [settings_hash, __version__, label, _file_signature(Path(image)), _file_signature(Path(mask))]
-    )
+    payload = json.dumps([settings_hash, __version__, label, _file_signature(Path(image)), _file_signature(Path(mask))])
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
@@ -181,8 +181,11 @@ def extract_case(image: str, mask: str, label: int | None, params: dict) -> dict
         row = FeatureExtractor(params).extract_files(image, mask, label=label)
         return {"status": "ok", "features": dict(row)}
     except Exception as exc:  # noqa: BLE001 - one bad case must not stop the cohort
-        kind = type(exc).__name__ if isinstance(exc, (MyomriError, OSError, ValueError)) else (
-            f"internal {type(exc).__name__}")
+        kind = (
+            type(exc).__name__
+            if isinstance(exc, (MyomriError, OSError, ValueError))
+            else (f"internal {type(exc).__name__}")
+        )
         return {"status": "failed", "error_type": kind, "message": str(exc)}
 
 
@@ -267,9 +270,17 @@ def _table_and_errors(df, results: dict[int, dict]):
             rows.append({**ids, "status": "ok", **feats})
         else:
             rows.append({**ids, "status": "failed"})
-            errors.append({"subject": ids["subject"], "reader": ids["reader"], "session": ids["session"],
-                           "image": ids["image"], "mask": ids["mask"],
-                           "error_type": res["error_type"], "message": res["message"]})
+            errors.append(
+                {
+                    "subject": ids["subject"],
+                    "reader": ids["reader"],
+                    "session": ids["session"],
+                    "image": ids["image"],
+                    "mask": ids["mask"],
+                    "error_type": res["error_type"],
+                    "message": res["message"],
+                }
+            )
     return pd.DataFrame(rows, columns=[*ID_COLUMNS, "status", *feature_cols]), errors
 
 
@@ -316,8 +327,15 @@ def run_batch(
     out = Path(out)
     err_path = _errors_path(out)
     params_file = params if isinstance(params, (str, os.PathLike)) else None
-    refuse_output_over_input({"manifest": manifest, "params": params_file, "manifest image": list(df["image"]),
-                              "manifest mask": list(df["mask"])}, [out, err_path])
+    refuse_output_over_input(
+        {
+            "manifest": manifest,
+            "params": params_file,
+            "manifest image": list(df["image"]),
+            "manifest mask": list(df["mask"]),
+        },
+        [out, err_path],
+    )
     parts = out.with_name(out.name + ".parts")
     parts.mkdir(parents=True, exist_ok=True)
 

@@ -39,8 +39,7 @@ from myomri.preprocess.discretize import discretize_values, validate_binning
 
 __all__ = ["compute_features", "feature_names", "resolve_settings", "prepare_roi", "FEATURE_CLASS_NAMES"]
 
-_MODULES = {"firstorder": firstorder, "glcm": glcm, "gldm": gldm, "glrlm": glrlm, "glszm": glszm,
-            "ngtdm": ngtdm}
+_MODULES = {"firstorder": firstorder, "glcm": glcm, "gldm": gldm, "glrlm": glrlm, "glszm": glszm, "ngtdm": ngtdm}
 
 #: Feature classes this engine computes, in PyRadiomics' column order.
 FEATURE_CLASS_NAMES = tuple(_MODULES)
@@ -83,16 +82,22 @@ def resolve_settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     validate_binning(bin_width=merged["binWidth"], bin_count=merged["binCount"])
     problems = []
     dist = merged["distances"]
-    if (not isinstance(dist, (list, tuple)) or not dist
-            or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 1 for d in dist)):
+    if (
+        not isinstance(dist, (list, tuple))
+        or not dist
+        or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 1 for d in dist)
+    ):
         problems.append(f"distances must be a non-empty list of integers >= 1, got {dist!r}")
     if merged["weightingNorm"] not in _WEIGHTING_NORMS:
         problems.append(f"weightingNorm must be one of {_WEIGHTING_NORMS}, got {merged['weightingNorm']!r}")
     if merged["resegmentMode"] not in _RESEGMENT_MODES:
         problems.append(f"resegmentMode must be one of {_RESEGMENT_MODES}, got {merged['resegmentMode']!r}")
     rr = merged["resegmentRange"]
-    if rr is not None and (not isinstance(rr, (list, tuple)) or len(rr) not in (1, 2)
-                           or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in rr)):
+    if rr is not None and (
+        not isinstance(rr, (list, tuple))
+        or len(rr) not in (1, 2)
+        or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in rr)
+    ):
         problems.append(f"resegmentRange must be null or a list of 1 or 2 numbers, got {rr!r}")
     if merged["force2Ddimension"] not in (0, 1, 2):
         problems.append(f"force2Ddimension must be 0, 1 or 2, got {merged['force2Ddimension']!r}")
@@ -130,8 +135,10 @@ def _check_mask(mask: np.ndarray, settings: Mapping[str, Any], *, when: str) -> 
     if ndim == 0:
         raise MaskError(f"the ROI is a single voxel{when}; features need at least 2 voxels")
     if ndim < settings["minimumROIDimensions"]:
-        raise MaskError(f"the ROI spans {ndim} dimension(s){when}, expected at least "
-                        f"minimumROIDimensions = {settings['minimumROIDimensions']}")
+        raise MaskError(
+            f"the ROI spans {ndim} dimension(s){when}, expected at least "
+            f"minimumROIDimensions = {settings['minimumROIDimensions']}"
+        )
     min_size = settings["minimumROISize"]
     if min_size is not None and n < min_size:
         raise MaskError(f"the ROI has {n} voxels{when}, expected at least minimumROISize = {min_size}")
@@ -170,26 +177,34 @@ def prepare_roi(values, mask, *, settings: Mapping[str, Any]):
         raise InputError(f"image array has dtype {values.dtype}; expected integer or float intensities")
     if mask.dtype != bool:
         if mask.dtype.kind not in "biu" or not np.isin(np.unique(mask), [0, 1]).all():
-            raise MaskError(f"mask array has dtype {mask.dtype} with values other than 0/1; "
-                            "expected a boolean ROI (select the label first)")
+            raise MaskError(
+                f"mask array has dtype {mask.dtype} with values other than 0/1; "
+                "expected a boolean ROI (select the label first)"
+            )
         mask = mask.astype(bool)
     box = _check_mask(mask, settings, when="")
     if values.dtype.kind == "f":
         bad = int(np.count_nonzero(~np.isfinite(values[box][mask[box]])))
         if bad:
-            raise InputError(f"{bad} ROI voxel(s) are NaN or infinite; expected finite intensities "
-                             "(fix the image or exclude them from the mask)")
+            raise InputError(
+                f"{bad} ROI voxel(s) are NaN or infinite; expected finite intensities "
+                "(fix the image or exclude them from the mask)"
+            )
     values, mask = values[box], mask[box]
     if settings["resegmentRange"] is not None:
         mask = _resegment(values, mask, settings)
-        box = _check_mask(mask, settings, when=" after re-segmentation "
-                          f"({settings['resegmentMode']} {list(settings['resegmentRange'])})")
+        box = _check_mask(
+            mask,
+            settings,
+            when=f" after re-segmentation ({settings['resegmentMode']} {list(settings['resegmentRange'])})",
+        )
         values, mask = values[box], mask[box]
     return values, mask, settings
 
 
-def compute_features(values: np.ndarray, mask: np.ndarray, *, spacing, settings: Mapping[str, Any],
-                     classes: Sequence[str]) -> dict[str, float]:
+def compute_features(
+    values: np.ndarray, mask: np.ndarray, *, spacing, settings: Mapping[str, Any], classes: Sequence[str]
+) -> dict[str, float]:
     """Radiomics features of the ROI ``mask`` in ``values``, PyRadiomics 3.0.1-exact.
 
     Parameters
@@ -234,14 +249,16 @@ def compute_features(values: np.ndarray, mask: np.ndarray, *, spacing, settings:
     texture: TextureRoi | None = None
     for cls in classes:
         if cls == "firstorder":
-            feats = firstorder.compute_firstorder(roi_values, levels_roi, spacing=spacing,
-                                                  voxel_array_shift=settings["voxelArrayShift"])
+            feats = firstorder.compute_firstorder(
+                roi_values, levels_roi, spacing=spacing, voxel_array_shift=settings["voxelArrayShift"]
+            )
         else:
             if texture is None:
                 levels = np.zeros(values.shape, dtype=np.int32)
                 levels[mask] = levels_roi
-                texture = build_texture_roi(levels, mask, spacing=spacing, pad=max(settings["distances"]),
-                                            drop_axis=force2d_axis(settings))
+                texture = build_texture_roi(
+                    levels, mask, spacing=spacing, pad=max(settings["distances"]), drop_axis=force2d_axis(settings)
+                )
             feats = _texture(cls, texture, settings)
         out.update({f"{cls}_{name}": float(feats[name]) for name in _MODULES[cls].FEATURE_NAMES})
     return out
@@ -249,8 +266,12 @@ def compute_features(values: np.ndarray, mask: np.ndarray, *, spacing, settings:
 
 def _texture(cls: str, roi: TextureRoi, settings: Mapping[str, Any]) -> dict[str, float]:
     if cls == "glcm":
-        return glcm.compute_glcm(roi, distances=settings["distances"], symmetrical=settings["symmetricalGLCM"],
-                                 weighting_norm=settings["weightingNorm"])
+        return glcm.compute_glcm(
+            roi,
+            distances=settings["distances"],
+            symmetrical=settings["symmetricalGLCM"],
+            weighting_norm=settings["weightingNorm"],
+        )
     if cls == "glrlm":
         return glrlm.compute_glrlm(roi, weighting_norm=settings["weightingNorm"])
     if cls == "glszm":

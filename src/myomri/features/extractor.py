@@ -125,8 +125,12 @@ class FeatureExtractor:
             image = normalize_image(image, scale=s["normalizeScale"], remove_outliers=s["removeOutliers"])
         if s["resampledPixelSpacing"] is not None:
             image, mask = resample_image_and_mask(
-                image, mask, spacing=s["resampledPixelSpacing"], interpolator=s["interpolator"],
-                label=label, pad_distance=s["padDistance"],
+                image,
+                mask,
+                spacing=s["resampledPixelSpacing"],
+                interpolator=s["interpolator"],
+                label=label,
+                pad_distance=s["padDistance"],
             )
             if not np.any(mask.array == label):
                 raise MaskError(
@@ -144,8 +148,11 @@ class FeatureExtractor:
             from ..preprocess.lbp import filter_lbp2d
 
             return filter_lbp2d(
-                image, radius=settings["lbp2DRadius"], samples=settings["lbp2DSamples"],
-                method=settings["lbp2DMethod"], force2d_dimension=settings["force2Ddimension"],
+                image,
+                radius=settings["lbp2DRadius"],
+                samples=settings["lbp2DSamples"],
+                method=settings["lbp2DMethod"],
+                force2d_dimension=settings["force2Ddimension"],
             )
         raise InputError(f"image type {image_type!r} not implemented")  # params validation stops this
 
@@ -209,7 +216,10 @@ class FeatureExtractor:
                 type_roi = resegmented
                 settings = {**settings, "resegmentRange": None}
             values = compute_features(
-                typed.array, type_roi, spacing=typed.spacing, settings=settings,
+                typed.array,
+                type_roi,
+                spacing=typed.spacing,
+                settings=settings,
                 classes=list(self.params.feature_classes),
             )
             prefix = IMAGE_TYPES[image_type]
@@ -234,8 +244,9 @@ class FeatureExtractor:
         features = [k for k in row if not k.startswith("diagnostics_")]
         return frame.astype(dict.fromkeys(features, "float64"))
 
-    def extract_files(self, image_path: str | os.PathLike, mask_path: str | os.PathLike, *,
-                      label: int | None = None) -> OrderedDict[str, Any]:
+    def extract_files(
+        self, image_path: str | os.PathLike, mask_path: str | os.PathLike, *, label: int | None = None
+    ) -> OrderedDict[str, Any]:
         """Read an image and a mask (NIfTI, NRRD, DICOM) and :meth:`extract`."""
         from ..io.read import read_image
 

@@ -17,14 +17,30 @@ from myomri.features._kernels import firstorder_sums
 __all__ = ["FEATURE_NAMES", "compute_firstorder"]
 
 FEATURE_NAMES = (
-    "Energy", "TotalEnergy", "Entropy", "Minimum", "10Percentile", "90Percentile", "Maximum", "Mean",
-    "Median", "InterquartileRange", "Range", "MeanAbsoluteDeviation", "RobustMeanAbsoluteDeviation",
-    "RootMeanSquared", "Skewness", "Kurtosis", "Variance", "Uniformity",
+    "Energy",
+    "TotalEnergy",
+    "Entropy",
+    "Minimum",
+    "10Percentile",
+    "90Percentile",
+    "Maximum",
+    "Mean",
+    "Median",
+    "InterquartileRange",
+    "Range",
+    "MeanAbsoluteDeviation",
+    "RobustMeanAbsoluteDeviation",
+    "RootMeanSquared",
+    "Skewness",
+    "Kurtosis",
+    "Variance",
+    "Uniformity",
 )
 
 
-def compute_firstorder(values: np.ndarray, levels: np.ndarray, *, spacing, voxel_array_shift: float = 0
-                       ) -> dict[str, float]:
+def compute_firstorder(
+    values: np.ndarray, levels: np.ndarray, *, spacing, voxel_array_shift: float = 0
+) -> dict[str, float]:
     """First-order features of the ROI.
 
     Parameters

@@ -22,10 +22,30 @@ from myomri.features._matrices import mean_over_angles as _mean
 __all__ = ["FEATURE_NAMES", "calculate_glcm", "compute_glcm"]
 
 FEATURE_NAMES = (
-    "Autocorrelation", "JointAverage", "ClusterProminence", "ClusterShade", "ClusterTendency", "Contrast",
-    "Correlation", "DifferenceAverage", "DifferenceEntropy", "DifferenceVariance", "JointEnergy",
-    "JointEntropy", "Imc1", "Imc2", "Idm", "MCC", "Idmn", "Id", "Idn", "InverseVariance",
-    "MaximumProbability", "SumAverage", "SumEntropy", "SumSquares",
+    "Autocorrelation",
+    "JointAverage",
+    "ClusterProminence",
+    "ClusterShade",
+    "ClusterTendency",
+    "Contrast",
+    "Correlation",
+    "DifferenceAverage",
+    "DifferenceEntropy",
+    "DifferenceVariance",
+    "JointEnergy",
+    "JointEntropy",
+    "Imc1",
+    "Imc2",
+    "Idm",
+    "MCC",
+    "Idmn",
+    "Id",
+    "Idn",
+    "InverseVariance",
+    "MaximumProbability",
+    "SumAverage",
+    "SumEntropy",
+    "SumSquares",
 )
 
 _EPS = np.spacing(1)
@@ -33,15 +53,16 @@ _EPS = np.spacing(1)
 _MAX_MATRIX_BYTES = 2 * 2**30
 
 
-def calculate_glcm(roi: TextureRoi, *, distances, symmetrical: bool = True, weighting_norm=None
-                   ) -> np.ndarray:
+def calculate_glcm(roi: TextureRoi, *, distances, symmetrical: bool = True, weighting_norm=None) -> np.ndarray:
     """Normalised GLCMs, shape (n_present_levels, n_present_levels, n_directions) as PyRadiomics' P_glcm."""
     directions, steps = roi.offsets(distances=distances, bidirectional=False)
     need = len(steps) * (roi.n_levels + 1) ** 2 * 8
     if need > _MAX_MATRIX_BYTES:
-        raise FeatureError(f"GLCM of {roi.n_levels} grey levels x {len(steps)} directions would need "
-                           f"{need / 2**30:.1f} GiB; expected a coarser discretisation (larger binWidth or "
-                           "smaller binCount)")
+        raise FeatureError(
+            f"GLCM of {roi.n_levels} grey levels x {len(steps)} directions would need "
+            f"{need / 2**30:.1f} GiB; expected a coarser discretisation (larger binWidth or "
+            "smaller binCount)"
+        )
     counts = count_glcm(roi.levels, roi.roi, steps, roi.n_levels)  # (a, g, h)
     present = roi.grey_levels.astype(np.int64)
     p = counts[:, present][:, :, present].transpose(1, 2, 0)
@@ -53,14 +74,15 @@ def calculate_glcm(roi: TextureRoi, *, distances, symmetrical: bool = True, weig
     p = drop_empty_angles(p)
     total = p.sum(axis=(0, 1))
     if not np.any(total > 0):
-        raise FeatureError(f"GLCM: no two ROI voxels are neighbours at distances {list(distances)} "
-                           f"({len(directions)} directions); texture is undefined for this ROI")
+        raise FeatureError(
+            f"GLCM: no two ROI voxels are neighbours at distances {list(distances)} "
+            f"({len(directions)} directions); texture is undefined for this ROI"
+        )
     with np.errstate(invalid="ignore", divide="ignore"):
         return p / np.where(total == 0, np.nan, total)[None, None, :]
 
 
-def compute_glcm(roi: TextureRoi, *, distances, symmetrical: bool = True, weighting_norm=None
-                 ) -> dict[str, float]:
+def compute_glcm(roi: TextureRoi, *, distances, symmetrical: bool = True, weighting_norm=None) -> dict[str, float]:
     """The 24 GLCM features (names without class prefix) of a discretised ROI."""
     p = calculate_glcm(roi, distances=distances, symmetrical=symmetrical, weighting_norm=weighting_norm)
     return glcm_features(p, roi.grey_levels, roi.n_levels)
@@ -74,8 +96,9 @@ def glcm_features(p: np.ndarray, grey: np.ndarray, n_levels: int) -> dict[str, f
     also to p log p, which makes many grey levels cheap); the few per-direction ratios are formed here.
     """
     ii, jj = np.nonzero(p.any(axis=2))
-    sums = glcm_sums(np.ascontiguousarray(p, dtype=np.float64), grey.astype(np.float64), ii, jj,
-                     int(n_levels), float(_EPS))
+    sums = glcm_sums(
+        np.ascontiguousarray(p, dtype=np.float64), grey.astype(np.float64), ii, jj, int(n_levels), float(_EPS)
+    )
     col = {name: sums[:, k] for k, name in enumerate(GLCM_SUMS)}
     sigx, sigy = np.sqrt(col["var_x"]), np.sqrt(col["var_y"])
     hxy, hxy1, hxy2 = col["hxy"], col["hxy1"], col["hxy2"]
@@ -85,15 +108,37 @@ def glcm_features(p: np.ndarray, grey: np.ndarray, n_levels: int) -> dict[str, f
         imc1 = np.where(div != 0, (hxy - hxy1) / np.where(div != 0, div, 1), hxy - hxy1)
         imc2 = (1 - np.e ** (-2 * (hxy2 - hxy))) ** 0.5  # NaN when HXY2 < HXY (rounding): ignored below
         imc2 = np.where(hxy2 == hxy, 0.0, imc2)
-    same = ("Autocorrelation", "ClusterProminence", "ClusterShade", "ClusterTendency", "Contrast",
-            "DifferenceAverage", "DifferenceEntropy", "DifferenceVariance", "JointEnergy", "Idm", "Idmn", "Id",
-            "Idn", "InverseVariance", "MaximumProbability", "SumAverage", "SumEntropy")
+    same = (
+        "Autocorrelation",
+        "ClusterProminence",
+        "ClusterShade",
+        "ClusterTendency",
+        "Contrast",
+        "DifferenceAverage",
+        "DifferenceEntropy",
+        "DifferenceVariance",
+        "JointEnergy",
+        "Idm",
+        "Idmn",
+        "Id",
+        "Idn",
+        "InverseVariance",
+        "MaximumProbability",
+        "SumAverage",
+        "SumEntropy",
+    )
     out = {name: _mean(col[name]) for name in same}
-    out.update({
-        "JointAverage": _mean(col["ux"]), "Correlation": _mean(corr), "JointEntropy": _mean(hxy),
-        "Imc1": _mean(imc1), "Imc2": _mean(imc2), "SumSquares": _mean(col["var_x"]),
-        "MCC": _mcc(p, p.sum(axis=1), p.sum(axis=0)),
-    })
+    out.update(
+        {
+            "JointAverage": _mean(col["ux"]),
+            "Correlation": _mean(corr),
+            "JointEntropy": _mean(hxy),
+            "Imc1": _mean(imc1),
+            "Imc2": _mean(imc2),
+            "SumSquares": _mean(col["var_x"]),
+            "MCC": _mcc(p, p.sum(axis=1), p.sum(axis=0)),
+        }
+    )
     return {name: out[name] for name in FEATURE_NAMES}
 
 

@@ -14,20 +14,33 @@ from myomri.features.glszm import size_features
 __all__ = ["FEATURE_NAMES", "calculate_gldm", "compute_gldm"]
 
 FEATURE_NAMES = (
-    "SmallDependenceEmphasis", "LargeDependenceEmphasis", "GrayLevelNonUniformity",
-    "DependenceNonUniformity", "DependenceNonUniformityNormalized", "GrayLevelVariance",
-    "DependenceVariance", "DependenceEntropy", "LowGrayLevelEmphasis", "HighGrayLevelEmphasis",
-    "SmallDependenceLowGrayLevelEmphasis", "SmallDependenceHighGrayLevelEmphasis",
-    "LargeDependenceLowGrayLevelEmphasis", "LargeDependenceHighGrayLevelEmphasis",
+    "SmallDependenceEmphasis",
+    "LargeDependenceEmphasis",
+    "GrayLevelNonUniformity",
+    "DependenceNonUniformity",
+    "DependenceNonUniformityNormalized",
+    "GrayLevelVariance",
+    "DependenceVariance",
+    "DependenceEntropy",
+    "LowGrayLevelEmphasis",
+    "HighGrayLevelEmphasis",
+    "SmallDependenceLowGrayLevelEmphasis",
+    "SmallDependenceHighGrayLevelEmphasis",
+    "LargeDependenceLowGrayLevelEmphasis",
+    "LargeDependenceHighGrayLevelEmphasis",
 )
 
 # GLDM features are the GLSZM formulas over (grey level, dependence size)
 _FROM_SIZE = {
-    "SmallDependenceEmphasis": "SmallAreaEmphasis", "LargeDependenceEmphasis": "LargeAreaEmphasis",
-    "GrayLevelNonUniformity": "GrayLevelNonUniformity", "DependenceNonUniformity": "SizeZoneNonUniformity",
+    "SmallDependenceEmphasis": "SmallAreaEmphasis",
+    "LargeDependenceEmphasis": "LargeAreaEmphasis",
+    "GrayLevelNonUniformity": "GrayLevelNonUniformity",
+    "DependenceNonUniformity": "SizeZoneNonUniformity",
     "DependenceNonUniformityNormalized": "SizeZoneNonUniformityNormalized",
-    "GrayLevelVariance": "GrayLevelVariance", "DependenceVariance": "ZoneVariance",
-    "DependenceEntropy": "ZoneEntropy", "LowGrayLevelEmphasis": "LowGrayLevelZoneEmphasis",
+    "GrayLevelVariance": "GrayLevelVariance",
+    "DependenceVariance": "ZoneVariance",
+    "DependenceEntropy": "ZoneEntropy",
+    "LowGrayLevelEmphasis": "LowGrayLevelZoneEmphasis",
     "HighGrayLevelEmphasis": "HighGrayLevelZoneEmphasis",
     "SmallDependenceLowGrayLevelEmphasis": "SmallAreaLowGrayLevelEmphasis",
     "SmallDependenceHighGrayLevelEmphasis": "SmallAreaHighGrayLevelEmphasis",

@@ -17,10 +17,21 @@ from myomri.features._matrices import mean_over_angles as mean
 __all__ = ["FEATURE_NAMES", "calculate_glrlm", "compute_glrlm"]
 
 FEATURE_NAMES = (
-    "ShortRunEmphasis", "LongRunEmphasis", "GrayLevelNonUniformity", "GrayLevelNonUniformityNormalized",
-    "RunLengthNonUniformity", "RunLengthNonUniformityNormalized", "RunPercentage", "GrayLevelVariance",
-    "RunVariance", "RunEntropy", "LowGrayLevelRunEmphasis", "HighGrayLevelRunEmphasis",
-    "ShortRunLowGrayLevelEmphasis", "ShortRunHighGrayLevelEmphasis", "LongRunLowGrayLevelEmphasis",
+    "ShortRunEmphasis",
+    "LongRunEmphasis",
+    "GrayLevelNonUniformity",
+    "GrayLevelNonUniformityNormalized",
+    "RunLengthNonUniformity",
+    "RunLengthNonUniformityNormalized",
+    "RunPercentage",
+    "GrayLevelVariance",
+    "RunVariance",
+    "RunEntropy",
+    "LowGrayLevelRunEmphasis",
+    "HighGrayLevelRunEmphasis",
+    "ShortRunLowGrayLevelEmphasis",
+    "ShortRunHighGrayLevelEmphasis",
+    "LongRunLowGrayLevelEmphasis",
     "LongRunHighGrayLevelEmphasis",
 )
 
@@ -50,8 +61,12 @@ def compute_glrlm(roi: TextureRoi, *, weighting_norm=None) -> dict[str, float]:
     :func:`myomri.features._kernels.zone_sums`), then the mean over directions.
     """
     p, j = calculate_glrlm(roi, weighting_norm=weighting_norm)
-    sums = zone_sums(np.ascontiguousarray(p, dtype=np.float64), roi.grey_levels.astype(np.float64),
-                     np.asarray(j, dtype=np.float64), float(_EPS))
+    sums = zone_sums(
+        np.ascontiguousarray(p, dtype=np.float64),
+        roi.grey_levels.astype(np.float64),
+        np.asarray(j, dtype=np.float64),
+        float(_EPS),
+    )
     col = dict(zip(ZONE_SUMS, sums.T))
     with np.errstate(invalid="ignore", divide="ignore"):
         # runs over voxels covered by runs (weighted when the directions are merged)
@@ -61,10 +76,13 @@ def compute_glrlm(roi: TextureRoi, *, weighting_norm=None) -> dict[str, float]:
 
 #: GLRLM feature -> the GLSZM-named column of zone_sums holding it.
 _FROM_ZONE = {
-    "ShortRunEmphasis": "SmallAreaEmphasis", "LongRunEmphasis": "LargeAreaEmphasis",
+    "ShortRunEmphasis": "SmallAreaEmphasis",
+    "LongRunEmphasis": "LargeAreaEmphasis",
     "RunLengthNonUniformity": "SizeZoneNonUniformity",
-    "RunLengthNonUniformityNormalized": "SizeZoneNonUniformityNormalized", "RunVariance": "ZoneVariance",
-    "RunEntropy": "ZoneEntropy", "LowGrayLevelRunEmphasis": "LowGrayLevelZoneEmphasis",
+    "RunLengthNonUniformityNormalized": "SizeZoneNonUniformityNormalized",
+    "RunVariance": "ZoneVariance",
+    "RunEntropy": "ZoneEntropy",
+    "LowGrayLevelRunEmphasis": "LowGrayLevelZoneEmphasis",
     "HighGrayLevelRunEmphasis": "HighGrayLevelZoneEmphasis",
     "ShortRunLowGrayLevelEmphasis": "SmallAreaLowGrayLevelEmphasis",
     "ShortRunHighGrayLevelEmphasis": "SmallAreaHighGrayLevelEmphasis",

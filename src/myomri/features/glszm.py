@@ -14,10 +14,21 @@ from myomri.features._matrices import TextureRoi
 __all__ = ["FEATURE_NAMES", "calculate_glszm", "compute_glszm"]
 
 FEATURE_NAMES = (
-    "SmallAreaEmphasis", "LargeAreaEmphasis", "GrayLevelNonUniformity", "GrayLevelNonUniformityNormalized",
-    "SizeZoneNonUniformity", "SizeZoneNonUniformityNormalized", "ZonePercentage", "GrayLevelVariance",
-    "ZoneVariance", "ZoneEntropy", "LowGrayLevelZoneEmphasis", "HighGrayLevelZoneEmphasis",
-    "SmallAreaLowGrayLevelEmphasis", "SmallAreaHighGrayLevelEmphasis", "LargeAreaLowGrayLevelEmphasis",
+    "SmallAreaEmphasis",
+    "LargeAreaEmphasis",
+    "GrayLevelNonUniformity",
+    "GrayLevelNonUniformityNormalized",
+    "SizeZoneNonUniformity",
+    "SizeZoneNonUniformityNormalized",
+    "ZonePercentage",
+    "GrayLevelVariance",
+    "ZoneVariance",
+    "ZoneEntropy",
+    "LowGrayLevelZoneEmphasis",
+    "HighGrayLevelZoneEmphasis",
+    "SmallAreaLowGrayLevelEmphasis",
+    "SmallAreaHighGrayLevelEmphasis",
+    "LargeAreaLowGrayLevelEmphasis",
     "LargeAreaHighGrayLevelEmphasis",
 )
 
@@ -46,8 +57,12 @@ def size_features(p: np.ndarray, i: np.ndarray, j: np.ndarray) -> dict[str, floa
     ``p`` (G, S) counts, ``i`` grey levels (G,), ``j`` sizes (S,); one compiled pass
     (:func:`myomri.features._kernels.zone_sums`). Also ``n`` (number of zones).
     """
-    sums = zone_sums(np.ascontiguousarray(p, dtype=np.float64)[:, :, None], np.asarray(i, dtype=np.float64),
-                     np.asarray(j, dtype=np.float64), float(_EPS))[0]
+    sums = zone_sums(
+        np.ascontiguousarray(p, dtype=np.float64)[:, :, None],
+        np.asarray(i, dtype=np.float64),
+        np.asarray(j, dtype=np.float64),
+        float(_EPS),
+    )[0]
     return dict(zip(ZONE_SUMS, sums.tolist()))
 
 

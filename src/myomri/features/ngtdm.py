@@ -31,8 +31,10 @@ def compute_ngtdm(roi: TextureRoi, *, distances) -> dict[str, float]:
     """The 5 NGTDM features (names without class prefix) of a discretised ROI."""
     table = calculate_ngtdm(roi, distances=distances)
     if table.shape[0] == 0:
-        raise FeatureError(f"NGTDM: no ROI voxel has a neighbour in the ROI at distances {list(distances)}; "
-                           "texture is undefined for this ROI")
+        raise FeatureError(
+            f"NGTDM: no ROI voxel has a neighbour in the ROI at distances {list(distances)}; "
+            "texture is undefined for this ROI"
+        )
     n, s, i = table.T
     n_vp = n.sum()
     p = n / n_vp

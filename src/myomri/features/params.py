@@ -55,8 +55,7 @@ def _check_setting(key: str, value: Any) -> str | None:
     """One problem message for a bad value of setting ``key``, or None when it is valid."""
     want: str | None = None
     ok = True
-    if key in {"normalize", "preCrop", "force2D", "symmetricalGLCM", "resegmentShape",
-               "correctMask", "additionalInfo"}:
+    if key in {"normalize", "preCrop", "force2D", "symmetricalGLCM", "resegmentShape", "correctMask", "additionalInfo"}:
         want, ok = "true or false", isinstance(value, bool)
     elif key == "binWidth":
         want, ok = "a number > 0", _is_number(value) and value > 0
@@ -69,14 +68,14 @@ def _check_setting(key: str, value: Any) -> str | None:
     elif key == "resampledPixelSpacing":
         want = "null or a list of 2 or 3 numbers >= 0 (0 keeps the original spacing)"
         ok = value is None or (
-            isinstance(value, (list, tuple)) and len(value) in (2, 3)
-            and all(_is_number(v) and v >= 0 for v in value) and any(v > 0 for v in value)
+            isinstance(value, (list, tuple))
+            and len(value) in (2, 3)
+            and all(_is_number(v) and v >= 0 for v in value)
+            and any(v > 0 for v in value)
         )
     elif key == "interpolator":
         want = f"one of {', '.join(cfg.INTERPOLATORS)} (or its SimpleITK integer constant)"
-        ok = (isinstance(value, str) and value in cfg.INTERPOLATORS) or (
-            _is_int(value) and value >= 1
-        )
+        ok = (isinstance(value, str) and value in cfg.INTERPOLATORS) or (_is_int(value) and value >= 1)
     elif key in {"padDistance", "voxelArrayShift"}:
         if key == "padDistance":
             want, ok = "an integer >= 0", _is_int(value) and value >= 0
@@ -88,9 +87,7 @@ def _check_setting(key: str, value: Any) -> str | None:
         want, ok = "an integer >= 1", _is_int(value) and value >= 1
     elif key == "distances":
         want = "a non-empty list of integers >= 1"
-        ok = isinstance(value, (list, tuple)) and len(value) > 0 and all(
-            _is_int(v) and v >= 1 for v in value
-        )
+        ok = isinstance(value, (list, tuple)) and len(value) > 0 and all(_is_int(v) and v >= 1 for v in value)
     elif key == "weightingNorm":
         want = f"null or one of {', '.join(cfg.WEIGHTING_NORMS)}"
         ok = value is None or value in cfg.WEIGHTING_NORMS
@@ -99,8 +96,10 @@ def _check_setting(key: str, value: Any) -> str | None:
     elif key == "resegmentRange":
         want = "null or a list [lower] or [lower, upper] with lower <= upper"
         ok = value is None or (
-            isinstance(value, (list, tuple)) and len(value) in (1, 2)
-            and all(_is_number(v) for v in value) and (len(value) == 1 or value[0] <= value[1])
+            isinstance(value, (list, tuple))
+            and len(value) in (1, 2)
+            and all(_is_number(v) for v in value)
+            and (len(value) == 1 or value[0] <= value[1])
         )
     elif key == "resegmentMode":
         want, ok = f"one of {', '.join(cfg.RESEGMENT_MODES)}", value in cfg.RESEGMENT_MODES
@@ -232,8 +231,8 @@ def _load(params: Any) -> tuple[dict[str, Any], str | None]:
             data = {}
         if not isinstance(data, Mapping):
             raise ConfigError(
-                f"top level is {type(data).__name__}, expected a mapping with sections "
-                f"{', '.join(cfg.PARAM_SECTIONS)}", source=path,
+                f"top level is {type(data).__name__}, expected a mapping with sections {', '.join(cfg.PARAM_SECTIONS)}",
+                source=path,
             )
         return dict(data), os.fspath(path)
     raise ConfigError(f"parameters must be None, a path or a mapping, got {type(params).__name__}")
@@ -256,15 +255,12 @@ def _image_type_section(data: Mapping, problems: list[str]) -> dict[str, dict[st
     raw_types = data.get("imageType", cfg.DEFAULT_IMAGE_TYPES)
     if raw_types is None or not isinstance(raw_types, Mapping) or not raw_types:
         problems.append(
-            f"section 'imageType' must map image types ({', '.join(cfg.IMAGE_TYPES)}) to "
-            f"settings, got {raw_types!r}"
+            f"section 'imageType' must map image types ({', '.join(cfg.IMAGE_TYPES)}) to settings, got {raw_types!r}"
         )
         raw_types = {}
     for name, custom in raw_types.items():
         if name not in cfg.IMAGE_TYPES:
-            problems.append(
-                f"unknown or unsupported image type {name!r} (valid: {', '.join(cfg.IMAGE_TYPES)})"
-            )
+            problems.append(f"unknown or unsupported image type {name!r} (valid: {', '.join(cfg.IMAGE_TYPES)})")
             continue
         custom = {} if custom is None else custom
         custom_problems = validate_settings(custom, section=f"imageType {name}")
@@ -286,9 +282,7 @@ def _feature_class_section(data: Mapping, problems: list[str]) -> dict[str, list
         raw_classes = {}
     for cls, names in raw_classes.items():
         if cls not in cfg.FEATURE_CLASSES:
-            problems.append(
-                f"unknown feature class {cls!r} (valid: {', '.join(cfg.FEATURE_CLASSES)})"
-            )
+            problems.append(f"unknown feature class {cls!r} (valid: {', '.join(cfg.FEATURE_CLASSES)})")
             continue
         if names is None or (isinstance(names, (list, tuple)) and len(names) == 0):
             known = _known_feature_names(cls)
@@ -297,9 +291,7 @@ def _feature_class_section(data: Mapping, problems: list[str]) -> dict[str, list
             feature_classes[cls] = None
             continue
         if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-            problems.append(
-                f"featureClass {cls!r} is {names!r}, expected null, [] or a list of feature names"
-            )
+            problems.append(f"featureClass {cls!r} is {names!r}, expected null, [] or a list of feature names")
             continue
         known = _known_feature_names(cls)
         if known is not None:

@@ -114,8 +114,9 @@ def perturb_mask(
 
     roi = np.asarray(roi, bool)
     if roi.ndim != 3 or roi.sum() < 2:
-        raise InputError(f"perturbation needs a 3-D ROI of at least 2 voxels, got shape {roi.shape}, "
-                         f"{int(roi.sum())} voxel(s)")
+        raise InputError(
+            f"perturbation needs a 3-D ROI of at least 2 voxels, got shape {roi.shape}, {int(roi.sum())} voxel(s)"
+        )
     extended = _extended_axes(roi)
     axes = extended
     if spacing is not None:
@@ -198,8 +199,9 @@ def assess_robustness(
         plain = ext.params.to_dict()
         plain["setting"]["normalize"] = False
         ext = FeatureExtractor(plain)
-        prepare = functools.partial(normalize_image, scale=settings["normalizeScale"],
-                                    remove_outliers=settings["removeOutliers"])
+        prepare = functools.partial(
+            normalize_image, scale=settings["normalizeScale"], remove_outliers=settings["removeOutliers"]
+        )
     values = np.empty((len(cases), n, len(columns)))
     bar = tqdm(total=len(cases) * n, desc="robustness", unit="mask", disable=not progress or None)
     try:
@@ -210,8 +212,14 @@ def assess_robustness(
             if roi.sum() < 2:
                 raise InputError(f"{mask._where()}label {label} has {int(roi.sum())} voxel(s); need >= 2")
             for r in range(n):
-                pert = perturb_mask(roi, rng=rng, spacing=mask.spacing, max_translation=max_translation, max_grow=max_grow,
-                                    contour_probability=contour_probability)
+                pert = perturb_mask(
+                    roi,
+                    rng=rng,
+                    spacing=mask.spacing,
+                    max_translation=max_translation,
+                    max_grow=max_grow,
+                    contour_probability=contour_probability,
+                )
                 try:
                     row = ext.extract(image, mask.with_array(pert.astype(np.uint8)), label=1)
                 except Exception as exc:  # noqa: BLE001 - name the target and perturbation
@@ -230,15 +238,17 @@ def assess_robustness(
         cv = np.where(mean != 0, sd_within / np.abs(np.where(mean != 0, mean, 1.0)), np.nan)
     constant = np.ptp(values.reshape(-1, len(columns)), axis=0) == 0
     good, excellent = DEF["icc_good"], DEF["icc_excellent"]
-    return pd.DataFrame({
-        "feature": columns,
-        "icc": icc,
-        f"robust_{good}": np.nan_to_num(icc, nan=-np.inf) >= good,
-        f"robust_{excellent}": np.nan_to_num(icc, nan=-np.inf) >= excellent,
-        "mean": mean,
-        "sd_within": sd_within,
-        "cv_within": cv,
-        "n_targets": len(cases),
-        "n_perturbations": n,
-        "note": np.where(constant, "constant", ""),
-    })
+    return pd.DataFrame(
+        {
+            "feature": columns,
+            "icc": icc,
+            f"robust_{good}": np.nan_to_num(icc, nan=-np.inf) >= good,
+            f"robust_{excellent}": np.nan_to_num(icc, nan=-np.inf) >= excellent,
+            "mean": mean,
+            "sd_within": sd_within,
+            "cv_within": cv,
+            "n_targets": len(cases),
+            "n_perturbations": n,
+            "note": np.where(constant, "constant", ""),
+        }
+    )

@@ -39,11 +39,25 @@ def write_dataset_description(root: Path, *, version: str) -> Path:
     """``dataset_description.json`` of the derivative dataset (BIDS: Name, BIDSVersion, GeneratedBy)."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / "dataset_description.json"
-    atomic_write_text(path, json.dumps({
-        "Name": "myomri derivatives", "BIDSVersion": cfg.BIDS_VERSION, "DatasetType": "derivative",
-        "GeneratedBy": [{"Name": "myomri", "Version": version, "Description": "myomri run: muscle water T2 "
-                         "and fat-fraction maps and the muscle labels they were averaged in"}],
-    }, indent=1))
+    atomic_write_text(
+        path,
+        json.dumps(
+            {
+                "Name": "myomri derivatives",
+                "BIDSVersion": cfg.BIDS_VERSION,
+                "DatasetType": "derivative",
+                "GeneratedBy": [
+                    {
+                        "Name": "myomri",
+                        "Version": version,
+                        "Description": "myomri run: muscle water T2 "
+                        "and fat-fraction maps and the muscle labels they were averaged in",
+                    }
+                ],
+            },
+            indent=1,
+        ),
+    )
     return path
 
 
@@ -53,8 +67,9 @@ def _copy(src: Path, dst: Path, sidecar: dict) -> None:
     atomic_write_text(dst.with_name(dst.name.replace(".nii.gz", ".json")), json.dumps(sidecar, indent=1))
 
 
-def write_subject_derivatives(root: Path, subject: str, stage_dir: Path, *, t2_settings: dict,
-                              segmentation: dict, alignment: dict | None) -> list[Path]:
+def write_subject_derivatives(
+    root: Path, subject: str, stage_dir: Path, *, t2_settings: dict, segmentation: dict, alignment: dict | None
+) -> list[Path]:
     """Copy one subject's T2 stage maps (``t2.nii.gz``, ``ff.nii.gz``, ``labels.nii.gz``) into ``root``.
 
     Parameters
@@ -78,22 +93,46 @@ def write_subject_derivatives(root: Path, subject: str, stage_dir: Path, *, t2_s
     label = bids_label(subject)
     anat = root / f"sub-{label}" / "anat"
     anat.mkdir(parents=True, exist_ok=True)
-    model = {"model": t2_settings.get("model"), "fat_t2_ms": t2_settings.get("fat_t2"),
-             "fat_fraction": t2_settings.get("fat_fraction"), "slices": t2_settings.get("slices")}
+    model = {
+        "model": t2_settings.get("model"),
+        "fat_t2_ms": t2_settings.get("fat_t2"),
+        "fat_fraction": t2_settings.get("fat_fraction"),
+        "slices": t2_settings.get("slices"),
+    }
     written = []
     t2 = anat / f"sub-{label}_desc-water_T2map.nii.gz"
-    _copy(stage_dir / "t2.nii.gz", t2, {"Description": "water T2 of the muscles fitted to the MESE series; "
-                                        "0 where not fitted", "Units": "ms", "Fit": model})
+    _copy(
+        stage_dir / "t2.nii.gz",
+        t2,
+        {
+            "Description": "water T2 of the muscles fitted to the MESE series; 0 where not fitted",
+            "Units": "ms",
+            "Fit": model,
+        },
+    )
     written.append(t2)
     if (stage_dir / "ff.nii.gz").is_file():
         ff = anat / f"sub-{label}_FFmap.nii.gz"
-        _copy(stage_dir / "ff.nii.gz", ff, {"Description": "fat fraction of the bi-component EPG fit",
-                                            "Units": "arbitrary (fraction 0..1)", "Fit": model})
+        _copy(
+            stage_dir / "ff.nii.gz",
+            ff,
+            {
+                "Description": "fat fraction of the bi-component EPG fit",
+                "Units": "arbitrary (fraction 0..1)",
+                "Fit": model,
+            },
+        )
         written.append(ff)
     align = {k: v for k, v in (alignment or {}).items() if k not in ("registration", "subject")}
     dseg = anat / f"sub-{label}_desc-muscles_dseg.nii.gz"
-    _copy(stage_dir / "labels.nii.gz", dseg, {
-        "Description": "muscle labels on the T2 grid (0 where not fitted)",
-        "Segmentation": segmentation.get("method"), "Alignment": align or None})
+    _copy(
+        stage_dir / "labels.nii.gz",
+        dseg,
+        {
+            "Description": "muscle labels on the T2 grid (0 where not fitted)",
+            "Segmentation": segmentation.get("method"),
+            "Alignment": align or None,
+        },
+    )
     written.append(dseg)
     return written

@@ -48,8 +48,12 @@ def describe_path(path, *, series=None) -> dict[str, Any]:
         if len(listing) > 1:
             for s in listing:
                 s.pop("uid", None)  # UIDs are not shown (de-identification treats them as identifying)
-            info: dict[str, Any] = {"path": str(p), "format": "dicom", "series": listing,
-                    "note": f"{len(listing)} series; one is described when chosen by its number or description"}
+            info: dict[str, Any] = {
+                "path": str(p),
+                "format": "dicom",
+                "series": listing,
+                "note": f"{len(listing)} series; one is described when chosen by its number or description",
+            }
             if unreadable:
                 info["warnings"] = [_unreadable_warning(unreadable)]
             return info
@@ -64,8 +68,10 @@ def describe_path(path, *, series=None) -> dict[str, Any]:
 
 
 def _unreadable_warning(names) -> str:
-    return (f"{len(names)} file(s) look like DICOM but cannot be read (damaged header?) and are "
-            f"left out: {', '.join(names)}")
+    return (
+        f"{len(names)} file(s) look like DICOM but cannot be read (damaged header?) and are "
+        f"left out: {', '.join(names)}"
+    )
 
 
 def _series_warnings(meta: dict, echo_times) -> list[str]:
@@ -76,12 +82,15 @@ def _series_warnings(meta: dict, echo_times) -> list[str]:
     if meta.get("UnreadableFiles"):
         out.append(_unreadable_warning(meta["UnreadableFiles"]))
     if meta.get("DroppedEchoTimes"):
-        out.append(f"echo(es) {meta['DroppedEchoTimes']} ms have fewer slices than the others and "
-                   "are left out; a T2 fit refuses this series unless missing echoes are allowed")
+        out.append(
+            f"echo(es) {meta['DroppedEchoTimes']} ms have fewer slices than the others and "
+            "are left out; a T2 fit refuses this series unless missing echoes are allowed"
+        )
     missing = missing_echo_times(echo_times) if echo_times else []
     if missing:
-        out.append(f"the echo train lacks the echo(es) at {missing} ms; a T2 fit refuses it unless "
-                   "missing echoes are allowed")
+        out.append(
+            f"the echo train lacks the echo(es) at {missing} ms; a T2 fit refuses it unless missing echoes are allowed"
+        )
     return out
 
 
@@ -110,8 +119,9 @@ def describe_image(image, *, fmt: str) -> dict[str, Any]:
         "non_finite_voxels": n_bad,
     }
     if arr.ndim == 4 and image.echo_times is None:
-        info["note"] = ("4-D image without echo times (no sidecar EchoTime, no header field); "
-                        "the 4th axis is not interpreted")
+        info["note"] = (
+            "4-D image without echo times (no sidecar EchoTime, no header field); the 4th axis is not interpreted"
+        )
     if np.issubdtype(arr.dtype, np.integer) and arr.ndim == 3:
         labels = np.unique(arr)
         if 0 < labels.size <= 64:
@@ -139,9 +149,13 @@ def _describe_npz(path: Path) -> dict[str, Any]:
         elif a.size <= 8:
             d["value"] = a.tolist()
         out[key] = d
-    return {"path": str(path), "format": "npz", "arrays": out,
-            "note": "NPZ holds bare arrays: no world geometry (origin/orientation); a 'resolution' "
-                    "array, when present, is the pixel size in mm"}
+    return {
+        "path": str(path),
+        "format": "npz",
+        "arrays": out,
+        "note": "NPZ holds bare arrays: no world geometry (origin/orientation); a 'resolution' "
+        "array, when present, is the pixel size in mm",
+    }
 
 
 def _describe_table(path: Path) -> dict[str, Any]:
@@ -162,24 +176,32 @@ def _describe_sidecar(path: Path) -> dict[str, Any]:
     from .sidecar import read_sidecar
 
     echo_times, meta = read_sidecar(path)
-    return {"path": str(path), "format": "json-sidecar",
-            "echo_times_ms": list(echo_times) if echo_times else None, "meta": meta}
+    return {
+        "path": str(path),
+        "format": "json-sidecar",
+        "echo_times_ms": list(echo_times) if echo_times else None,
+        "meta": meta,
+    }
 
 
 def _describe_labels(path: Path) -> dict[str, Any]:
     from .labels import read_label_table
 
     rows = read_label_table(path)
-    return {"path": str(path), "format": "itksnap-labels",
-            "labels": {str(r["label"]): r["name"] for r in rows}}
+    return {"path": str(path), "format": "itksnap-labels", "labels": {str(r["label"]): r["name"] for r in rows}}
 
 
 def _describe_text(path: Path) -> dict[str, Any]:
     """Documentation files (READMEs beside data sets): title and size only."""
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     title = next((ln.lstrip("# ").strip() for ln in lines if ln.strip()), "")
-    return {"path": str(path), "format": "text", "title": title, "n_lines": len(lines),
-            "note": "documentation, not image data"}
+    return {
+        "path": str(path),
+        "format": "text",
+        "title": title,
+        "n_lines": len(lines),
+        "note": "documentation, not image data",
+    }
 
 
 def _num(v):

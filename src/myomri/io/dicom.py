@@ -115,7 +115,7 @@ def _series_table(frames: list[Frame]) -> dict[str, list[Frame]]:
 def _series_label(frames: list[Frame]) -> str:
     f0 = frames[0]
     n_files = len({f.path for f in frames})
-    return (f"#{f0.series_number} '{f0.series_description}' ({len(frames)} frames in {n_files} file(s))")
+    return f"#{f0.series_number} '{f0.series_description}' ({len(frames)} frames in {n_files} file(s))"
 
 
 def list_dicom_series(path: str | os.PathLike) -> list[dict[str, Any]]:
@@ -129,14 +129,16 @@ def describe_dicom_folder(path: str | os.PathLike) -> tuple[list[dict[str, Any]]
     out = []
     for uid, fr in _series_table(frames).items():
         tes = sorted({round(f.echo_time, cfg.ECHO_TIME_DECIMALS) for f in fr if f.echo_time is not None})
-        out.append({
-            "number": fr[0].series_number if fr[0].series_number is None else int(fr[0].series_number),
-            "description": fr[0].series_description,
-            "uid": uid,
-            "n_frames": len(fr),
-            "n_files": len({f.path for f in fr}),
-            "echo_times_ms": tes,
-        })
+        out.append(
+            {
+                "number": fr[0].series_number if fr[0].series_number is None else int(fr[0].series_number),
+                "description": fr[0].series_description,
+                "uid": uid,
+                "n_frames": len(fr),
+                "n_files": len({f.path for f in fr}),
+                "echo_times_ms": tes,
+            }
+        )
     listing = sorted(out, key=lambda d: (d["number"] is None, d["number"] or 0, d["description"]))
     return listing, _relative(Path(path), unreadable)
 
@@ -148,9 +150,11 @@ def _pick_series(path: Path, table: dict[str, list[Frame]], series) -> list[Fram
             raise AmbiguousSeriesError(path, labels)
         return next(iter(table.values()))
     key = str(series).strip()
-    hits = [fr for uid, fr in table.items()
-            if key == uid or key == str(fr[0].series_number)
-            or key.lower() == fr[0].series_description.lower()]
+    hits = [
+        fr
+        for uid, fr in table.items()
+        if key == uid or key == str(fr[0].series_number) or key.lower() == fr[0].series_description.lower()
+    ]
     if len(hits) == 1:
         return hits[0]
     if not hits:
@@ -163,15 +167,22 @@ def _check_common_grid(path: Path, frames: list[Frame]) -> None:
     f0 = frames[0]
     for fr in frames[1:]:
         if (fr.rows, fr.columns) != (f0.rows, f0.columns):
-            raise GeometryError(f"{path}: frames of {fr.rows}x{fr.columns} and {f0.rows}x{f0.columns} "
-                                "pixels in one series; expected one matrix size")
-        if (np.max(np.abs(fr.row_cosine - f0.row_cosine)) > cfg.ORIENTATION_ATOL
-                or np.max(np.abs(fr.col_cosine - f0.col_cosine)) > cfg.ORIENTATION_ATOL):
-            raise GeometryError(f"{path}: frames with different orientations in one series "
-                                f"({fr.path.name}); expected parallel slices (a localizer?)")
+            raise GeometryError(
+                f"{path}: frames of {fr.rows}x{fr.columns} and {f0.rows}x{f0.columns} "
+                "pixels in one series; expected one matrix size"
+            )
+        if (
+            np.max(np.abs(fr.row_cosine - f0.row_cosine)) > cfg.ORIENTATION_ATOL
+            or np.max(np.abs(fr.col_cosine - f0.col_cosine)) > cfg.ORIENTATION_ATOL
+        ):
+            raise GeometryError(
+                f"{path}: frames with different orientations in one series "
+                f"({fr.path.name}); expected parallel slices (a localizer?)"
+            )
         if not np.allclose(fr.pixel_spacing, f0.pixel_spacing, rtol=1e-4):
-            raise GeometryError(f"{path}: pixel spacings {fr.pixel_spacing} and {f0.pixel_spacing} "
-                                "in one series; expected one")
+            raise GeometryError(
+                f"{path}: pixel spacings {fr.pixel_spacing} and {f0.pixel_spacing} in one series; expected one"
+            )
 
 
 def _slice_geometry(path: Path, stack: list[Frame], normal: np.ndarray):
@@ -185,12 +196,15 @@ def _slice_geometry(path: Path, stack: list[Frame], normal: np.ndarray):
         return stack, normal, float(thick) if thick and thick > 0 else 1.0
     gaps = np.diff(dist)
     if np.any(gaps < 1e-3):
-        raise FormatError(f"{path}: several frames at the same slice position and echo time "
-                          f"(series {_series_label(stack)}); expected one frame per slice and echo")
+        raise FormatError(
+            f"{path}: several frames at the same slice position and echo time "
+            f"(series {_series_label(stack)}); expected one frame per slice and echo"
+        )
     med = float(np.median(gaps))
     if np.max(np.abs(gaps - med)) > cfg.SLICE_SPACING_RTOL * med:
-        raise GeometryError(f"{path}: slice gaps {np.round(gaps, 3).tolist()} mm are uneven; "
-                            "expected evenly spaced slices")
+        raise GeometryError(
+            f"{path}: slice gaps {np.round(gaps, 3).tolist()} mm are uneven; expected evenly spaced slices"
+        )
     # The true step vector, not the normal: a gantry tilt would otherwise be lost.
     step = (stack[-1].position - stack[0].position) / (len(stack) - 1)
     spacing = float(np.linalg.norm(step))
@@ -210,14 +224,18 @@ def _load_pixels(path: Path, frames: list[Frame]) -> dict[tuple[Path, int | None
             ds = pydicom.dcmread(str(f))
             pix = ds.pixel_array
         except Exception as exc:  # truncated pixel data, missing codec
-            raise FormatError(f"{f}: cannot decode pixel data ({type(exc).__name__}: {exc}); "
-                              "the file may be truncated or use an unsupported compression") from exc
+            raise FormatError(
+                f"{f}: cannot decode pixel data ({type(exc).__name__}: {exc}); "
+                "the file may be truncated or use an unsupported compression"
+            ) from exc
         n = int(ds.get("NumberOfFrames", 1) or 1)
         if pix.ndim == 2:
             pix = pix[np.newaxis]
         if pix.shape != (n, frs[0].rows, frs[0].columns):
-            raise FormatError(f"{f}: pixel data of shape {pix.shape}, expected "
-                              f"({n}, {frs[0].rows}, {frs[0].columns}) frames (colour image?)")
+            raise FormatError(
+                f"{f}: pixel data of shape {pix.shape}, expected "
+                f"({n}, {frs[0].rows}, {frs[0].columns}) frames (colour image?)"
+            )
         for fr in frs:
             out[(f, fr.index)] = pix[0 if fr.index is None else fr.index]
     return out
@@ -248,8 +266,9 @@ def _group_echoes(path: Path, frames: list[Frame], unreadable: list[str], allow_
     return {k: v for k, v in echoes.items() if k not in short}, [float(k) for k in short]
 
 
-def read_dicom(path: str | os.PathLike, *, series: str | int | None = None,
-               allow_missing_echoes: bool = False) -> Image:
+def read_dicom(
+    path: str | os.PathLike, *, series: str | int | None = None, allow_missing_echoes: bool = False
+) -> Image:
     """Read a DICOM series (a folder, or one file) into an :class:`Image`.
 
     Parameters
@@ -322,7 +341,12 @@ def read_dicom(path: str | os.PathLike, *, series: str | int | None = None,
         echo_times = tuple(float(k) for k in keys)
     elif keys[0] is not None:
         meta["EchoTime"] = float(keys[0])
-    return Image(array, spacing=cast(tuple[float, float, float], spacing), origin=tuple(stacks[0][0].position),
-                 direction=direction,
-                 echo_times=echo_times, meta={k: v for k, v in meta.items() if v is not None},
-                 source=str(path))
+    return Image(
+        array,
+        spacing=cast(tuple[float, float, float], spacing),
+        origin=tuple(stacks[0][0].position),
+        direction=direction,
+        echo_times=echo_times,
+        meta={k: v for k, v in meta.items() if v is not None},
+        source=str(path),
+    )

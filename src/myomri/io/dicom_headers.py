@@ -103,9 +103,7 @@ def frames_of(ds, path: Path) -> list[Frame]:
         shared = _first(ds, "SharedFunctionalGroupsSequence")
         per_frame = list(ds.get("PerFrameFunctionalGroupsSequence", []) or [])
         if per_frame and len(per_frame) != n_frames:
-            raise FormatError(
-                f"{path}: {len(per_frame)} per-frame functional groups for {n_frames} frames"
-            )
+            raise FormatError(f"{path}: {len(per_frame)} per-frame functional groups for {n_frames} frames")
         for f in range(n_frames):
             groups = (per_frame[f] if per_frame else None, shared)
             pos = _group_value(groups, "PlanePositionSequence", "ImagePositionPatient")
@@ -116,27 +114,53 @@ def frames_of(ds, path: Path) -> list[Frame]:
             slope = _group_value(groups, "PixelValueTransformationSequence", "RescaleSlope")
             inter = _group_value(groups, "PixelValueTransformationSequence", "RescaleIntercept")
             frames.append(
-                _make_frame(path, f, uid, number, description, pos, iop, spacing, thick,
-                            te if te is not None else ds.get("EchoTime"),
-                            slope if slope is not None else ds.get("RescaleSlope"),
-                            inter if inter is not None else ds.get("RescaleIntercept"), rows, cols)
+                _make_frame(
+                    path,
+                    f,
+                    uid,
+                    number,
+                    description,
+                    pos,
+                    iop,
+                    spacing,
+                    thick,
+                    te if te is not None else ds.get("EchoTime"),
+                    slope if slope is not None else ds.get("RescaleSlope"),
+                    inter if inter is not None else ds.get("RescaleIntercept"),
+                    rows,
+                    cols,
+                )
             )
     else:
         frames.append(
-            _make_frame(path, None, uid, number, description, ds.get("ImagePositionPatient"),
-                        ds.get("ImageOrientationPatient"), ds.get("PixelSpacing"),
-                        ds.get("SliceThickness"), ds.get("EchoTime"), ds.get("RescaleSlope"),
-                        ds.get("RescaleIntercept"), rows, cols)
+            _make_frame(
+                path,
+                None,
+                uid,
+                number,
+                description,
+                ds.get("ImagePositionPatient"),
+                ds.get("ImageOrientationPatient"),
+                ds.get("PixelSpacing"),
+                ds.get("SliceThickness"),
+                ds.get("EchoTime"),
+                ds.get("RescaleSlope"),
+                ds.get("RescaleIntercept"),
+                rows,
+                cols,
+            )
         )
     return frames
 
 
-def _make_frame(path, index, uid, number, description, pos, iop, spacing, thick, te, slope,
-                inter, rows, cols) -> Frame:
+def _make_frame(path, index, uid, number, description, pos, iop, spacing, thick, te, slope, inter, rows, cols) -> Frame:
     where = f"{path}" + (f" frame {index + 1}" if index is not None else "")
     if pos is None or iop is None or spacing is None:
-        missing = [n for n, v in (("ImagePositionPatient", pos), ("ImageOrientationPatient", iop),
-                                  ("PixelSpacing", spacing)) if v is None]
+        missing = [
+            n
+            for n, v in (("ImagePositionPatient", pos), ("ImageOrientationPatient", iop), ("PixelSpacing", spacing))
+            if v is None
+        ]
         raise FormatError(f"{where}: no {', '.join(missing)}; expected an image with patient geometry")
     iop = np.asarray([float(v) for v in iop])
     if iop.size != 6 or rows <= 0 or cols <= 0:
@@ -147,12 +171,21 @@ def _make_frame(path, index, uid, number, description, pos, iop, spacing, thick,
     row_c, col_c = iop[:3], iop[3:]
     row_c, col_c = row_c / np.linalg.norm(row_c), col_c / np.linalg.norm(col_c)
     return Frame(
-        path=path, index=index, series_uid=uid, series_number=number,
+        path=path,
+        index=index,
+        series_uid=uid,
+        series_number=number,
         series_description=description,
-        position=np.asarray([float(v) for v in pos]), row_cosine=row_c, col_cosine=col_c,
-        pixel_spacing=(float(spacing[0]), float(spacing[1])), slice_thickness=_as_float(thick),
-        echo_time=echo_time, slope=_as_float(slope) or 1.0,  # a slope of 0 is a writer's bug
-        intercept=_as_float(inter) or 0.0, rows=rows, columns=cols,
+        position=np.asarray([float(v) for v in pos]),
+        row_cosine=row_c,
+        col_cosine=col_c,
+        pixel_spacing=(float(spacing[0]), float(spacing[1])),
+        slice_thickness=_as_float(thick),
+        echo_time=echo_time,
+        slope=_as_float(slope) or 1.0,  # a slope of 0 is a writer's bug
+        intercept=_as_float(inter) or 0.0,
+        rows=rows,
+        columns=cols,
     )
 
 
@@ -167,8 +200,7 @@ def acquisition_meta(ds) -> dict[str, Any]:
             for grp in (shared, per0):
                 if grp is None:
                     continue
-                for seq in ("MRTimingAndRelatedParametersSequence", "PixelMeasuresSequence",
-                            "MRModifierSequence"):
+                for seq in ("MRTimingAndRelatedParametersSequence", "PixelMeasuresSequence", "MRModifierSequence"):
                     item = _first(grp, seq)
                     if item is not None and name in item:
                         value = item[name].value

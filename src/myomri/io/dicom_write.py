@@ -62,8 +62,9 @@ def _dataset(header: dict, sop_uid: str):
     return ds
 
 
-def write_dicom_series(image: Image, folder: str | os.PathLike, *, header: dict, series_uid: str,
-                       prefix: str = "IM") -> list[Path]:
+def write_dicom_series(
+    image: Image, folder: str | os.PathLike, *, header: dict, series_uid: str, prefix: str = "IM"
+) -> list[Path]:
     """Write ``image`` into ``folder`` as one MR file per slice and echo; return the files.
 
     Parameters

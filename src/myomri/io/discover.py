@@ -56,13 +56,18 @@ def _add(series: dict, ds, path: Path) -> None:
     if info is None:
         num = ds.get("SeriesNumber")
         info = series[key] = SeriesInfo(
-            key[0], key[1], number=int(num) if num not in (None, "") else None,
+            key[0],
+            key[1],
+            number=int(num) if num not in (None, "") else None,
             description=str(ds.get("SeriesDescription", "") or ""),
             image_type=tuple(str(v).upper() for v in (ds.get("ImageType") or ())),
-            scanning_sequence="\\".join(ds.get("ScanningSequence") or ()) if not isinstance(
-                ds.get("ScanningSequence"), str) else ds.get("ScanningSequence"),
+            scanning_sequence="\\".join(ds.get("ScanningSequence") or ())
+            if not isinstance(ds.get("ScanningSequence"), str)
+            else ds.get("ScanningSequence"),
             acquisition_type=str(ds.get("MRAcquisitionType", "") or ""),
-            inversion_time=_float(ds.get("InversionTime")), repetition_time=_float(ds.get("RepetitionTime")))
+            inversion_time=_float(ds.get("InversionTime")),
+            repetition_time=_float(ds.get("RepetitionTime")),
+        )
     te = _float(ds.get("EchoTime"))
     if te is not None:
         info.echo_times.add(round(te, io_cfg.ECHO_TIME_DECIMALS))
@@ -102,8 +107,9 @@ def scan_tree(root: str | os.PathLike) -> tuple[list[SeriesInfo], list[tuple[Pat
                 unreadable.append((path, "DICOM object without an image (no Rows or SeriesInstanceUID)"))
             continue
         _add(series, ds, path)
-    out = sorted(series.values(), key=lambda s: (s.patient_key, s.number if s.number is not None else 1 << 30,
-                                                 s.series_uid))
+    out = sorted(
+        series.values(), key=lambda s: (s.patient_key, s.number if s.number is not None else 1 << 30, s.series_uid)
+    )
     return out, unreadable
 
 
@@ -118,14 +124,29 @@ def classify_series(info: SeriesInfo) -> tuple[str | None, str]:
     tokens = desc.replace("-", "_").replace(" ", "_").split("_")
     if _has(it, "T2_MAP", "T2MAP", "T2 MAP") or "t2map" in desc.replace(" ", "").replace("_", ""):
         return "t2map", "vendor T2 map (ImageType or description says T2 map)"
-    dixon = {"WATER": "water", "FAT": "fat", "IN_PHASE": "in_phase", "OUT_PHASE": "out_phase",
-             "OPP_PHASE": "out_phase", "IN": "in_phase", "OPP": "out_phase", "OUT": "out_phase"}
+    dixon = {
+        "WATER": "water",
+        "FAT": "fat",
+        "IN_PHASE": "in_phase",
+        "OUT_PHASE": "out_phase",
+        "OPP_PHASE": "out_phase",
+        "IN": "in_phase",
+        "OPP": "out_phase",
+        "OUT": "out_phase",
+    }
     joined = "\\".join(it)
     for word in it[2:]:
         if word in dixon:
             return dixon[word], f"Dixon {dixon[word]} (ImageType {joined})"
-    suffix = {"w": "water", "water": "water", "f": "fat", "fat": "fat", "in": "in_phase", "opp": "out_phase",
-              "out": "out_phase"}
+    suffix = {
+        "w": "water",
+        "water": "water",
+        "f": "fat",
+        "fat": "fat",
+        "in": "in_phase",
+        "opp": "out_phase",
+        "out": "out_phase",
+    }
     if "dixon" in desc and tokens[-1] in suffix:
         return suffix[tokens[-1]], f"Dixon {suffix[tokens[-1]]} (description {info.description!r})"
     n_te = len(info.echo_times)

@@ -72,9 +72,7 @@ class Image:
         if arr.ndim == 2:
             arr = arr[:, :, np.newaxis]
         if arr.ndim not in (3, 4):
-            raise InputError(
-                f"{self._where()}image array has {arr.ndim} dimensions, expected 2, 3 or 4"
-            )
+            raise InputError(f"{self._where()}image array has {arr.ndim} dimensions, expected 2, 3 or 4")
         self.array = arr
         spacing = np.asarray(self.spacing, dtype=float).ravel()
         if spacing.size == 2:
@@ -94,8 +92,10 @@ class Image:
             d3[:2, :2] = direction
             direction = d3
         if direction.shape != (3, 3) or not np.all(np.isfinite(direction)):
-            raise InputError(f"{self._where()}direction must be a 3x3 matrix of finite numbers, got "
-                             f"{direction.tolist() if direction.size <= 9 else direction.shape}")
+            raise InputError(
+                f"{self._where()}direction must be a 3x3 matrix of finite numbers, got "
+                f"{direction.tolist() if direction.size <= 9 else direction.shape}"
+            )
         self.direction = direction
         if self.echo_times is not None:
             tes = tuple(float(t) for t in np.ravel(self.echo_times))
@@ -103,9 +103,7 @@ class Image:
             if len(tes) != n_vol:
                 from ..errors import EchoTimeError
 
-                raise EchoTimeError(
-                    f"{self._where()}{len(tes)} echo times given for {n_vol} volume(s)"
-                )
+                raise EchoTimeError(f"{self._where()}{len(tes)} echo times given for {n_vol} volume(s)")
             self.echo_times = tes
 
     def _where(self) -> str:
@@ -176,8 +174,7 @@ class Image:
         """A new image on the same grid (and metadata) holding ``array``."""
         if np.asarray(array).shape[:3] != self.spatial_shape:
             raise InputError(
-                f"{self._where()}new array shape {np.asarray(array).shape} does not fit grid "
-                f"{self.spatial_shape}"
+                f"{self._where()}new array shape {np.asarray(array).shape} does not fit grid {self.spatial_shape}"
             )
         changes.setdefault("echo_times", self.echo_times if np.ndim(array) == 4 else None)
         return replace(self, array=np.asarray(array), meta=dict(self.meta), **changes)

@@ -43,8 +43,10 @@ def find_rois(root: str | os.PathLike, ids: dict[str, str]) -> dict[str, list[di
     folders = sorted(p for p in root.iterdir() if p.is_dir())
     unknown = [p.name for p in folders if p.name not in by_name]
     if unknown:
-        raise InputError(f"--rois {root}: folder(s) {unknown[:10]} match no subject of the DICOM tree; expected "
-                         f"one of the {len(ids)} subjects' PatientID or pseudonymous id ({sorted(ids.values())[:10]})")
+        raise InputError(
+            f"--rois {root}: folder(s) {unknown[:10]} match no subject of the DICOM tree; expected "
+            f"one of the {len(ids)} subjects' PatientID or pseudonymous id ({sorted(ids.values())[:10]})"
+        )
     out: dict[str, list[dict]] = {}
     for folder in folders:
         for f in sorted(folder.iterdir()):
@@ -52,10 +54,12 @@ def find_rois(root: str | os.PathLike, ids: dict[str, str]) -> dict[str, list[di
                 continue  # sidecars, notes: not masks
             m = _ROI.match(f.name)
             if m is None:
-                raise InputError(f"--rois {f}: file name not understood; expected "
-                                 "<anything>[_ses-<N>]_reader-<ID>_roi.nii.gz")
+                raise InputError(
+                    f"--rois {f}: file name not understood; expected <anything>[_ses-<N>]_reader-<ID>_roi.nii.gz"
+                )
             out.setdefault(by_name[folder.name], []).append(
-                {"reader": m["reader"], "session": m["ses"] or "1", "path": f.resolve()})
+                {"reader": m["reader"], "session": m["ses"] or "1", "path": f.resolve()}
+            )
     for recs in out.values():
         recs.sort(key=lambda r: (r["session"], r["reader"]))
     return out
@@ -73,8 +77,10 @@ def link_rois(sid: str, records: list[dict], folder: Path) -> list[dict]:
         suffix = ".nii.gz" if r["path"].name.endswith(".gz") else ".nii"
         link = folder / f"{sid}{ses}_reader-{r['reader']}_roi{suffix}"
         if link.exists() or link.is_symlink():
-            raise InputError(f"--rois: two ROI files of subject {sid} for reader {r['reader']} session "
-                             f"{r['session']} (the second: {r['path'].name})")
+            raise InputError(
+                f"--rois: two ROI files of subject {sid} for reader {r['reader']} session "
+                f"{r['session']} (the second: {r['path'].name})"
+            )
         os.symlink(r["path"], link)
         out.append({**r, "link": link})
     return out

@@ -23,8 +23,17 @@ from .discover import SeriesInfo, classify_series, scan_tree
 
 __all__ = ["InitResult", "assign_roles", "pseudonyms", "read_clinical", "init_study"]
 
-SERIES_COLUMNS = ("subject", "series_uid", "series_number", "description", "n_files", "role", "status",
-                  "reason", "path")
+SERIES_COLUMNS = (
+    "subject",
+    "series_uid",
+    "series_number",
+    "description",
+    "n_files",
+    "role",
+    "status",
+    "reason",
+    "path",
+)
 
 
 @dataclass
@@ -48,9 +57,17 @@ def pseudonyms(series: list[SeriesInfo]) -> dict[str, str]:
 
 
 def _row(sid: str, s: SeriesInfo, role: str, status: str, reason: str) -> dict:
-    return {"subject": sid, "series_uid": s.series_uid, "series_number": "" if s.number is None else s.number,
-            "description": s.description, "n_files": len(s.files), "role": role, "status": status,
-            "reason": reason, "path": ""}
+    return {
+        "subject": sid,
+        "series_uid": s.series_uid,
+        "series_number": "" if s.number is None else s.number,
+        "description": s.description,
+        "n_files": len(s.files),
+        "role": role,
+        "status": status,
+        "reason": reason,
+        "path": "",
+    }
 
 
 def assign_roles(series: list[SeriesInfo], ids: dict[str, str], overrides: dict[str, str]):
@@ -74,12 +91,19 @@ def assign_roles(series: list[SeriesInfo], ids: dict[str, str], overrides: dict[
                 s, why = (forced or cands)[0]
                 chosen[sid][role] = s
                 rows.append(_row(sid, s, role, "used", why))
-                rows += [_row(sid, o, role, "unused", f"{w}; another series was set by --role")
-                         for o, w in cands if o is not s]
+                rows += [
+                    _row(sid, o, role, "unused", f"{w}; another series was set by --role")
+                    for o, w in cands
+                    if o is not s
+                ]
             elif len(cands) > 1:
                 hint = " or ".join(f"--role {o.series_uid}={role}" for o, _ in cands)
-                rows += [_row(sid, o, role, "ambiguous", f"{w}; {len(cands)} {role} series for {sid}: choose "
-                              f"one with {hint}") for o, w in cands]
+                rows += [
+                    _row(
+                        sid, o, role, "ambiguous", f"{w}; {len(cands)} {role} series for {sid}: choose one with {hint}"
+                    )
+                    for o, w in cands
+                ]
         rows += [_row(sid, s, "", "skipped", why) for s, r, why in items if r in (None, "skip")]
     return chosen, rows
 
@@ -95,23 +119,37 @@ def read_clinical(path: Path, ids: dict[str, str]):
         try:
             import openpyxl  # noqa: F401 - pandas needs it for .xlsx
         except ModuleNotFoundError:
-            raise InputError(f"{path}: reading .xlsx needs the package 'openpyxl', which is not installed; "
-                             "install it or save the table as CSV/TSV") from None
+            raise InputError(
+                f"{path}: reading .xlsx needs the package 'openpyxl', which is not installed; "
+                "install it or save the table as CSV/TSV"
+            ) from None
         table = pd.read_excel(path, dtype=str)
     else:
-        table = pd.read_csv(path, sep="\t" if suffix in (".tsv", ".tab") else ",", dtype=str,
-                            na_values=["n/a", "NA", ""], keep_default_na=False)
+        table = pd.read_csv(
+            path,
+            sep="\t" if suffix in (".tsv", ".tab") else ",",
+            dtype=str,
+            na_values=["n/a", "NA", ""],
+            keep_default_na=False,
+        )
     col = next((c for c in cfg.CLINICAL_ID_COLUMNS if c in table.columns), None)
     if col is None:
-        raise InputError(f"{path}: no id column; expected one of {', '.join(cfg.CLINICAL_ID_COLUMNS)}, "
-                         f"found {', '.join(map(str, table.columns))}")
+        raise InputError(
+            f"{path}: no id column; expected one of {', '.join(cfg.CLINICAL_ID_COLUMNS)}, "
+            f"found {', '.join(map(str, table.columns))}"
+        )
     values = table[col].astype(str).str.strip()
     # an id may be the PatientID (a site's table) or already the pseudonym (a BIDS table)
     mapped = values.map(lambda v: ids.get(v, v if v in ids.values() else None))
     if mapped.notna().sum() == 0:
-        raise StudyInputError([f"no id of column {col!r} matches a subject of the dataset: table ids "
-                               f"{sorted(values)[:10]}; dataset subjects {sorted(ids.values())[:10]} (their "
-                               f"PatientIDs are in {cfg.KEY_FILE})"], path)
+        raise StudyInputError(
+            [
+                f"no id of column {col!r} matches a subject of the dataset: table ids "
+                f"{sorted(values)[:10]}; dataset subjects {sorted(ids.values())[:10]} (their "
+                f"PatientIDs are in {cfg.KEY_FILE})"
+            ],
+            path,
+        )
     out = table.drop(columns=[col]).assign(participant_id=mapped)
     out = out[out["participant_id"].notna()]
     return out[["participant_id"] + [c for c in out.columns if c != "participant_id"]]
@@ -172,9 +210,11 @@ def _rois(rois, ids: dict[str, str]) -> dict[str, list[dict]]:
     wanted = {ANALYSIS["reference_reader"], *rep["inter"], *rep["intra"]}
     readers = {r["reader"] for recs in found.values() for r in recs}
     if found and not wanted <= readers:
-        raise InputError(f"--rois {rois}: readers {sorted(readers)} found; the study's reproducibility analysis "
-                         f"compares readers {sorted(wanted)} (inter {rep['inter']}, intra {rep['intra']}): name the "
-                         "files _reader-<ID> accordingly")
+        raise InputError(
+            f"--rois {rois}: readers {sorted(readers)} found; the study's reproducibility analysis "
+            f"compares readers {sorted(wanted)} (inter {rep['inter']}, intra {rep['intra']}): name the "
+            "files _reader-<ID> accordingly"
+        )
     return found
 
 
@@ -186,17 +226,36 @@ def _roi_rows(rec: dict, records: list[dict], base: Path, rows: list[dict]) -> l
 
     sid = rec["subject"]
     if not rec[cfg.ROLE_COLUMNS["stir"]]:  # listed, never dropped silently
-        rows += [{"subject": sid, "series_uid": "", "series_number": "", "description": "reader ROI",
-                  "n_files": 1, "role": "roi", "status": "skipped", "path": "",
-                  "reason": "reader ROI without a STIR series for this subject"} for _ in records]
+        rows += [
+            {
+                "subject": sid,
+                "series_uid": "",
+                "series_number": "",
+                "description": "reader ROI",
+                "n_files": 1,
+                "role": "roi",
+                "status": "skipped",
+                "path": "",
+                "reason": "reader ROI without a STIR series for this subject",
+            }
+            for _ in records
+        ]
         return [rec]
     linked = link_rois(sid, records, base / "series" / sid / "roi")
-    return [{**rec, "reader": r["reader"], "session": r["session"], "mask": os.path.relpath(r["link"], base),
-             "label": 1} for r in linked]
+    return [
+        {**rec, "reader": r["reader"], "session": r["session"], "mask": os.path.relpath(r["link"], base), "label": 1}
+        for r in linked
+    ]
 
 
-def init_study(dataset: str | os.PathLike, output: str | os.PathLike, *, clinical: str | os.PathLike | None = None,
-               roles: dict[str, str] | None = None, rois: str | os.PathLike | None = None) -> InitResult:
+def init_study(
+    dataset: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    clinical: str | os.PathLike | None = None,
+    roles: dict[str, str] | None = None,
+    rois: str | os.PathLike | None = None,
+) -> InitResult:
     """Scan ``dataset``, classify its series, write the study file ``output`` and its tables.
 
     ``rois`` is a folder of reader ROIs on the STIR series (:mod:`myomri.io.init_rois`); with it the
@@ -224,13 +283,27 @@ def init_study(dataset: str | os.PathLike, output: str | os.PathLike, *, clinica
                 folder = _series_folder(by_role[role], base / "series" / sid / role)
                 rec[col] = os.path.relpath(folder, base)
                 next(r for r in rows if r["series_uid"] == by_role[role].series_uid and r["status"] == "used")[
-                    "path"] = rec[col]
+                    "path"
+                ] = rec[col]
         manifest += _roi_rows(rec, roi_records.get(sid, []), base, rows)
-    rows += [{"subject": "", "series_uid": "", "series_number": "", "description": "", "n_files": 1,
-              "role": "", "status": "skipped", "reason": reason, "path": os.path.relpath(p, dataset)}
-             for p, reason in unreadable]
-    atomic_write_text(base / "manifest.csv", _csv(manifest, ["subject", "reader", "session", *cfg.ROLE_COLUMNS.values(),
-                                                             "mask", "label"]))
+    rows += [
+        {
+            "subject": "",
+            "series_uid": "",
+            "series_number": "",
+            "description": "",
+            "n_files": 1,
+            "role": "",
+            "status": "skipped",
+            "reason": reason,
+            "path": os.path.relpath(p, dataset),
+        }
+        for p, reason in unreadable
+    ]
+    atomic_write_text(
+        base / "manifest.csv",
+        _csv(manifest, ["subject", "reader", "session", *cfg.ROLE_COLUMNS.values(), "mask", "label"]),
+    )
     atomic_write_text(base / "series.csv", _csv(rows, SERIES_COLUMNS))
     if table is None:
         import pandas as pd
@@ -238,7 +311,12 @@ def init_study(dataset: str | os.PathLike, output: str | os.PathLike, *, clinica
         table = pd.DataFrame({"participant_id": sorted(chosen), "group": "n/a"})
     atomic_write_text(base / "participants.tsv", table.to_csv(sep="\t", index=False, na_rep="n/a"))
     key = base / cfg.KEY_FILE
-    atomic_write_text(key, _csv([{"subject": v, "patient_id": k} for k, v in sorted(ids.items(), key=lambda x: x[1])],
-                                ["subject", "patient_id"]))
+    atomic_write_text(
+        key,
+        _csv(
+            [{"subject": v, "patient_id": k} for k, v in sorted(ids.items(), key=lambda x: x[1])],
+            ["subject", "patient_id"],
+        ),
+    )
     atomic_write_text(output, _study_text(chosen, table is not None and clinical is not None, bool(roi_records)))
     return InitResult(output, key, sorted(chosen), rows)

@@ -12,14 +12,17 @@ from .atomic import atomic_write_text
 
 __all__ = ["read_label_names", "read_label_table", "refuse_binary_text_file", "write_itksnap_labels"]
 
-_NIFTI_MAGICS = {(344, b"n+1\x00"): "a NIfTI-1 image", (344, b"ni1\x00"): "a NIfTI-1 header",
-                 (4, b"n+2\x00"): "a NIfTI-2 image"}
+_NIFTI_MAGICS = {
+    (344, b"n+1\x00"): "a NIfTI-1 image",
+    (344, b"ni1\x00"): "a NIfTI-1 header",
+    (4, b"n+2\x00"): "a NIfTI-2 image",
+}
 
 
 def _binary_kind(head: bytes) -> str:
     """What a binary file's first bytes look like, for the message."""
     for (offset, magic), kind in _NIFTI_MAGICS.items():
-        if head[offset:offset + len(magic)] == magic:
+        if head[offset : offset + len(magic)] == magic:
             return kind
     if head[128:132] == b"DICM":
         return "a DICOM file"
@@ -54,8 +57,11 @@ def refuse_binary_text_file(path: str | os.PathLike, expected: str) -> None:
         kind = _binary_kind(head)
     else:
         return
-    hint = "; rename it to .nii.gz" if kind.startswith("a NIfTI") and "gzip" in kind else (
-        "; rename it to .nii" if kind.startswith("a NIfTI") else "")
+    hint = (
+        "; rename it to .nii.gz"
+        if kind.startswith("a NIfTI") and "gzip" in kind
+        else ("; rename it to .nii" if kind.startswith("a NIfTI") else "")
+    )
     raise FormatError(f"{path}: holds {kind}, not text; expected {expected}{hint}")
 
 
@@ -91,14 +97,14 @@ def read_label_table(path: str | os.PathLike) -> list[dict]:
             name = " ".join(parts[7:])
         except ValueError as exc:
             raise FormatError(
-                f"{path} line {n}: {line!r} is not an ITK-SNAP label line ({exc}); expected "
-                'IDX R G B A VIS MSH "LABEL"'
+                f'{path} line {n}: {line!r} is not an ITK-SNAP label line ({exc}); expected IDX R G B A VIS MSH "LABEL"'
             ) from exc
         if idx in seen:
             raise FormatError(f"{path} line {n}: label {idx} defined twice")
         seen.add(idx)
-        rows.append({"label": idx, "color": (r, g, b), "alpha": alpha, "visible": bool(vis),
-                     "mesh": bool(msh), "name": name})
+        rows.append(
+            {"label": idx, "color": (r, g, b), "alpha": alpha, "visible": bool(vis), "mesh": bool(msh), "name": name}
+        )
     if not rows:
         raise FormatError(f"{path}: no label lines found; expected an ITK-SNAP label description file")
     return rows
@@ -106,11 +112,7 @@ def read_label_table(path: str | os.PathLike) -> list[dict]:
 
 def read_label_names(path: str | os.PathLike, *, include_background: bool = False) -> dict[int, str]:
     """``{label: name}`` from an ITK-SNAP label file (label 0, "Clear Label", left out by default)."""
-    return {
-        row["label"]: row["name"]
-        for row in read_label_table(path)
-        if include_background or row["label"] != 0
-    }
+    return {row["label"]: row["name"] for row in read_label_table(path) if include_background or row["label"] != 0}
 
 
 def write_itksnap_labels(path: str | os.PathLike) -> Path:

@@ -20,8 +20,10 @@ def _where(image: Image) -> str:
     return image.source or "mask"
 
 
-_LOOKS_LIKE_IMAGE = ("this looks like an image, not a label map (IMAGE and MASK swapped, or the image "
-                     "given twice?); expected a mask of integer labels")
+_LOOKS_LIKE_IMAGE = (
+    "this looks like an image, not a label map (IMAGE and MASK swapped, or the image "
+    "given twice?); expected a mask of integer labels"
+)
 
 
 def _n_distinct(arr: np.ndarray) -> int:
@@ -46,8 +48,7 @@ def _neighbour_changes(arr: np.ndarray) -> float:
     return changed / pairs if pairs else 0.0
 
 
-def validate_mask(mask: Image, *, label: int | None = None,
-                  max_labels: int = MASK_MAX_LABELS) -> Image:
+def validate_mask(mask: Image, *, label: int | None = None, max_labels: int = MASK_MAX_LABELS) -> Image:
     """Check that ``mask`` is a usable label map and return it with an integer array.
 
     Parameters
@@ -89,8 +90,10 @@ def validate_mask(mask: Image, *, label: int | None = None,
             example = float(arr[frac].flat[0])
             n_distinct = _n_distinct(arr)
             if n_distinct > max_labels:  # intensities (e.g. scaled integers), not a damaged mask
-                raise MaskError(f"{where}: mask has {int(frac.sum())} non-integer voxels (e.g. {example:g}) "
-                                f"and {n_distinct} distinct values; {_LOOKS_LIKE_IMAGE}")
+                raise MaskError(
+                    f"{where}: mask has {int(frac.sum())} non-integer voxels (e.g. {example:g}) "
+                    f"and {n_distinct} distinct values; {_LOOKS_LIKE_IMAGE}"
+                )
             raise MaskError(
                 f"{where}: mask has {int(frac.sum())} non-integer voxels (e.g. {example:g}); "
                 "expected integer labels (a probability map or an interpolated mask?)"
@@ -101,14 +104,18 @@ def validate_mask(mask: Image, *, label: int | None = None,
     if top > max_labels or low < 0:  # only then can there be too many labels: the common case costs nothing
         n_distinct = _n_distinct(arr)
         if n_distinct > max_labels:
-            raise MaskError(f"{where}: mask holds {n_distinct} distinct values ({low:g} to {top}), more than "
-                            f"the {max_labels} labels a label map may have; {_LOOKS_LIKE_IMAGE}")
+            raise MaskError(
+                f"{where}: mask holds {n_distinct} distinct values ({low:g} to {top}), more than "
+                f"the {max_labels} labels a label map may have; {_LOOKS_LIKE_IMAGE}"
+            )
     if top > MASK_TEXTURE_MIN_LABELS and _n_distinct(arr) > MASK_TEXTURE_MIN_LABELS:
         changes = _neighbour_changes(arr)
         if changes > MASK_MAX_NEIGHBOUR_CHANGES:
-            raise MaskError(f"{where}: mask holds {_n_distinct(arr)} distinct values that change between "
-                            f"{changes:.0%} of neighbouring voxels (a label map is piecewise constant); "
-                            f"{_LOOKS_LIKE_IMAGE}")
+            raise MaskError(
+                f"{where}: mask holds {_n_distinct(arr)} distinct values that change between "
+                f"{changes:.0%} of neighbouring voxels (a label map is piecewise constant); "
+                f"{_LOOKS_LIKE_IMAGE}"
+            )
     if low < 0:
         raise MaskError(f"{where}: mask has negative values (min {low:g}), expected labels >= 0")
     if top == 0:

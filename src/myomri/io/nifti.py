@@ -30,8 +30,10 @@ def geometry_from_affine_ras(affine: np.ndarray) -> tuple[tuple, tuple, np.ndarr
     m = LPS_TO_RAS @ affine[:3, :3]
     spacing = np.linalg.norm(m, axis=0)
     if not np.all(np.isfinite(affine[:3])) or np.any(spacing == 0):
-        raise InputError(f"affine {affine[:3].tolist()} has a zero-length axis or a non-finite value; "
-                         "expected positive voxel sizes and finite coordinates")
+        raise InputError(
+            f"affine {affine[:3].tolist()} has a zero-length axis or a non-finite value; "
+            "expected positive voxel sizes and finite coordinates"
+        )
     direction = m / spacing[np.newaxis, :]
     origin = LPS_TO_RAS @ affine[:3, 3]
     return tuple(spacing), tuple(origin), direction
@@ -58,15 +60,14 @@ def read_nifti(path: str | os.PathLike) -> Image:
         raise FormatError(f"{path}: cannot read as NIfTI ({type(exc).__name__}: {exc})") from exc
     affine = _checked_header(path, nii)
     try:
-        if nii.header.get_slope_inter() == (None, None) and np.issubdtype(
-            nii.get_data_dtype(), np.integer
-        ):
+        if nii.header.get_slope_inter() == (None, None) and np.issubdtype(nii.get_data_dtype(), np.integer):
             array = np.asanyarray(nii.dataobj)
         else:
             array = np.asarray(nii.get_fdata(dtype=np.float64))
     except MemoryError as exc:  # the header passed the size check but the data does not fit in memory
-        raise FormatError(f"{path}: the {nii.shape} image does not fit in memory; expected an image "
-                          "this machine can hold") from exc
+        raise FormatError(
+            f"{path}: the {nii.shape} image does not fit in memory; expected an image this machine can hold"
+        ) from exc
     except Exception as exc:  # nibabel raises many types for broken files
         raise FormatError(f"{path}: cannot read as NIfTI ({type(exc).__name__}: {exc})") from exc
     array = np.asarray(array)
@@ -75,8 +76,7 @@ def read_nifti(path: str | os.PathLike) -> Image:
     spacing, origin, direction = geometry_from_affine_ras(affine)
     # the on-disk type (the array may be float64 after scaling) so `myomri info` can report it
     meta = {"StoredDataType": str(np.dtype(nii.get_data_dtype()))}
-    return Image(array, spacing=spacing, origin=origin, direction=direction, meta=meta,
-                 source=str(path))
+    return Image(array, spacing=spacing, origin=origin, direction=direction, meta=meta, source=str(path))
 
 
 #: Deflate cannot compress more than about 1032:1, so a .nii.gz of N bytes holds at most this
@@ -112,19 +112,27 @@ def _checked_header(path: Path, nii) -> np.ndarray:
     claims = f"its header claims {tuple(shape)} voxels of {np.dtype(nii.get_data_dtype())} ({_format_bytes(n_bytes)})"
     if path.name.lower().endswith(".gz"):
         if n_bytes > _GZIP_MAX_RATIO * size:
-            raise FormatError(f"{path}: {claims}, more than a {_format_bytes(size)} gzip file can hold; "
-                              "expected a header that matches the data (corrupt header?)")
+            raise FormatError(
+                f"{path}: {claims}, more than a {_format_bytes(size)} gzip file can hold; "
+                "expected a header that matches the data (corrupt header?)"
+            )
     elif int(raw.get_data_offset()) + n_bytes > size:
-        raise FormatError(f"{path}: {claims} but the file holds {_format_bytes(size)}; expected the whole "
-                          "image (truncated file or corrupt header?)")
+        raise FormatError(
+            f"{path}: {claims} but the file holds {_format_bytes(size)}; expected the whole "
+            "image (truncated file or corrupt header?)"
+        )
     if not np.all(np.isfinite(affine[:3])):
-        raise FormatError(f"{path}: the NIfTI header's world geometry (qform/sform) holds NaN or Inf "
-                          f"(origin {affine[:3, 3].tolist()}); expected finite coordinates")
+        raise FormatError(
+            f"{path}: the NIfTI header's world geometry (qform/sform) holds NaN or Inf "
+            f"(origin {affine[:3, 3].tolist()}); expected finite coordinates"
+        )
     zooms = np.linalg.norm(affine[:3, :3], axis=0)
     if np.any(zooms == 0):
         pixdim = [float(v) for v in raw["pixdim"][1:4]]
-        raise FormatError(f"{path}: voxel size {np.round(zooms, 6).tolist()} mm has a zero (pixdim "
-                          f"{pixdim}); expected positive voxel sizes in the NIfTI header")
+        raise FormatError(
+            f"{path}: voxel size {np.round(zooms, 6).tolist()} mm has a zero (pixdim "
+            f"{pixdim}); expected positive voxel sizes in the NIfTI header"
+        )
     return affine
 
 

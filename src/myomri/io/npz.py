@@ -37,8 +37,7 @@ def _load(path: Path) -> dict[str, np.ndarray]:
         raise FormatError(f"{path}: cannot read as .npz without pickles ({exc})") from exc
 
 
-def read_npz(path: str | os.PathLike, *, key: str | None = None,
-             spacing: tuple[float, ...] | None = None) -> Image:
+def read_npz(path: str | os.PathLike, *, key: str | None = None, spacing: tuple[float, ...] | None = None) -> Image:
     """Read an image or a set of masks from an ``.npz`` archive (see the module docstring).
 
     Parameters

@@ -85,12 +85,15 @@ def read_nrrd(path: str | os.PathLike) -> Image:
     echo_times = None
     if cfg.NRRD_ECHO_TIMES_KEY in header and array.ndim == 4:
         echo_times = _header_echo_times(header, cfg.NRRD_ECHO_TIMES_KEY, None, path)
-    elif "MultiVolume.FrameLabels" in header and array.ndim == 4 and "echo" in str(
-        header.get("MultiVolume.FrameIdentifyingDICOMTagName", "")
-    ).lower():
+    elif (
+        "MultiVolume.FrameLabels" in header
+        and array.ndim == 4
+        and "echo" in str(header.get("MultiVolume.FrameIdentifyingDICOMTagName", "")).lower()
+    ):
         echo_times = _header_echo_times(header, "MultiVolume.FrameLabels", ",", path)
-    return Image(array, spacing=spacing, origin=origin, direction=direction,
-                 echo_times=echo_times, meta=meta, source=str(path))
+    return Image(
+        array, spacing=spacing, origin=origin, direction=direction, echo_times=echo_times, meta=meta, source=str(path)
+    )
 
 
 def _header_echo_times(header, key: str, sep: str | None, path) -> tuple[float, ...]:
@@ -99,8 +102,9 @@ def _header_echo_times(header, key: str, sep: str | None, path) -> tuple[float, 
     try:
         return tuple(float(v) for v in text.split(sep) if v.strip())
     except ValueError:
-        raise FormatError(f"{path}: header field {key} = {text!r} is not a list of numbers; "
-                          "expected the echo times in ms") from None
+        raise FormatError(
+            f"{path}: header field {key} = {text!r} is not a list of numbers; expected the echo times in ms"
+        ) from None
 
 
 def write_nrrd(image: Image, path: str | os.PathLike, *, compress: bool = True) -> Path:
@@ -149,8 +153,7 @@ def _write_detached(path: Path, array: np.ndarray, header: dict) -> None:
     data_name = stem + (".raw.gz" if header["encoding"] == "gzip" else ".raw")
     with tempfile.TemporaryDirectory(prefix=f".{stem}.", dir=path.parent) as tmpdir:
         tmp_header = Path(tmpdir) / path.name
-        nrrd.write(str(tmp_header), array, header, detached_header=True, index_order="F",
-                   relative_data_path=True)
+        nrrd.write(str(tmp_header), array, header, detached_header=True, index_order="F", relative_data_path=True)
         written = [p for p in Path(tmpdir).iterdir() if p != tmp_header]
         if len(written) != 1:
             raise FormatError(f"{path}: NRRD writer produced {len(written)} data files, expected 1")

@@ -62,10 +62,7 @@ def image_kind(path: str | os.PathLike) -> str:
         return "npz"
     if p.is_file() and _looks_like_dicom(p):
         return "dicom"  # DICOM files often have no extension at all
-    raise FormatError(
-        f"{p}: unknown image format; expected a DICOM folder/file, .nii, .nii.gz, .nrrd, .nhdr "
-        "or .npz"
-    )
+    raise FormatError(f"{p}: unknown image format; expected a DICOM folder/file, .nii, .nii.gz, .nrrd, .nhdr or .npz")
 
 
 def _looks_like_dicom(path: Path) -> bool:
@@ -74,8 +71,9 @@ def _looks_like_dicom(path: Path) -> bool:
     return looks_like_dicom(path)
 
 
-def read_image(path: str | os.PathLike, *, series: str | int | None = None,
-               allow_missing_echoes: bool = False) -> Image:
+def read_image(
+    path: str | os.PathLike, *, series: str | int | None = None, allow_missing_echoes: bool = False
+) -> Image:
     """Read any supported image into an :class:`Image`.
 
     NIfTI and NRRD files pick up a BIDS/ORMIR-MIDS sidecar beside them (``x.nii.gz`` -> ``x.json``):
@@ -130,8 +128,10 @@ def read_image(path: str | os.PathLike, *, series: str | int | None = None,
 def _attach_echo_times(image: Image, echo_times: tuple[float, ...], side: Path) -> Image:
     if image.array.ndim == 4:
         if image.echo_times is not None and tuple(image.echo_times) != tuple(echo_times):
-            raise EchoTimeError(f"{side}: EchoTime {list(echo_times)} ms disagrees with the echo "
-                                f"times {list(image.echo_times)} ms stored in {image.source}")
+            raise EchoTimeError(
+                f"{side}: EchoTime {list(echo_times)} ms disagrees with the echo "
+                f"times {list(image.echo_times)} ms stored in {image.source}"
+            )
         if len(echo_times) != image.n_volumes:
             raise EchoTimeError(
                 f"{side}: {len(echo_times)} echo times for the {image.n_volumes} volumes of "
@@ -142,8 +142,7 @@ def _attach_echo_times(image: Image, echo_times: tuple[float, ...], side: Path) 
         image.meta["EchoTime"] = echo_times[0]
     else:
         raise EchoTimeError(
-            f"{side}: {len(echo_times)} echo times for the 3-D image {image.source}; "
-            "expected one (or a 4-D image)"
+            f"{side}: {len(echo_times)} echo times for the 3-D image {image.source}; expected one (or a 4-D image)"
         )
     return image
 
@@ -171,8 +170,7 @@ def write_image(image: Image, path: str | os.PathLike) -> Path:
         raise
     except Exception as exc:  # nibabel/pynrrd raise many types; the atomic writers left nothing
         raise FormatError(
-            f"{path}: cannot write {image.shape} {np.asarray(image.array).dtype} image "
-            f"({type(exc).__name__}: {exc})"
+            f"{path}: cannot write {image.shape} {np.asarray(image.array).dtype} image ({type(exc).__name__}: {exc})"
         ) from exc
 
 
@@ -199,9 +197,7 @@ def validate_echo_times(echo_times, *, n_volumes: int | None = None, source: str
     where = f"{source}: " if source else ""
     tes_arr = np.asarray(echo_times, dtype=float).ravel()
     if n_volumes is not None and tes_arr.size != n_volumes:
-        raise EchoTimeError(
-            f"{where}{tes_arr.size} echo times for {n_volumes} volumes; expected one per volume"
-        )
+        raise EchoTimeError(f"{where}{tes_arr.size} echo times for {n_volumes} volumes; expected one per volume")
     if not np.all(np.isfinite(tes_arr)) or np.any(tes_arr <= 0):
         raise EchoTimeError(f"{where}echo times {tes_arr.tolist()} ms must be positive numbers")
     if np.any(np.diff(tes_arr) <= 0):
@@ -272,7 +268,8 @@ def require_echo_times(image: Image, echo_times_ms=None, *, allow_missing_echoes
         why = f"; unreadable file(s) in the series: {', '.join(unreadable)}" if unreadable else ""
         raise EchoTimeError(
             f"{where}echo times {tes_arr.tolist()} ms lack the echo(es) at {missing} ms{why}; "
-            "expected a complete echo train", option="allow_missing_echoes",
+            "expected a complete echo train",
+            option="allow_missing_echoes",
         )
     if echo_times_ms is None:
         return image

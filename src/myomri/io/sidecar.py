@@ -52,8 +52,10 @@ def _echo_times_ms(value: Any, path: Path) -> tuple[float, ...]:
     # JSON numbers only: a string ("0.011", "11 ms") says the writer did not follow BIDS, and
     # guessing its unit is how seconds end up fitted as milliseconds
     if not items or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
-        raise EchoTimeError(f"{path}: EchoTime {value!r} is not a number or a list of numbers; "
-                            "expected seconds as JSON numbers (e.g. 0.011 or [0.011, 0.022])")
+        raise EchoTimeError(
+            f"{path}: EchoTime {value!r} is not a number or a list of numbers; "
+            "expected seconds as JSON numbers (e.g. 0.011 or [0.011, 0.022])"
+        )
     values = np.asarray(items, dtype=float).ravel()
     if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
         raise EchoTimeError(f"{path}: EchoTime {value!r} must be positive numbers (seconds)")

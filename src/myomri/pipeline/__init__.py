@@ -6,11 +6,14 @@ outdir)`` runs the stages with per-stage caching and writes ``report.html``.
 
 from .._lazy import attach
 
-__getattr__, __dir__, __all__ = attach(__name__, {
-    "PipelineConfig": ".config",
-    "SubjectSpec": ".config",
-    "load_pipeline": ".config",
-    "parse_pipeline": ".config",
-    "RunResult": ".runner",
-    "run_pipeline": ".runner",
-})
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "PipelineConfig": ".config",
+        "SubjectSpec": ".config",
+        "load_pipeline": ".config",
+        "parse_pipeline": ".config",
+        "RunResult": ".runner",
+        "run_pipeline": ".runner",
+    },
+)

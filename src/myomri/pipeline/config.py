@@ -82,9 +82,16 @@ class PipelineConfig:
 
     def settings(self) -> dict:
         """Every setting (no paths, no data), for the run manifest and the cache keys."""
-        return {"seed": self.seed, "t2": self.t2, "segmentation": self.segmentation,
-                "features": self.features, "analysis": self.analysis, "statistics": self.statistics,
-                "report": self.report, "reductions": self.reductions}
+        return {
+            "seed": self.seed,
+            "t2": self.t2,
+            "segmentation": self.segmentation,
+            "features": self.features,
+            "analysis": self.analysis,
+            "statistics": self.statistics,
+            "report": self.report,
+            "reductions": self.reductions,
+        }
 
 
 def read_table(path: Path):
@@ -108,9 +115,21 @@ def _path(raw: dict, key: str, base: Path, problems: list[str], what: str) -> Pa
 
 
 def _t2_section(raw: dict, problems: list[str]) -> dict:
-    t2 = section(raw, "t2", cfg.T2_KEYS, problems, {
-        "enabled": True, "model": cfg.T2_MODEL, "fat_fraction": cfg.T2_FAT_FRACTION,
-        "fat_t2": cfg.T2_FAT_T2, "slices": cfg.T2_SLICE, "method": None, "align": cfg.ALIGN})
+    t2 = section(
+        raw,
+        "t2",
+        cfg.T2_KEYS,
+        problems,
+        {
+            "enabled": True,
+            "model": cfg.T2_MODEL,
+            "fat_fraction": cfg.T2_FAT_FRACTION,
+            "fat_t2": cfg.T2_FAT_T2,
+            "slices": cfg.T2_SLICE,
+            "method": None,
+            "align": cfg.ALIGN,
+        },
+    )
     want_bool(t2["enabled"], "t2.enabled", problems)
     want_bool(t2["align"], "t2.align", problems)
     model_ok = want_choice(t2["model"], "t2.model", cfg.T2_MODELS, problems)
@@ -130,8 +149,13 @@ def _t2_section(raw: dict, problems: list[str]) -> dict:
 
 
 def _segmentation_section(raw: dict, base: Path, problems: list[str]) -> dict:
-    seg = section(raw, "segmentation", cfg.SEGMENTATION_KEYS, problems,
-                  {"method": cfg.SEGMENTATION_METHOD, "model": None, "align": cfg.ALIGN})
+    seg = section(
+        raw,
+        "segmentation",
+        cfg.SEGMENTATION_KEYS,
+        problems,
+        {"method": cfg.SEGMENTATION_METHOD, "model": None, "align": cfg.ALIGN},
+    )
     want_choice(seg["method"], "segmentation.method", cfg.SEGMENTATION_METHODS, problems)
     want_bool(seg["align"], "segmentation.align", problems)
     model = seg["model"]
@@ -144,8 +168,9 @@ def _segmentation_section(raw: dict, base: Path, problems: list[str]) -> dict:
 
 
 def _features_section(raw: dict, problems: list[str]) -> dict:
-    feats = section(raw, "features", cfg.FEATURE_KEYS, problems,
-                    {"enabled": True, "params": copy.deepcopy(cfg.FEATURE_PARAMS)})
+    feats = section(
+        raw, "features", cfg.FEATURE_KEYS, problems, {"enabled": True, "params": copy.deepcopy(cfg.FEATURE_PARAMS)}
+    )
     if want_bool(feats["enabled"], "features.enabled", problems) and feats["enabled"]:
         from ..features.params import read_params
 
@@ -157,10 +182,21 @@ def _features_section(raw: dict, problems: list[str]) -> dict:
 
 
 def _statistics_section(raw: dict, problems: list[str]) -> dict:
-    stats = section(raw, "statistics", cfg.STATISTICS_KEYS, problems, {
-        "positive": list(cfg.STAT_POSITIVE), "negative": list(cfg.STAT_NEGATIVE),
-        "marker": cfg.STAT_MARKER, "correlations": list(cfg.STAT_CORRELATIONS), "within": cfg.STAT_WITHIN,
-        "continuous": list(cfg.STAT_CONTINUOUS), "categorical": list(cfg.STAT_CATEGORICAL)})
+    stats = section(
+        raw,
+        "statistics",
+        cfg.STATISTICS_KEYS,
+        problems,
+        {
+            "positive": list(cfg.STAT_POSITIVE),
+            "negative": list(cfg.STAT_NEGATIVE),
+            "marker": cfg.STAT_MARKER,
+            "correlations": list(cfg.STAT_CORRELATIONS),
+            "within": cfg.STAT_WITHIN,
+            "continuous": list(cfg.STAT_CONTINUOUS),
+            "categorical": list(cfg.STAT_CATEGORICAL),
+        },
+    )
     for key in ("positive", "negative", "correlations", "continuous", "categorical"):
         want_names(stats[key], f"statistics.{key}", problems)
     want_str(stats["marker"], "statistics.marker", problems, what="a column name of the T2 table")
@@ -170,8 +206,9 @@ def _statistics_section(raw: dict, problems: list[str]) -> dict:
 
 
 def _report_section(raw: dict, problems: list[str]) -> dict:
-    rep = section(raw, "report", cfg.REPORT_KEYS, problems,
-                  {"overlays": cfg.REPORT_OVERLAYS, "title": cfg.REPORT_TITLE})
+    rep = section(
+        raw, "report", cfg.REPORT_KEYS, problems, {"overlays": cfg.REPORT_OVERLAYS, "title": cfg.REPORT_TITLE}
+    )
     want_int(rep["overlays"], "report.overlays", problems, minimum=0)
     want_str(rep["title"], "report.title", problems)
     return rep
@@ -188,14 +225,22 @@ def _analysis_section(raw: dict, problems: list[str]) -> dict:
     from ..analysis.study_config import check_analysis
 
     # the whole study schema up front: validation.folds: 1 must not wait until T2 and features ran
-    problems += [f"analysis.{p}" for p in check_analysis({k: v for k, v in analysis.items()
-                                                           if k not in ("features", "clinical")})]
+    problems += [
+        f"analysis.{p}"
+        for p in check_analysis({k: v for k, v in analysis.items() if k not in ("features", "clinical")})
+    ]
     return analysis
 
 
 def _check_sections(raw: dict, base: Path, problems: list[str]):
-    return (_t2_section(raw, problems), _segmentation_section(raw, base, problems), _features_section(raw, problems),
-            _statistics_section(raw, problems), _report_section(raw, problems), _analysis_section(raw, problems))
+    return (
+        _t2_section(raw, problems),
+        _segmentation_section(raw, base, problems),
+        _features_section(raw, problems),
+        _statistics_section(raw, problems),
+        _report_section(raw, problems),
+        _analysis_section(raw, problems),
+    )
 
 
 def _top_level(raw: dict, problems: list[str]) -> tuple[dict, object, str, str, list]:
@@ -254,16 +299,21 @@ def _subjects(table: Path, columns: dict, base_problems: list[str]) -> list[Subj
             try:
                 spec.echo_times = tuple(float(v) for v in et.replace(";", ",").split(",") if v.strip())
             except ValueError:
-                base_problems.append(f"subjects {table}: subject {sid}: echo_times {et!r}: expected "
-                                     "comma-separated numbers in ms")
+                base_problems.append(
+                    f"subjects {table}: subject {sid}: echo_times {et!r}: expected comma-separated numbers in ms"
+                )
         stir, roi = path_of(row, "stir", sid), path_of(row, "roi", sid)
         if stir is not None and roi is not None:
             label = row.get(columns["roi_label"])
-            spec.rois.append({
-                "reader": str(row.get(columns["reader"]) or "R1"),
-                "session": str(row.get(columns["session"]) or "1"),
-                "image": str(stir), "mask": str(roi),
-                "label": int(label) if isinstance(label, str) and label.strip().isdigit() else 1})
+            spec.rois.append(
+                {
+                    "reader": str(row.get(columns["reader"]) or "R1"),
+                    "session": str(row.get(columns["session"]) or "1"),
+                    "image": str(stir),
+                    "mask": str(roi),
+                    "label": int(label) if isinstance(label, str) and label.strip().isdigit() else 1,
+                }
+            )
     return list(specs.values())
 
 
@@ -297,20 +347,37 @@ def parse_pipeline(raw: dict, *, base: Path, source: Path) -> PipelineConfig:
     if seg["method"] == "given" and t2["enabled"]:
         for s in subjects:
             if s.mese is not None and s.labels is None:
-                problems.append(f"subjects {subjects_path}: subject {s.subject} has a MESE series but no "
-                                f"label map ({columns['labels']}); segmentation.method 'given' needs one")
+                problems.append(
+                    f"subjects {subjects_path}: subject {s.subject} has a MESE series but no "
+                    f"label map ({columns['labels']}); segmentation.method 'given' needs one"
+                )
     if seg["method"] == "classical" and t2["enabled"]:
         for s in subjects:
             if s.mese is not None and s.water is None:
-                problems.append(f"subjects {subjects_path}: subject {s.subject}: classical segmentation "
-                                f"needs the Dixon water series ({columns['water']})")
+                problems.append(
+                    f"subjects {subjects_path}: subject {s.subject}: classical segmentation "
+                    f"needs the Dixon water series ({columns['water']})"
+                )
     if problems:
         raise ConfigError(problems, str(source))
     assert subjects_path is not None and clinical is not None  # a missing one is a problem above
     return PipelineConfig(
-        source=source, subjects_table=subjects_path, clinical=clinical, subjects=subjects,
-        clinical_id=clinical_id, group_column=group_column, seed=int(cast(int, seed)), t2=t2, segmentation=seg,
-        features=feats, analysis=analysis, statistics=stats, report=rep, reductions=list(reductions), raw=raw)
+        source=source,
+        subjects_table=subjects_path,
+        clinical=clinical,
+        subjects=subjects,
+        clinical_id=clinical_id,
+        group_column=group_column,
+        seed=int(cast(int, seed)),
+        t2=t2,
+        segmentation=seg,
+        features=feats,
+        analysis=analysis,
+        statistics=stats,
+        report=rep,
+        reductions=list(reductions),
+        raw=raw,
+    )
 
 
 def load_pipeline(path: str | os.PathLike) -> PipelineConfig:

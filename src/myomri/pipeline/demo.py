@@ -12,10 +12,18 @@ from ..io.atomic import atomic_write_text
 __all__ = ["demo_study", "write_demo_study", "drop_infeasible_tasks"]
 
 
-def demo_study(*, seed: int = cfg.DEMO_SEED, repeats: int = cfg.DEMO_REPEATS, bootstrap: int = cfg.DEMO_BOOTSTRAP,
-               t2_slices: str = cfg.DEMO_T2_SLICES, tasks: list | None = None, classifiers=None,
-               folds: int | None = None, reductions: list[str] | None = None,
-               selection_mode: str = cfg.DEMO_SELECTION_MODE) -> dict:
+def demo_study(
+    *,
+    seed: int = cfg.DEMO_SEED,
+    repeats: int = cfg.DEMO_REPEATS,
+    bootstrap: int = cfg.DEMO_BOOTSTRAP,
+    t2_slices: str = cfg.DEMO_T2_SLICES,
+    tasks: list | None = None,
+    classifiers=None,
+    folds: int | None = None,
+    reductions: list[str] | None = None,
+    selection_mode: str = cfg.DEMO_SELECTION_MODE,
+) -> dict:
     """The study mapping for a cohort written by ``myomri demo-data`` (paths relative to it).
 
     The T2 model fits the fat fraction (the demo simulates fatty infiltration and no fat
@@ -32,13 +40,25 @@ def demo_study(*, seed: int = cfg.DEMO_SEED, repeats: int = cfg.DEMO_REPEATS, bo
         analysis["tasks"] = tasks
     analysis["classifiers"] = list(classifiers or cfg.DEMO_CLASSIFIERS)
     cv = analysis["validation"]
-    cv_note = ([cfg.DEMO_CV_NOTE.format(repeats=cv["repeats"], folds=cv["folds"])]
-               if (cv["repeats"], cv["folds"]) != (100, 10) else [])
+    cv_note = (
+        [cfg.DEMO_CV_NOTE.format(repeats=cv["repeats"], folds=cv["folds"])]
+        if (cv["repeats"], cv["folds"]) != (100, 10)
+        else []
+    )
     return {
-        "subjects": "manifest.csv", "clinical": "participants.tsv", "clinical_id": "participant_id",
-        "group_column": "group", "seed": int(seed),
-        "t2": {"enabled": True, "model": "epg", "fat_fraction": "fit", "fat_t2": cfg.T2_FAT_T2, "slices": t2_slices,
-               "align": False},
+        "subjects": "manifest.csv",
+        "clinical": "participants.tsv",
+        "clinical_id": "participant_id",
+        "group_column": "group",
+        "seed": int(seed),
+        "t2": {
+            "enabled": True,
+            "model": "epg",
+            "fat_fraction": "fit",
+            "fat_t2": cfg.T2_FAT_T2,
+            "slices": t2_slices,
+            "align": False,
+        },
         "segmentation": {"method": "given"},
         "features": {"enabled": True, "params": copy.deepcopy(cfg.FEATURE_PARAMS)},
         "analysis": analysis,
@@ -62,17 +82,22 @@ def drop_infeasible_tasks(study: dict, clinical: Path) -> dict:
 
     clin = read_table(Path(clinical))
     analysis = study["analysis"]
-    cv = {"folds": analysis["validation"]["folds"], "mode": analysis["selection"]["mode"],
-          "classifiers": analysis["classifiers"]}
+    cv = {
+        "folds": analysis["validation"]["folds"],
+        "mode": analysis["selection"]["mode"],
+        "classifiers": analysis["classifiers"],
+    }
     kept = []
     for task in analysis["tasks"]:
         counts = clin[task["target"]].dropna().astype(str).value_counts()
         wanted = task.get("classes") or sorted(counts.index)
         small = {c: int(counts.get(c, 0)) for c in wanted if class_size_problem(int(counts.get(c, 0)), **cv)}
         if small:
-            study["reductions"].append(f"task {task['name']} left out: class(es) {small} are too small for the "
-                                       f"{cv['folds']}-fold cross-validation and its inner steps in this cohort "
-                                       f"(each class needs at least {minimum_class_size(**cv)} subjects)")
+            study["reductions"].append(
+                f"task {task['name']} left out: class(es) {small} are too small for the "
+                f"{cv['folds']}-fold cross-validation and its inner steps in this cohort "
+                f"(each class needs at least {minimum_class_size(**cv)} subjects)"
+            )
         else:
             kept.append(task)
     study["analysis"]["tasks"] = kept
@@ -86,6 +111,7 @@ def write_demo_study(cohort_dir: str | os.PathLike, **kw) -> Path:
 
     path = Path(cohort_dir) / "study.yaml"
     study = drop_infeasible_tasks(demo_study(**kw), Path(cohort_dir) / "participants.tsv")
-    atomic_write_text(path, "# myomri pipeline study file of the synthetic demo cohort\n"
-                      + yaml.safe_dump(study, sort_keys=False))
+    atomic_write_text(
+        path, "# myomri pipeline study file of the synthetic demo cohort\n" + yaml.safe_dump(study, sort_keys=False)
+    )
     return path

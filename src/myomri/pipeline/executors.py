@@ -27,8 +27,9 @@ def guarded_call(func: Callable, item: Any) -> dict:
         return {"ok": False, "error_type": type(exc).__name__, "message": f"{exc}{where}"}
 
 
-def map_items(func: Callable, items: Sequence, *, executor: str = cfg.EXECUTOR, jobs: int = cfg.JOBS,
-              scheduler: Any = None) -> Iterator[tuple[int, dict]]:
+def map_items(
+    func: Callable, items: Sequence, *, executor: str = cfg.EXECUTOR, jobs: int = cfg.JOBS, scheduler: Any = None
+) -> Iterator[tuple[int, dict]]:
     """Yield ``(index, outcome)`` for every item as it finishes (see :func:`guarded_call`).
 
     Parameters

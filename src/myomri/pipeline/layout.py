@@ -29,7 +29,11 @@ def report_inputs(outdir: str | Path, subjects: list[str]):
     """Where :func:`~myomri.report.html.write_report` finds the stage outputs of a run."""
     from ..report.html import ReportInputs
 
-    maps = {s: (t2_subject_dir(outdir, s) / "t2.nii.gz", t2_subject_dir(outdir, s) / "labels.nii.gz")
-            for s in subjects}
-    return ReportInputs(stats=stage_dir(outdir, "stats"), study=stage_dir(outdir, "study"), t2_maps=maps,
-                        per_muscle=Path(outdir) / "t2_per_muscle.csv", report_dir=Path(outdir))
+    maps = {s: (t2_subject_dir(outdir, s) / "t2.nii.gz", t2_subject_dir(outdir, s) / "labels.nii.gz") for s in subjects}
+    return ReportInputs(
+        stats=stage_dir(outdir, "stats"),
+        study=stage_dir(outdir, "study"),
+        t2_maps=maps,
+        per_muscle=Path(outdir) / "t2_per_muscle.csv",
+        report_dir=Path(outdir),
+    )

@@ -85,9 +85,13 @@ def _t2_stage(config, out, sums, *, jobs, executor, scheduler, progress, result,
             log(f"t2: {spec.subject} has no T2 (MESE) series; left out of the T2 statistics")
             continue
         folder = t2_subject_dir(out, spec.subject)
-        key = cache_key(stage="t2", t2=settings["t2"], segmentation=settings["segmentation"],
-                        echo_times=spec.echo_times,
-                        inputs=[sums.of(p) for p in (spec.mese, spec.labels, spec.water, spec.fat)])
+        key = cache_key(
+            stage="t2",
+            t2=settings["t2"],
+            segmentation=settings["segmentation"],
+            echo_times=spec.echo_times,
+            inputs=[sums.of(p) for p in (spec.mese, spec.labels, spec.water, spec.fat)],
+        )
         done = read_done(folder, key)
         if done is not None:
             rows[spec.subject] = done
@@ -106,11 +110,19 @@ def _t2_stage(config, out, sums, *, jobs, executor, scheduler, progress, result,
                 rows[spec.subject] = outcome["value"]
                 computed.append(spec.subject)
                 if outcome["value"].get("align") == "refused":
-                    log(f"t2: warning: {spec.subject}: the Dixon -> MESE alignment was refused (beyond the "
-                        "sanity bound); masks carried through the scanner coordinates, see its alignment.json")
+                    log(
+                        f"t2: warning: {spec.subject}: the Dixon -> MESE alignment was refused (beyond the "
+                        "sanity bound); masks carried through the scanner coordinates, see its alignment.json"
+                    )
             else:
-                result.failures.append({"stage": "t2", "subject": spec.subject,
-                                        "error_type": outcome["error_type"], "message": outcome["message"]})
+                result.failures.append(
+                    {
+                        "stage": "t2",
+                        "subject": spec.subject,
+                        "error_type": outcome["error_type"],
+                        "message": outcome["message"],
+                    }
+                )
                 log(f"t2: {spec.subject} failed: {outcome['error_type']}: {outcome['message']}")
             bar.update(1)
     finally:
@@ -120,9 +132,12 @@ def _t2_stage(config, out, sums, *, jobs, executor, scheduler, progress, result,
     table = pd.DataFrame([rows[s] for s in order])
     with atomic_path(base / "t2_subjects.csv") as tmp:
         table.to_csv(tmp, index=False)
-    result.stages["t2"] = {"status": "computed" if computed else "cached", "n_subjects": len(rows),
-                           "n_computed": len(computed),
-                           "align_refused": [s for s in order if rows[s].get("align") == "refused"]}
+    result.stages["t2"] = {
+        "status": "computed" if computed else "cached",
+        "n_subjects": len(rows),
+        "n_computed": len(computed),
+        "align_refused": [s for s in order if rows[s].get("align") == "refused"],
+    }
     return table
 
 
@@ -143,8 +158,7 @@ def _cohort_stage(name, folder, key, func, result, log):
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:  # noqa: BLE001 - recorded; the report lists it
-        result.failures.append({"stage": name, "subject": "", "error_type": type(exc).__name__,
-                                "message": str(exc)})
+        result.failures.append({"stage": name, "subject": "", "error_type": type(exc).__name__, "message": str(exc)})
         result.stages[name] = {"status": "failed"}
         log(f"{name}: failed: {type(exc).__name__}: {exc}")
         return None
@@ -156,8 +170,16 @@ def _cohort_stage(name, folder, key, func, result, log):
     return value
 
 
-def run_pipeline(config, outdir, *, jobs: int = cfg.JOBS, executor: str = cfg.EXECUTOR, scheduler=None,
-                 progress: bool = True, report: bool = True) -> RunResult:
+def run_pipeline(
+    config,
+    outdir,
+    *,
+    jobs: int = cfg.JOBS,
+    executor: str = cfg.EXECUTOR,
+    scheduler=None,
+    progress: bool = True,
+    report: bool = True,
+) -> RunResult:
     """Run every stage of a validated :class:`~myomri.pipeline.config.PipelineConfig` into ``outdir``."""
     from threadpoolctl import threadpool_limits
 
@@ -168,8 +190,7 @@ def run_pipeline(config, outdir, *, jobs: int = cfg.JOBS, executor: str = cfg.EX
     if executor == "dask" and scheduler is None:
         raise ConfigError("executor 'dask' needs a scheduler address (e.g. tcp://host:8786)", option="scheduler")
     with threadpool_limits(limits=cfg.BLAS_THREADS):
-        return _run(config, outdir, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
-                    report=report)
+        return _run(config, outdir, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress, report=report)
 
 
 def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunResult:
@@ -185,37 +206,85 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
 
     t2_table = None
     if config.t2["enabled"]:
-        t2_table = _t2_stage(config, out, sums, jobs=jobs, executor=executor, scheduler=scheduler,
-                             progress=progress, result=result, log=log)
+        t2_table = _t2_stage(
+            config,
+            out,
+            sums,
+            jobs=jobs,
+            executor=executor,
+            scheduler=scheduler,
+            progress=progress,
+            result=result,
+            log=log,
+        )
     if t2_table is not None and len(t2_table):
         _t2_outputs(out, config, t2_table, log)
     features_csv = stage_dir(out, "features") / "features.csv"
     if config.features["enabled"]:
         inputs = sorted({p for s in config.subjects for r in s.rois for p in (r["image"], r["mask"])})
-        key = cache_key(stage="features", params=config.features["params"],
-                        rois=[[s.subject, r["reader"], r["session"], r["label"], sums.of(r["image"]),
-                               sums.of(r["mask"])] for s in config.subjects for r in s.rois],
-                        n_inputs=len(inputs))
+        key = cache_key(
+            stage="features",
+            params=config.features["params"],
+            rois=[
+                [s.subject, r["reader"], r["session"], r["label"], sums.of(r["image"]), sums.of(r["mask"])]
+                for s in config.subjects
+                for r in s.rois
+            ],
+            n_inputs=len(inputs),
+        )
         sums.save()
         fo = stage_dir(out, "features")
-        feats = _cohort_stage("features", fo, key, lambda: run_features(
-            config, fo, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress), result, log)
+        feats = _cohort_stage(
+            "features",
+            fo,
+            key,
+            lambda: run_features(config, fo, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress),
+            result,
+            log,
+        )
         for f in (feats or {}).get("failures", []):
-            result.failures.append({"stage": "features", "subject": f["subject"], "error_type": f["error_type"],
-                                    "message": f"reader {f['reader']}: {f['message']}"})
+            result.failures.append(
+                {
+                    "stage": "features",
+                    "subject": f["subject"],
+                    "error_type": f["error_type"],
+                    "message": f"reader {f['reader']}: {f['message']}",
+                }
+            )
         if feats is not None and config.analysis.get("tasks"):
             so = stage_dir(out, "study")
-            key = cache_key(stage="study", analysis=config.analysis, features=sums.of(features_csv),
-                            clinical=sums.of(config.clinical))
-            study = _cohort_stage("study", so, key, lambda: run_study_stage(
-                config, features_csv, so, jobs=jobs, progress=progress), result, log)
+            key = cache_key(
+                stage="study",
+                analysis=config.analysis,
+                features=sums.of(features_csv),
+                clinical=sums.of(config.clinical),
+            )
+            study = _cohort_stage(
+                "study",
+                so,
+                key,
+                lambda: run_study_stage(config, features_csv, so, jobs=jobs, progress=progress),
+                result,
+                log,
+            )
             for f in (study or {}).get("failures", []):
-                result.failures.append({"stage": "study", "subject": "", "error_type": f["error_type"],
-                                        "message": f"{f['classifier']}: {f['message']}"})
+                result.failures.append(
+                    {
+                        "stage": "study",
+                        "subject": "",
+                        "error_type": f["error_type"],
+                        "message": f"{f['classifier']}: {f['message']}",
+                    }
+                )
     if t2_table is not None and len(t2_table):
         st = stage_dir(out, "stats")
-        key = cache_key(stage="stats", statistics=config.statistics, group=config.group_column,
-                        t2=t2_table.to_dict("list"), clinical=sums.of(config.clinical))
+        key = cache_key(
+            stage="stats",
+            statistics=config.statistics,
+            group=config.group_column,
+            t2=t2_table.to_dict("list"),
+            clinical=sums.of(config.clinical),
+        )
         _cohort_stage("stats", st, key, lambda: run_statistics(config, t2_table, st), result, log)
     sums.save()
     _write_failures(out, result)
@@ -244,8 +313,14 @@ def _t2_outputs(out: Path, config, t2_table, log) -> None:
     for sid in t2_table["subject"].astype(str):
         folder = t2_subject_dir(out, sid)
         align = folder / "alignment.json"
-        write_subject_derivatives(root, sid, folder, t2_settings=config.t2, segmentation=config.segmentation,
-                                  alignment=json.loads(align.read_text()) if align.is_file() else None)
+        write_subject_derivatives(
+            root,
+            sid,
+            folder,
+            t2_settings=config.t2,
+            segmentation=config.segmentation,
+            alignment=json.loads(align.read_text()) if align.is_file() else None,
+        )
         tables.append(pd.read_csv(folder / "roi_stats.csv", dtype={"label": str, "subject": str}))
     with atomic_path(out / "t2_per_muscle.csv") as tmp:
         tidy_per_muscle(tables).to_csv(tmp, index=False)
@@ -278,13 +353,21 @@ def _write_manifest(out, config, settings, sums, result, *, executor, jobs) -> N
             entry[f"stir_roi_{r['reader']}"] = [sums.of(r["image"]), sums.of(r["mask"])]
         inputs[s.subject] = entry
     manifest = {
-        "myomri_run": 1, "versions": _versions(), "sklearn_fast_paths": _fast_paths(config),
+        "myomri_run": 1,
+        "versions": _versions(),
+        "sklearn_fast_paths": _fast_paths(config),
         "study_file": str(config.source),
-        "study_file_sha256": sums.of(config.source), "clinical_sha256": sums.of(config.clinical),
-        "subjects_sha256": sums.of(config.subjects_table), "settings": settings,
+        "study_file_sha256": sums.of(config.source),
+        "clinical_sha256": sums.of(config.clinical),
+        "subjects_sha256": sums.of(config.subjects_table),
+        "settings": settings,
         "seeds": {"study": config.seed, "validation": (config.analysis.get("validation") or {}).get("seed")},
-        "executor": executor, "jobs": jobs, "input_checksums": inputs, "stages": result.stages,
-        "n_failures": len(result.failures), "seconds": round(result.seconds, 2),
+        "executor": executor,
+        "jobs": jobs,
+        "input_checksums": inputs,
+        "stages": result.stages,
+        "n_failures": len(result.failures),
+        "seconds": round(result.seconds, 2),
     }
     sums.save()
     atomic_write_text(out / "run_manifest.json", json.dumps(manifest, indent=1, default=str))

@@ -22,11 +22,17 @@ __all__ = ["t2_task", "run_t2_subject", "run_features", "run_study_stage", "run_
 
 def t2_task(spec, settings: dict, outdir: Path) -> dict:
     """The picklable work item of one subject's T2 stage (paths as strings, no patient data)."""
-    return {"subject": spec.subject, "mese": str(spec.mese), "echo_times": spec.echo_times,
-            "labels": None if spec.labels is None else str(spec.labels),
-            "water": None if spec.water is None else str(spec.water),
-            "fat": None if spec.fat is None else str(spec.fat),
-            "t2": settings["t2"], "segmentation": settings["segmentation"], "outdir": str(outdir)}
+    return {
+        "subject": spec.subject,
+        "mese": str(spec.mese),
+        "echo_times": spec.echo_times,
+        "labels": None if spec.labels is None else str(spec.labels),
+        "water": None if spec.water is None else str(spec.water),
+        "fat": None if spec.fat is None else str(spec.fat),
+        "t2": settings["t2"],
+        "segmentation": settings["segmentation"],
+        "outdir": str(outdir),
+    }
 
 
 def _muscle_labels(task: dict, water):
@@ -50,8 +56,14 @@ def _model(settings: dict, image):
     if settings["model"] == "mono":
         return make_model(image.echo_times, "mono", fit_method=settings.get("method"), source=image.source)
     ff = None if settings["fat_fraction"] == "fit" else float(settings["fat_fraction"])
-    return make_model(image.echo_times, "epg", fit_method=settings.get("method"), fat_fraction=ff,
-                      fat_t2=float(settings["fat_t2"]), source=image.source)
+    return make_model(
+        image.echo_times,
+        "epg",
+        fit_method=settings.get("method"),
+        fat_fraction=ff,
+        fat_t2=float(settings["fat_t2"]),
+        source=image.source,
+    )
 
 
 def run_t2_subject(task: dict) -> dict:
@@ -80,18 +92,23 @@ def run_t2_subject(task: dict) -> dict:
     labels = _muscle_labels(task, water)
     confidence = labels.meta.get("confidence")  # the dl segmenter's record, before the labels are carried
     # the labels follow the series they were drawn on (Dixon water) once it is aligned to the MESE echo 1
-    labels, overlap, alignment = carry_aligned(labels, image, moving=water,
-                                               align=task["t2"]["align"] and task["segmentation"]["align"])
-    _write_json(out / "alignment.json", {"subject": task["subject"], "moving": "Dixon water",
-                                         "fixed": "MESE echo 1", **alignment})
+    labels, overlap, alignment = carry_aligned(
+        labels, image, moving=water, align=task["t2"]["align"] and task["segmentation"]["align"]
+    )
+    _write_json(
+        out / "alignment.json",
+        {"subject": task["subject"], "moving": "Dixon water", "fixed": "MESE echo 1", **alignment},
+    )
     lab = np.asarray(labels.array).astype(np.int16)
     if task["t2"]["slices"] == "centre":
         keep = np.zeros(lab.shape[2], bool)
         keep[lab.shape[2] // 2] = True
         lab[:, :, ~keep] = 0
     if not lab.any():
-        raise InputError(f"{task['labels'] or task['water']}: no muscle label lands on the MESE grid of "
-                         f"{task['mese']} (overlap {overlap:.2f}); check the series' geometry")
+        raise InputError(
+            f"{task['labels'] or task['water']}: no muscle label lands on the MESE grid of "
+            f"{task['mese']} (overlap {overlap:.2f}); check the series' geometry"
+        )
     fit = _model(task["t2"], image).fit(np.asarray(image.array, dtype=float), lab > 0)
     counts = fit.counts()
     failure = fit_failure(counts["fitted"] + counts["fitted_at_bound"], counts["failed"])
@@ -113,11 +130,19 @@ def run_t2_subject(task: dict) -> dict:
     with atomic_path(out / "roi_stats.csv") as tmp:
         table.to_csv(tmp, index=False)
     whole = table[table["label"].astype(str) == "all"].iloc[0]
-    summary = {"subject": task["subject"], "t2_mean": float(whole["mean"]), "t2_median": float(whole["median"]),
-            "t2_sd": float(whole["sd"]), "ff_mean": float(whole["ff_mean"]) if "ff_mean" in table else None,
-            "n_voxels": int(whole["n"]), "n_excluded": int(whole["n_excluded"]),
-            "mask_overlap": float(overlap), "fit_failed": int(counts.get("failed", 0)),
-            "slices": task["t2"]["slices"], **_alignment_columns(alignment)}
+    summary = {
+        "subject": task["subject"],
+        "t2_mean": float(whole["mean"]),
+        "t2_median": float(whole["median"]),
+        "t2_sd": float(whole["sd"]),
+        "ff_mean": float(whole["ff_mean"]) if "ff_mean" in table else None,
+        "n_voxels": int(whole["n"]),
+        "n_excluded": int(whole["n_excluded"]),
+        "mask_overlap": float(overlap),
+        "fit_failed": int(counts.get("failed", 0)),
+        "slices": task["t2"]["slices"],
+        **_alignment_columns(alignment),
+    }
     if confidence is not None:
         summary["segmentation_low_confidence"] = bool(confidence["low_confidence"])
     return summary
@@ -131,10 +156,13 @@ def _write_json(path: Path, value: dict) -> None:
 
 def _alignment_columns(record: dict) -> dict:
     """The subject summary's flat view of an alignment record (the full record is alignment.json)."""
-    return {"align": record["status"], "align_translation_mm": round(float(record["translation_norm_mm"]), 3),
-            "align_rotation_deg": round(float(record["rotation_angle_deg"]), 3),
-            "mask_overlap_unaligned": float(record["overlap_unaligned"]),
-            "mask_dice_unaligned": round(float(record["dice_vs_unaligned"]), 4)}
+    return {
+        "align": record["status"],
+        "align_translation_mm": round(float(record["translation_norm_mm"]), 3),
+        "align_rotation_deg": round(float(record["rotation_angle_deg"]), 3),
+        "mask_overlap_unaligned": float(record["overlap_unaligned"]),
+        "mask_dice_unaligned": round(float(record["dice_vs_unaligned"]), 4),
+    }
 
 
 def clinical_frame(config, *, numeric: bool = True):
@@ -168,15 +196,28 @@ def run_features(config, outdir: Path, *, jobs: int, executor: str, scheduler, p
     manifest = outdir / "manifest.csv"
     with atomic_path(manifest) as tmp:
         pd.DataFrame(rows, columns=["subject", "reader", "session", "image", "mask", "label"]).to_csv(tmp, index=False)
-    res = run_batch(manifest, out=outdir / "features_raw.csv", params=config.features["params"], jobs=jobs,
-                    executor=executor, scheduler=scheduler, progress=progress)
+    res = run_batch(
+        manifest,
+        out=outdir / "features_raw.csv",
+        params=config.features["params"],
+        jobs=jobs,
+        executor=executor,
+        scheduler=scheduler,
+        progress=progress,
+    )
     table = res.table
     ok = table[table["status"] == "ok"]
     names = [c for c in table.columns if c.startswith(("original_", "lbp-"))]
     with atomic_path(outdir / "features.csv") as tmp:
         ok[["subject", "reader", "session", *names]].to_csv(tmp, index=False)
-    return {"n_cases": len(table), "n_ok": len(ok), "n_computed": res.n_computed, "n_cached": res.n_cached,
-            "n_features": len(names), "failures": res.errors}
+    return {
+        "n_cases": len(table),
+        "n_ok": len(ok),
+        "n_computed": res.n_computed,
+        "n_cached": res.n_cached,
+        "n_features": len(names),
+        "failures": res.errors,
+    }
 
 
 def run_study_stage(config, features_csv: Path, outdir: Path, *, jobs: int, progress: bool) -> dict:
@@ -191,8 +232,12 @@ def run_study_stage(config, features_csv: Path, outdir: Path, *, jobs: int, prog
     clin = clin[clin["subject"].isin(ok_subjects)]
     with atomic_path(outdir / "clinical.csv") as tmp:
         clin.to_csv(tmp, index=False)
-    raw = {**config.analysis, "features": str(features_csv), "clinical": str(outdir / "clinical.csv"),
-           "tasks": list(config.analysis.get("tasks", []))}
+    raw = {
+        **config.analysis,
+        "features": str(features_csv),
+        "clinical": str(outdir / "clinical.csv"),
+        "tasks": list(config.analysis.get("tasks", [])),
+    }
     study = parse_study(raw, base=outdir, source=f"{config.source} (analysis)")
     failed: list[dict] = []
     try:
@@ -201,12 +246,25 @@ def run_study_stage(config, features_csv: Path, outdir: Path, *, jobs: int, prog
         result = _study_in_parts(study, jobs=jobs, progress=progress, failed=failed)
     write_study_outputs(result, outdir)
     with atomic_path(outdir / "notes.json") as tmp:
-        Path(tmp).write_text(json.dumps({"notes": result.notes,
-                                         "features_after_icc": result.features_after_icc,
-                                         "features_after_collinearity": result.features_after_collinearity},
-                                        indent=1))
-    return {"n_tasks": len(study.tasks), "classifiers": result.config.classifiers, "repeats": study.repeats,
-            "folds": study.folds, "mode": study.mode, "notes": result.notes, "failures": failed}
+        Path(tmp).write_text(
+            json.dumps(
+                {
+                    "notes": result.notes,
+                    "features_after_icc": result.features_after_icc,
+                    "features_after_collinearity": result.features_after_collinearity,
+                },
+                indent=1,
+            )
+        )
+    return {
+        "n_tasks": len(study.tasks),
+        "classifiers": result.config.classifiers,
+        "repeats": study.repeats,
+        "folds": study.folds,
+        "mode": study.mode,
+        "notes": result.notes,
+        "failures": failed,
+    }
 
 
 def _study_in_parts(study, *, jobs: int, progress: bool, failed: list[dict]):
@@ -231,11 +289,11 @@ def _study_in_parts(study, *, jobs: int, progress: bool, failed: list[dict]):
             pass
         for clf in study.classifiers:
             try:
-                parts.append(run_study(replace(study, tasks=[task], classifiers=[clf]), n_jobs=jobs,
-                                       progress=progress))
+                parts.append(run_study(replace(study, tasks=[task], classifiers=[clf]), n_jobs=jobs, progress=progress))
             except Exception as exc:  # noqa: BLE001 - recorded and reported
-                failed.append({"classifier": f"task {task.name}, {clf}", "error_type": type(exc).__name__,
-                               "message": str(exc)})
+                failed.append(
+                    {"classifier": f"task {task.name}, {clf}", "error_type": type(exc).__name__, "message": str(exc)}
+                )
     if not parts:
         raise InputError("every task failed: " + "; ".join(f"{f['classifier']}: {f['message']}" for f in failed))
     first = parts[0]
@@ -243,11 +301,18 @@ def _study_in_parts(study, *, jobs: int, progress: bool, failed: list[dict]):
     notes += [f"{f['classifier']} failed ({f['error_type']}: {f['message']}); left out" for f in failed]
     tasks = [t for t in study.tasks if any(t.name in {k[0] for k in p.confusion} for p in parts)]
     clfs = [c for c in study.classifiers if any(c in {k[1] for k in p.confusion} for p in parts)]
-    merged = {k: pd.concat([getattr(p, k) for p in parts], ignore_index=True)
-              for k in ("repeats", "performance", "selection", "comparisons")}
-    return replace(first, config=replace(study, tasks=tasks, classifiers=clfs),
-                   confusion={k: v for p in parts for k, v in p.confusion.items()},
-                   roc={k: v for p in parts for k, v in p.roc.items()}, notes=notes, **merged)
+    merged = {
+        k: pd.concat([getattr(p, k) for p in parts], ignore_index=True)
+        for k in ("repeats", "performance", "selection", "comparisons")
+    }
+    return replace(
+        first,
+        config=replace(study, tasks=tasks, classifiers=clfs),
+        confusion={k: v for p in parts for k, v in p.confusion.items()},
+        roc={k: v for p in parts for k, v in p.roc.items()},
+        notes=notes,
+        **merged,
+    )
 
 
 def _read_ids(path: Path) -> list[str]:
@@ -291,8 +356,7 @@ def run_statistics(config, t2_table, outdir: Path) -> dict:
     table = characteristics_table(df, config.group_column, continuous=cont, categorical=cat)
     _write(outdir / "characteristics.csv", table, atomic_path)
     extra = [v for v in st["correlations"] if v in df.columns and v not in t2_table.columns]
-    _write(outdir / "t2_subjects.csv", df[["subject", config.group_column, *t2_table.columns[1:], *extra]],
-           atomic_path)
+    _write(outdir / "t2_subjects.csv", df[["subject", config.group_column, *t2_table.columns[1:], *extra]], atomic_path)
     out["n_subjects"] = int(len(df))
     return out
 

@@ -37,9 +37,15 @@ def _dice(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if total == 0 else float(2.0 * np.logical_and(a, b).sum() / total)
 
 
-def carry_aligned(labels: Image, target: Image, *, moving: Image | None, align: bool = True,
-                  max_translation_mm: float = reg_cfg.MAX_TRANSLATION_MM,
-                  max_rotation_deg: float = reg_cfg.MAX_ROTATION_DEG) -> tuple[Image, float, dict]:
+def carry_aligned(
+    labels: Image,
+    target: Image,
+    *,
+    moving: Image | None,
+    align: bool = True,
+    max_translation_mm: float = reg_cfg.MAX_TRANSLATION_MM,
+    max_rotation_deg: float = reg_cfg.MAX_ROTATION_DEG,
+) -> tuple[Image, float, dict]:
     """Carry ``labels`` onto ``target``'s grid, aligning ``moving`` onto ``target`` first.
 
     Parameters
@@ -71,9 +77,18 @@ def carry_aligned(labels: Image, target: Image, *, moving: Image | None, align: 
         No label lands on ``target``'s grid (from :func:`~myomri.preprocess.geometry.transfer_mask`).
     """
     plain, overlap = _carry(labels, target)
-    record = {"status": "off", "reason": "", "translation_mm": [0.0, 0.0, 0.0], "rotation_deg": [0.0, 0.0, 0.0],
-              "translation_norm_mm": 0.0, "rotation_angle_deg": 0.0, "overlap_unaligned": overlap,
-              "overlap_aligned": overlap, "dice_vs_unaligned": 1.0, "registration": None}
+    record = {
+        "status": "off",
+        "reason": "",
+        "translation_mm": [0.0, 0.0, 0.0],
+        "rotation_deg": [0.0, 0.0, 0.0],
+        "translation_norm_mm": 0.0,
+        "rotation_angle_deg": 0.0,
+        "overlap_unaligned": overlap,
+        "overlap_aligned": overlap,
+        "dice_vs_unaligned": 1.0,
+        "registration": None,
+    }
     if not align:
         record["reason"] = "alignment turned off (align: false)"
         return plain, overlap, record
@@ -81,19 +96,23 @@ def carry_aligned(labels: Image, target: Image, *, moving: Image | None, align: 
         record.update(status="skipped", reason="no image on the labels' grid to register onto the T2 series")
         return plain, overlap, record
     try:
-        result = register_rigid(moving, target, max_translation_mm=max_translation_mm,
-                                max_rotation_deg=max_rotation_deg)
+        result = register_rigid(
+            moving, target, max_translation_mm=max_translation_mm, max_rotation_deg=max_rotation_deg
+        )
     except (InputError, GeometryError, FitError) as exc:  # e.g. a one-slice MESE series: keep the identity
         record.update(status="skipped", reason=f"registration not possible: {exc}")
         return plain, overlap, record
     reg = result.to_dict()
-    record.update(translation_mm=list(result.translation_mm), rotation_deg=list(result.rotation_deg),
-                  translation_norm_mm=reg["translation_norm_mm"], rotation_angle_deg=reg["rotation_angle_deg"],
-                  registration=reg)
+    record.update(
+        translation_mm=list(result.translation_mm),
+        rotation_deg=list(result.rotation_deg),
+        translation_norm_mm=reg["translation_norm_mm"],
+        rotation_angle_deg=reg["rotation_angle_deg"],
+        registration=reg,
+    )
     if not result.accepted:
         record.update(status="refused", reason=result.reason)
         return plain, overlap, record
     moved, moved_overlap = _carry(into_fixed_world(labels, result), target)
-    record.update(status="applied", overlap_aligned=moved_overlap,
-                  dice_vs_unaligned=_dice(moved.array, plain.array))
+    record.update(status="applied", overlap_aligned=moved_overlap, dice_vs_unaligned=_dice(moved.array, plain.array))
     return moved, moved_overlap, record

@@ -36,9 +36,7 @@ def bbox_of_label(mask: Image, *, label: int) -> tuple[np.ndarray, np.ndarray]:
     return lower_arr, np.asarray(upper, dtype=int) - lower_arr + 1
 
 
-def crop_to_mask(
-    image: Image, mask: Image, *, label: int, pad_distance: int = 0
-) -> tuple[Image, Image]:
+def crop_to_mask(image: Image, mask: Image, *, label: int, pad_distance: int = 0) -> tuple[Image, Image]:
     """Crop image and mask to the label's bounding box plus ``pad_distance`` voxels.
 
     The padded box is clipped to the image, as PyRadiomics does; the origin moves with the crop.
@@ -49,8 +47,20 @@ def crop_to_mask(
     hi = np.minimum(lower + size + pad_distance, shape)
     sl = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
     origin = image.index_to_world(lo.astype(float))
-    out_image = Image(np.ascontiguousarray(image.array[sl]), spacing=image.spacing, origin=origin,
-                      direction=image.direction, meta=dict(image.meta), source=image.source)
-    out_mask = Image(np.ascontiguousarray(mask.array[sl]), spacing=mask.spacing, origin=origin,
-                     direction=mask.direction, meta=dict(mask.meta), source=mask.source)
+    out_image = Image(
+        np.ascontiguousarray(image.array[sl]),
+        spacing=image.spacing,
+        origin=origin,
+        direction=image.direction,
+        meta=dict(image.meta),
+        source=image.source,
+    )
+    out_mask = Image(
+        np.ascontiguousarray(mask.array[sl]),
+        spacing=mask.spacing,
+        origin=origin,
+        direction=mask.direction,
+        meta=dict(mask.meta),
+        source=mask.source,
+    )
     return out_image, out_mask

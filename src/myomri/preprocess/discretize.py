@@ -79,8 +79,10 @@ def compute_bin_edges(values: np.ndarray, *, bin_width=None, bin_count=None) -> 
     maximum = values.max()
     n_bins = (float(maximum) - float(minimum)) / float(bin_width) + 2
     if n_bins > MAX_BINS:
-        raise ConfigError(f"binWidth {bin_width} cuts the ROI range [{minimum}, {maximum}] into ~{n_bins:.3g} "
-                          f"bins; expected at most {MAX_BINS} (use a larger binWidth or binCount)")
+        raise ConfigError(
+            f"binWidth {bin_width} cuts the ROI range [{minimum}, {maximum}] into ~{n_bins:.3g} "
+            f"bins; expected at most {MAX_BINS} (use a larger binWidth or binCount)"
+        )
     low = minimum - (minimum % bin_width)
     # + 2 widths: arange excludes its stop and digitize treats the last edge as open
     high = maximum + 2 * bin_width
@@ -117,8 +119,7 @@ def discretize_values(values: np.ndarray, *, bin_width=None, bin_count=None) -> 
     if values.size and not np.all(np.isfinite(values)):
         raise InputError("ROI intensities contain NaN or infinite values; expected finite numbers")
     edges = compute_bin_edges(values, bin_width=bin_width, bin_count=bin_count)
-    if (bin_count is None and values.dtype.kind in "iu" and float(bin_width).is_integer()
-            and len(edges) > 2):
+    if bin_count is None and values.dtype.kind in "iu" and float(bin_width).is_integer() and len(edges) > 2:
         # integers and an integer width: the bin index is exact integer arithmetic, identical to
         # digitize on the edges low + n * W (and several times faster on large ROIs)
         return (values.astype(np.int64) - int(edges[0])) // int(bin_width) + 1, edges

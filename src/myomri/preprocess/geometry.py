@@ -30,13 +30,16 @@ def grid_mismatches(a: Image, b: Image, *, atol: float = cfg.GRID_ATOL_MM) -> li
     if not np.allclose(a.origin, b.origin, rtol=0, atol=atol):
         out.append(f"origin {np.round(a.origin, 3).tolist()} vs {np.round(b.origin, 3).tolist()} mm")
     if not np.allclose(a.direction, b.direction, rtol=0, atol=atol):
-        out.append(f"direction {a.orientation} vs {b.orientation} "
-                   f"(max cosine difference {np.max(np.abs(a.direction - b.direction)):.2g})")
+        out.append(
+            f"direction {a.orientation} vs {b.orientation} "
+            f"(max cosine difference {np.max(np.abs(a.direction - b.direction)):.2g})"
+        )
     return out
 
 
-def check_same_grid(a: Image, b: Image, *, atol: float = cfg.GRID_ATOL_MM,
-                    names: tuple[str, str] = ("mask", "image")) -> None:
+def check_same_grid(
+    a: Image, b: Image, *, atol: float = cfg.GRID_ATOL_MM, names: tuple[str, str] = ("mask", "image")
+) -> None:
     """Raise :class:`GeometryError` naming both grids (and files) unless they match within ``atol``.
 
     Examples
@@ -84,8 +87,9 @@ def _inside(idx: np.ndarray, shape, slab_half: float | None) -> tuple[np.ndarray
     return r, ok
 
 
-def transfer_mask(mask: Image, target: Image, *, slab_thickness: float | None = None,
-                  min_overlap: float = 0.0) -> tuple[Image, float]:
+def transfer_mask(
+    mask: Image, target: Image, *, slab_thickness: float | None = None, min_overlap: float = 0.0
+) -> tuple[Image, float]:
     """Carry a label map onto ``target``'s spatial grid through world (LPS) coordinates.
 
     Every target voxel centre is mapped into the mask's index space and takes the label of the
@@ -180,6 +184,7 @@ def transfer_mask(mask: Image, target: Image, *, slab_thickness: float | None = 
     lost = sorted(set(mask_labels(src)) - set(mask_labels(out)))
     if lost:
         meta["TransferLostLabels"] = lost
-    result = Image(out, spacing=target.spacing, origin=target.origin, direction=target.direction,
-                   meta=meta, source=mask.source)
+    result = Image(
+        out, spacing=target.spacing, origin=target.origin, direction=target.direction, meta=meta, source=mask.source
+    )
     return result, overlap

@@ -65,7 +65,5 @@ def filter_lbp2d(
         # skimage warns that LBP of float images may be unexpected; PyRadiomics uses them anyway
         warnings.simplefilter("ignore", UserWarning)
         for idx in range(slices.shape[0]):
-            slices[idx, ...] = local_binary_pattern(
-                slices[idx, ...], P=int(samples), R=float(radius), method=method
-            )
+            slices[idx, ...] = local_binary_pattern(slices[idx, ...], P=int(samples), R=float(radius), method=method)
     return image.with_array(np.ascontiguousarray(view.T))

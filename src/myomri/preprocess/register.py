@@ -23,8 +23,15 @@ from ..errors import FitError, GeometryError, InputError
 from ..io.image import Image
 from ._sitk import from_sitk, to_sitk
 
-__all__ = ["RegistrationResult", "register_rigid", "resample_to_fixed", "overlap_fraction",
-           "transform_points", "rotation_angle_deg", "into_fixed_world"]
+__all__ = [
+    "RegistrationResult",
+    "register_rigid",
+    "resample_to_fixed",
+    "overlap_fraction",
+    "transform_points",
+    "rotation_angle_deg",
+    "into_fixed_world",
+]
 
 
 @dataclass(frozen=True)
@@ -118,8 +125,10 @@ def _spatial(image: Image, name: str) -> Image:
     img = image.volume(0) if image.array.ndim == 4 else image
     if img.spatial_shape[2] < 2:
         where = f" ({image.source})" if image.source else ""
-        raise InputError(f"{name} image{where} has one slice {img.spatial_shape}; rigid 3-D registration "
-                         "needs a volume of at least 2 slices")
+        raise InputError(
+            f"{name} image{where} has one slice {img.spatial_shape}; rigid 3-D registration "
+            "needs a volume of at least 2 slices"
+        )
     return img
 
 
@@ -142,8 +151,11 @@ def _method(*, bins: int, sampling: float, multires: bool = True):
     reg.SetMetricSamplingPercentage(sampling, cfg.SAMPLING_SEED)
     reg.SetInterpolator(sitk.sitkLinear)
     reg.SetOptimizerAsRegularStepGradientDescent(
-        learningRate=cfg.LEARNING_RATE, minStep=cfg.MIN_STEP, numberOfIterations=cfg.MAX_ITERATIONS,
-        relaxationFactor=0.5, gradientMagnitudeTolerance=1e-8,
+        learningRate=cfg.LEARNING_RATE,
+        minStep=cfg.MIN_STEP,
+        numberOfIterations=cfg.MAX_ITERATIONS,
+        relaxationFactor=0.5,
+        gradientMagnitudeTolerance=1e-8,
     )
     reg.SetOptimizerScalesFromPhysicalShift()
     if multires:
@@ -221,8 +233,9 @@ def register_rigid(
         found = reg.Execute(fs, ms)
     except RuntimeError as exc:  # ITK's message is many lines; keep its first
         first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise FitError(f"registration of {moving.source or 'moving image'} onto {fixed.source or 'fixed image'} "
-                       f"failed: {first}") from None
+        raise FitError(
+            f"registration of {moving.source or 'moving image'} onto {fixed.source or 'fixed image'} failed: {first}"
+        ) from None
     finally:
         sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(threads)
     # Execute returns a composite (inPlace=False); its one member is the Euler transform
@@ -233,10 +246,15 @@ def register_rigid(
     rot = (float(np.degrees(params[0])), float(np.degrees(params[1])), float(np.degrees(params[2])))
     trans = (float(params[3]), float(params[4]), float(params[5]))
     after = _metric(fs, ms, found, bins=bins, sampling=sampling)
-    result = RegistrationResult(trans, rot, (float(centre[0]), float(centre[1]), float(centre[2])), before, after,
-                                iterations=int(reg.GetOptimizerIteration()),
-                                bounds={"max_translation_mm": float(max_translation_mm),
-                                        "max_rotation_deg": float(max_rotation_deg)})
+    result = RegistrationResult(
+        trans,
+        rot,
+        (float(centre[0]), float(centre[1]), float(centre[2])),
+        before,
+        after,
+        iterations=int(reg.GetOptimizerIteration()),
+        bounds={"max_translation_mm": float(max_translation_mm), "max_rotation_deg": float(max_rotation_deg)},
+    )
     return _bounded(result, max_translation_mm, max_rotation_deg)
 
 
@@ -253,12 +271,19 @@ def _bounded(result: RegistrationResult, max_mm: float, max_deg: float) -> Regis
         return result
     from dataclasses import replace
 
-    return replace(result, accepted=False,
-                   reason="correction beyond the sanity bound (" + ", ".join(problems) + "); identity kept")
+    return replace(
+        result, accepted=False, reason="correction beyond the sanity bound (" + ", ".join(problems) + "); identity kept"
+    )
 
 
-def resample_to_fixed(moving: Image, fixed: Image, result: RegistrationResult | None = None, *,
-                      interpolator: str = "linear", default_value: float = 0.0) -> Image:
+def resample_to_fixed(
+    moving: Image,
+    fixed: Image,
+    result: RegistrationResult | None = None,
+    *,
+    interpolator: str = "linear",
+    default_value: float = 0.0,
+) -> Image:
     """``moving`` resampled onto ``fixed``'s grid through the applied transform (identity if None).
 
     ``interpolator`` is ``'linear'`` for images and ``'nearest'`` for label maps; a 4-D MOVING is
@@ -279,9 +304,15 @@ def resample_to_fixed(moving: Image, fixed: Image, result: RegistrationResult | 
         res = sitk.Resample(src, ref, tx, interp, float(default_value), src.GetPixelID())
         out.append(from_sitk(res, like=vol).array)
     arr = np.stack(out, axis=-1) if moving.array.ndim == 4 else out[0]
-    img = Image(arr, spacing=fix.spacing, origin=fix.origin, direction=fix.direction,
-                echo_times=moving.echo_times if moving.array.ndim == 4 else None,
-                meta=dict(moving.meta), source=moving.source)
+    img = Image(
+        arr,
+        spacing=fix.spacing,
+        origin=fix.origin,
+        direction=fix.direction,
+        echo_times=moving.echo_times if moving.array.ndim == 4 else None,
+        meta=dict(moving.meta),
+        source=moving.source,
+    )
     return img
 
 
@@ -298,5 +329,12 @@ def into_fixed_world(image: Image, result: RegistrationResult) -> Image:
     rot = _euler_matrix(result.rotation_deg)
     c, t = np.asarray(result.center_mm), np.asarray(result.translation_mm)
     origin = rot.T @ (np.asarray(image.origin) - c - t) + c
-    return Image(image.array, spacing=image.spacing, origin=origin, direction=rot.T @ image.direction,
-                 echo_times=image.echo_times, meta=dict(image.meta), source=image.source)
+    return Image(
+        image.array,
+        spacing=image.spacing,
+        origin=origin,
+        direction=rot.T @ image.direction,
+        echo_times=image.echo_times,
+        meta=dict(image.meta),
+        source=image.source,
+    )

@@ -37,15 +37,12 @@ def _interpolator_id(interpolator: str | int) -> int:
 
     if isinstance(interpolator, str):
         if interpolator not in INTERPOLATORS:
-            raise InputError(
-                f"interpolator {interpolator!r} unknown, expected one of {', '.join(INTERPOLATORS)}"
-            )
+            raise InputError(f"interpolator {interpolator!r} unknown, expected one of {', '.join(INTERPOLATORS)}")
         return int(getattr(sitk, interpolator))
     known = {int(getattr(sitk, name)) for name in INTERPOLATORS}
     if int(interpolator) not in known:
         raise InputError(
-            f"interpolator id {interpolator!r} unknown, expected one of {sorted(known)} "
-            f"({', '.join(INTERPOLATORS)})"
+            f"interpolator id {interpolator!r} unknown, expected one of {sorted(known)} ({', '.join(INTERPOLATORS)})"
         )
     return int(interpolator)
 

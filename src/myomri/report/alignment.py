@@ -12,9 +12,15 @@ from .tables import frame_to_html
 
 __all__ = ["alignment_section"]
 
-_COLUMNS = {"subject": "subject", "align": "alignment", "align_translation_mm": "translation (mm)",
-            "align_rotation_deg": "rotation (deg)", "mask_overlap_unaligned": "mask in T2 field, before",
-            "mask_overlap": "mask in T2 field, after", "mask_dice_unaligned": "Dice before vs after"}
+_COLUMNS = {
+    "subject": "subject",
+    "align": "alignment",
+    "align_translation_mm": "translation (mm)",
+    "align_rotation_deg": "rotation (deg)",
+    "mask_overlap_unaligned": "mask in T2 field, before",
+    "mask_overlap": "mask in T2 field, after",
+    "mask_dice_unaligned": "Dice before vs after",
+}
 
 
 def alignment_section(subjects) -> str:
@@ -31,13 +37,17 @@ def alignment_section(subjects) -> str:
     counts = status.value_counts()
     shift = subjects.loc[status == "applied", "align_translation_mm"]
     angle = subjects.loc[status == "applied", "align_rotation_deg"]
-    text = ("Before the muscle labels were carried onto the T2 grid, the series they were drawn on (Dixon "
-            "water) was rigidly registered onto the first MESE echo (Mattes mutual information); a "
-            "correction beyond the sanity bound was refused and the identity kept. Alignment per subject: "
-            + ", ".join(f"{k} {v}" for k, v in counts.items()) + ".")
+    text = (
+        "Before the muscle labels were carried onto the T2 grid, the series they were drawn on (Dixon "
+        "water) was rigidly registered onto the first MESE echo (Mattes mutual information); a "
+        "correction beyond the sanity bound was refused and the identity kept. Alignment per subject: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+        + "."
+    )
     if len(shift):
-        text += (f" Applied corrections: translation median {shift.median():.2f} mm (max {shift.max():.2f}), "
-                 f"rotation median {angle.median():.2f} deg (max {angle.max():.2f}).")
+        text += (
+            f" Applied corrections: translation median {shift.median():.2f} mm (max {shift.max():.2f}), "
+            f"rotation median {angle.median():.2f} deg (max {angle.max():.2f})."
+        )
     table = subjects[[c for c in _COLUMNS if c in subjects.columns]].rename(columns=_COLUMNS)
-    return (f'<h3 id="alignment">Series alignment</h3><p>{html.escape(text)}</p>'
-            + frame_to_html(table, max_rows=None))
+    return f'<h3 id="alignment">Series alignment</h3><p>{html.escape(text)}</p>' + frame_to_html(table, max_rows=None)

@@ -79,8 +79,9 @@ def plot_marker_roc(fpr, tpr, *, auc: float, ci: tuple[float, float], cutoff: fl
     return png_bytes(fig)
 
 
-def plot_t2_overlay(t2: np.ndarray, labels: np.ndarray, *, title: str,
-                    vrange: tuple[float, float] = cfg.OVERLAY_T2_RANGE) -> bytes:
+def plot_t2_overlay(
+    t2: np.ndarray, labels: np.ndarray, *, title: str, vrange: tuple[float, float] = cfg.OVERLAY_T2_RANGE
+) -> bytes:
     """Colour-coded T2 map of the slice with the most labelled voxels, segmentation outlined.
 
     ``t2`` and ``labels`` are 3-D arrays of the same grid ``[i, j, k]``; the slice is shown

@@ -18,8 +18,19 @@ def t2_roc_finding(roc) -> dict | None:
     if roc is None or not len(roc):
         return None
     r = roc.iloc[0]
-    return {k: float(r[k]) for k in ("auc", "auc_ci_low", "auc_ci_high", "cutoff", "sensitivity", "specificity",
-                                     "n_positive", "n_negative")}
+    return {
+        k: float(r[k])
+        for k in (
+            "auc",
+            "auc_ci_low",
+            "auc_ci_high",
+            "cutoff",
+            "sensitivity",
+            "specificity",
+            "n_positive",
+            "n_negative",
+        )
+    }
 
 
 def best_classifiers(performance) -> list[dict]:
@@ -38,11 +49,24 @@ def best_classifiers(performance) -> list[dict]:
         rows = macro if len(macro) else rows
         best = rows.iloc[int(np.argmax(rows["mean"].to_numpy(float)))]
         sel = str(best.get("selection", ""))
-        label = ("optimistic: selection on all subjects" if "optimistic" in sel or sel == "published"
-                 else "nested: selection inside each CV fold" if sel == "nested" else "fixed features")
-        out.append({"task": str(task), "classifier": str(best["classifier"]), "auc": float(best["mean"]),
-                    "sd": float(best["sd"]), "macro": bool(len(macro)), "selection": label,
-                    "n_repeats": int(best["n_repeats"])})
+        label = (
+            "optimistic: selection on all subjects"
+            if "optimistic" in sel or sel == "published"
+            else "nested: selection inside each CV fold"
+            if sel == "nested"
+            else "fixed features"
+        )
+        out.append(
+            {
+                "task": str(task),
+                "classifier": str(best["classifier"]),
+                "auc": float(best["mean"]),
+                "sd": float(best["sd"]),
+                "macro": bool(len(macro)),
+                "selection": label,
+                "n_repeats": int(best["n_repeats"]),
+            }
+        )
     return out
 
 
@@ -54,30 +78,39 @@ def strongest_correlation(correlations) -> dict | None:
     if not np.isfinite(rho).any():
         return None
     r = correlations.iloc[int(np.nanargmax(np.abs(rho)))]
-    return {"variable": str(r["variable"]), "rho": float(r["rho"]), "p_adjusted": float(r["p_adjusted"]),
-            "n": int(r["n"])}
+    return {
+        "variable": str(r["variable"]),
+        "rho": float(r["rho"]),
+        "p_adjusted": float(r["p_adjusted"]),
+        "n": int(r["n"]),
+    }
 
 
-def key_results_html(*, roc, performance, correlations, marker: str, positive: str, negative: str,
-                     within: str) -> str:
+def key_results_html(*, roc, performance, correlations, marker: str, positive: str, negative: str, within: str) -> str:
     """The block as ``<section id="key-results">`` with one ``<li>`` per finding (missing ones said so)."""
     items = []
     f = t2_roc_finding(roc)
     items.append(
         f"{marker} separates {positive} from {negative}: AUC {f['auc']:.2f} (95% CI {f['auc_ci_low']:.2f}-"
         f"{f['auc_ci_high']:.2f}); cut-off {f['cutoff']:.1f} ms, sensitivity {f['sensitivity']:.0%}, specificity "
-        f"{f['specificity']:.0%} ({f['n_positive']:.0f} vs {f['n_negative']:.0f} subjects)." if f
-        else f"No ROC of {marker} ({positive} vs {negative}): the T2 statistics did not run.")
+        f"{f['specificity']:.0%} ({f['n_positive']:.0f} vs {f['n_negative']:.0f} subjects)."
+        if f
+        else f"No ROC of {marker} ({positive} vs {negative}): the T2 statistics did not run."
+    )
     best = best_classifiers(performance)
     for b in best:
         kind = "macro AUC" if b["macro"] else "AUC"
-        items.append(f"Task {b['task']}: best classifier {b['classifier']}, {kind} {b['auc']:.2f} ± {b['sd']:.2f} "
-                     f"over {b['n_repeats']} CV repeat(s) ({b['selection']}).")
+        items.append(
+            f"Task {b['task']}: best classifier {b['classifier']}, {kind} {b['auc']:.2f} ± {b['sd']:.2f} "
+            f"over {b['n_repeats']} CV repeat(s) ({b['selection']})."
+        )
     if not best:
         items.append("No radiomics classification results (stage disabled or failed).")
     c = strongest_correlation(correlations)
     if c:
-        items.append(f"Strongest T2-laboratory correlation: {c['variable']}, Spearman rho {c['rho']:.2f} "
-                     f"(Holm p {c['p_adjusted']:.3g}, n {c['n']}, {within}).")
+        items.append(
+            f"Strongest T2-laboratory correlation: {c['variable']}, Spearman rho {c['rho']:.2f} "
+            f"(Holm p {c['p_adjusted']:.3g}, n {c['n']}, {within})."
+        )
     lis = "".join(f"<li>{html.escape(i)}</li>" for i in items)
     return f'<section id="key-results" class="key"><h2>Key results</h2><ul>{lis}</ul></section>'

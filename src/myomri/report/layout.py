@@ -46,5 +46,7 @@ def with_toc(body: str) -> tuple[str, str]:
 
 def collapsed(title: str, table_html: str, *, n_rows: int, csv_href: str) -> str:
     """A long table inside ``<details>`` (closed), with the row count and a link to the full CSV."""
-    return (f"<details><summary>{html.escape(title)} ({n_rows} rows)</summary>{table_html}"
-            f'<p>Full table: <a href="{html.escape(csv_href)}">{html.escape(csv_href)}</a></p></details>')
+    return (
+        f"<details><summary>{html.escape(title)} ({n_rows} rows)</summary>{table_html}"
+        f'<p>Full table: <a href="{html.escape(csv_href)}">{html.escape(csv_href)}</a></p></details>'
+    )

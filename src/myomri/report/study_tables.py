@@ -44,35 +44,52 @@ def render_performance_md(result) -> str:
     cfgs = result.config
     perf = result.performance
     lines = ["# Study performance", ""]
-    lines.append(f"Repeated stratified {cfgs.folds}-fold cross-validation x {cfgs.repeats} repeats (seed "
-                 f"{cfgs.seed}); values are mean ± SD over repeats of metrics computed on each repeat's "
-                 "pooled out-of-fold predictions.")
+    lines.append(
+        f"Repeated stratified {cfgs.folds}-fold cross-validation x {cfgs.repeats} repeats (seed "
+        f"{cfgs.seed}); values are mean ± SD over repeats of metrics computed on each repeat's "
+        "pooled out-of-fold predictions."
+    )
     if cfgs.mode == "published":
-        lines += ["", "**OPTIMISTIC: selection mode `published`** - the univariate filter and SFS were run once on "
-                  "all subjects before cross-validation, as in the paper, so these estimates are biased upwards. "
-                  "Use `mode: nested` for leak-free estimates."]
+        lines += [
+            "",
+            "**OPTIMISTIC: selection mode `published`** - the univariate filter and SFS were run once on "
+            "all subjects before cross-validation, as in the paper, so these estimates are biased upwards. "
+            "Use `mode: nested` for leak-free estimates.",
+        ]
     elif cfgs.mode == "nested":
-        lines += ["", "Selection mode `nested`: z-score, univariate filter and forward SFS were refitted inside every "
-                  "outer training fold (no label leakage); the feature list shows the most frequent subset."]
+        lines += [
+            "",
+            "Selection mode `nested`: z-score, univariate filter and forward SFS were refitted inside every "
+            "outer training fold (no label leakage); the feature list shows the most frequent subset.",
+        ]
     else:
         lines += ["", "Selection mode `none`: fixed feature list, z-score fitted inside each training fold."]
     for task in cfgs.tasks:
         tp = perf[perf["task"] == task.name]
         lines += ["", f"## Task `{task.name}` (target `{task.target}`)", ""]
         if task.positive is not None:
-            lines += [f"Positive class: `{task.positive}`.", "",
-                      "| Classifier (features) | Accuracy (%) | Sensitivity (%) | Specificity (%) | F-measure | AUC | AUC 95% CI |",
-                      "|---|---|---|---|---|---|---|"]
+            lines += [
+                f"Positive class: `{task.positive}`.",
+                "",
+                "| Classifier (features) | Accuracy (%) | Sensitivity (%) | Specificity (%) | F-measure | AUC | AUC 95% CI |",
+                "|---|---|---|---|---|---|---|",
+            ]
             for clf in cfgs.classifiers:
                 cp = tp[tp["classifier"] == clf]
                 if cp.empty:
                     continue
                 auc = cp[(cp["metric"] == "auc")]
-                ci = f"{auc['ci_low'].iloc[0]:.3f}-{auc['ci_high'].iloc[0]:.3f}" if np.isfinite(auc["ci_low"].iloc[0]) else ""
+                ci = (
+                    f"{auc['ci_low'].iloc[0]:.3f}-{auc['ci_high'].iloc[0]:.3f}"
+                    if np.isfinite(auc["ci_low"].iloc[0])
+                    else ""
+                )
                 pos = task.positive
-                lines.append(f"| {cfg.CLASSIFIER_LABELS[clf]} ({cp['features'].iloc[0]}) | {_cell(cp, 'accuracy', pos, True)} | "
-                             f"{_cell(cp, 'sensitivity', pos, True)} | {_cell(cp, 'specificity', pos, True)} | "
-                             f"{_cell(cp, 'f1', pos, False)} | {_cell(cp, 'auc', pos, False)} | {ci} |")
+                lines.append(
+                    f"| {cfg.CLASSIFIER_LABELS[clf]} ({cp['features'].iloc[0]}) | {_cell(cp, 'accuracy', pos, True)} | "
+                    f"{_cell(cp, 'sensitivity', pos, True)} | {_cell(cp, 'specificity', pos, True)} | "
+                    f"{_cell(cp, 'f1', pos, False)} | {_cell(cp, 'auc', pos, False)} | {ci} |"
+                )
             continue
         lines += ["| | Accuracy (%) | Recall (%) | Precision (%) | AUC |", "|---|---|---|---|---|"]
         for clf in cfgs.classifiers:
@@ -80,18 +97,29 @@ def render_performance_md(result) -> str:
             if cp.empty:
                 continue
             auc = cp[(cp["metric"] == "auc") & (cp["average"] == "macro")]
-            ci = (f" (95% CI {auc['ci_low'].iloc[0]:.3f}-{auc['ci_high'].iloc[0]:.3f})"
-                  if np.isfinite(auc["ci_low"].iloc[0]) else "")
+            ci = (
+                f" (95% CI {auc['ci_low'].iloc[0]:.3f}-{auc['ci_high'].iloc[0]:.3f})"
+                if np.isfinite(auc["ci_low"].iloc[0])
+                else ""
+            )
             lines.append(f"| **{cfg.CLASSIFIER_LABELS[clf]} ({cp['features'].iloc[0]})** | | | | |")
-            lines.append(f"| Macro-average | {_cell(cp, 'accuracy', 'macro', True)} | {_cell(cp, 'recall', 'macro', True)} | "
-                         f"{_cell(cp, 'precision', 'macro', True)} | {_cell(cp, 'auc', 'macro', False)}{ci} |")
+            lines.append(
+                f"| Macro-average | {_cell(cp, 'accuracy', 'macro', True)} | {_cell(cp, 'recall', 'macro', True)} | "
+                f"{_cell(cp, 'precision', 'macro', True)} | {_cell(cp, 'auc', 'macro', False)}{ci} |"
+            )
             for c in task.classes or sorted(set(cp["average"]) - {"macro"}):
-                lines.append(f"| {c} | | {_cell(cp, 'recall', c, True)} | {_cell(cp, 'precision', c, True)} | "
-                             f"{_cell(cp, 'auc', c, False)} |")
+                lines.append(
+                    f"| {c} | | {_cell(cp, 'recall', c, True)} | {_cell(cp, 'precision', c, True)} | "
+                    f"{_cell(cp, 'auc', c, False)} |"
+                )
     if result.icc is not None:
-        lines += ["", "## Reproducibility", "",
-                  f"ICC({cfgs.icc_form}) >= {cfgs.icc_threshold} in every reader analysis: "
-                  f"{len(result.features_after_icc)} features kept (see icc.csv)."]
+        lines += [
+            "",
+            "## Reproducibility",
+            "",
+            f"ICC({cfgs.icc_form}) >= {cfgs.icc_threshold} in every reader analysis: "
+            f"{len(result.features_after_icc)} features kept (see icc.csv).",
+        ]
     lines += ["", "## Notes (exclusions, fallbacks, warnings)", ""] + [f"- {n}" for n in result.notes]
     return "\n".join(lines) + "\n"
 
@@ -101,8 +129,12 @@ def write_study_outputs(result, outdir: str | os.PathLike, *, figures: bool = Tr
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    tables = {"repeats.csv": result.repeats, "performance.csv": result.performance,
-              "selection.csv": result.selection, "comparisons.csv": result.comparisons}
+    tables = {
+        "repeats.csv": result.repeats,
+        "performance.csv": result.performance,
+        "selection.csv": result.selection,
+        "comparisons.csv": result.comparisons,
+    }
     if result.icc is not None:
         tables["icc.csv"] = result.icc
     if result.fold_selection is not None:
@@ -114,8 +146,11 @@ def write_study_outputs(result, outdir: str | os.PathLike, *, figures: bool = Tr
         counts = cm.to_numpy(dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = counts / counts.sum(axis=1, keepdims=True)
-        rows = [(t, p, int(counts[i, j]), float(frac[i, j]))
-                for i, t in enumerate(cm.index) for j, p in enumerate(cm.columns)]
+        rows = [
+            (t, p, int(counts[i, j]), float(frac[i, j]))
+            for i, t in enumerate(cm.index)
+            for j, p in enumerate(cm.columns)
+        ]
         path = out / f"confusion_{task}_{clf}.csv"
         _write_csv(pd.DataFrame(rows, columns=["true", "predicted", "count", "fraction_of_true"]), path)
         written.append(path)
@@ -128,8 +163,10 @@ def write_study_outputs(result, outdir: str | os.PathLike, *, figures: bool = Tr
         for key in result.confusion:
             title = f"{key[0]} / {cfg.CLASSIFIER_LABELS[key[1]]}"
             y, proba, classes = result.roc[key]
-            for name, png in ((f"confusion_{key[0]}_{key[1]}.png", plot_confusion(result.confusion[key], title=title)),
-                              (f"roc_{key[0]}_{key[1]}.png", plot_roc(y, proba, classes, title=title))):
+            for name, png in (
+                (f"confusion_{key[0]}_{key[1]}.png", plot_confusion(result.confusion[key], title=title)),
+                (f"roc_{key[0]}_{key[1]}.png", plot_roc(y, proba, classes, title=title)),
+            ):
                 with atomic_path(out / name) as tmp:
                     Path(tmp).write_bytes(png)
                 written.append(out / name)

@@ -67,7 +67,14 @@ def plot_muscle_heatmap(matrix, *, label: str = "mean water T2 (ms)") -> bytes:
     for i in range(n_rows):
         for j in range(n_cols):
             if np.isfinite(values[i, j]):
-                ax.text(j, i, f"{values[i, j]:.0f}", ha="center", va="center", fontsize=6,
-                        color="black" if values[i, j] > mid else "white")
+                ax.text(
+                    j,
+                    i,
+                    f"{values[i, j]:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="black" if values[i, j] > mid else "white",
+                )
     fig.colorbar(im, ax=ax, fraction=0.05, label=label)
     return png_bytes(fig)

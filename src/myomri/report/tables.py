@@ -20,7 +20,7 @@ def format_value(v, *, digits: int = 3) -> str:
     if isinstance(v, (float, np.floating)):
         if not np.isfinite(v):
             return ""
-        if v != 0 and abs(v) < 10 ** -digits:
+        if v != 0 and abs(v) < 10**-digits:
             return f"{v:.2e}"
         return f"{v:.{digits}f}"
     return str(v)
@@ -67,10 +67,13 @@ def markdown_to_html(md: str, *, heading_offset: int = 2) -> str:
             rows = [r for r in table if not re.fullmatch(r"\|?[\s|:-]+\|?", r)]
             cells = [[c.strip() for c in r.strip().strip("|").split("|")] for r in rows]
             head, *rest = cells
-            out.append('<table class="tab"><thead><tr>' + "".join(f"<th>{_inline(c)}</th>" for c in head)
-                       + "</tr></thead><tbody>" + "".join(
-                           "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in rest)
-                       + "</tbody></table>")
+            out.append(
+                '<table class="tab"><thead><tr>'
+                + "".join(f"<th>{_inline(c)}</th>" for c in head)
+                + "</tr></thead><tbody>"
+                + "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in rest)
+                + "</tbody></table>"
+            )
             table.clear()
 
     for line in md.splitlines():

@@ -8,17 +8,20 @@ them for the CLI and the pipeline. Torch is imported only by the network functio
 
 from .._lazy import attach
 
-__getattr__, __dir__, __all__ = attach(__name__, {
-    "METHODS": ".methods",
-    "segment": ".methods",
-    "segment_dl": ".infer",
-    "segment_classical": ".classical",
-    "load_model": ".model_io",
-    "save_model": ".model_io",
-    "train_mixed": ".recipe",
-    "refine_model": ".refine",
-    "add_tissues": ".tissues",
-    "synthesize": ".synth",
-    "dice": ".evaluate",
-    "hd95": ".evaluate",
-})
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "METHODS": ".methods",
+        "segment": ".methods",
+        "segment_dl": ".infer",
+        "segment_classical": ".classical",
+        "load_model": ".model_io",
+        "save_model": ".model_io",
+        "train_mixed": ".recipe",
+        "refine_model": ".refine",
+        "add_tissues": ".tissues",
+        "synthesize": ".synth",
+        "dice": ".evaluate",
+        "hd95": ".evaluate",
+    },
+)

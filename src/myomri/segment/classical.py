@@ -45,11 +45,12 @@ def _check_input(image: Image, role: str) -> np.ndarray:
         )
     arr = np.asarray(image.array, dtype=np.float64)
     if not np.all(np.isfinite(arr)):
-        raise InputError(f"{_where(image)}: {role} image holds {int((~np.isfinite(arr)).sum())} "
-                         "NaN/inf voxels; expected finite intensities")
+        raise InputError(
+            f"{_where(image)}: {role} image holds {int((~np.isfinite(arr)).sum())} "
+            "NaN/inf voxels; expected finite intensities"
+        )
     if not np.any(arr != 0) or np.ptp(arr) == 0:
-        raise InputError(f"{_where(image)}: {role} image is constant ({arr.flat[0]:g} everywhere); "
-                         "expected image data")
+        raise InputError(f"{_where(image)}: {role} image is constant ({arr.flat[0]:g} everywhere); expected image data")
     return arr
 
 
@@ -68,8 +69,10 @@ def _check_grids(water: Image, fat: Image) -> None:
 def _settings(options: dict) -> dict:
     unknown = sorted(set(options) - set(cfg.CLASSICAL))
     if unknown:
-        raise ConfigError([f"unknown classical segmentation setting {k!r}" for k in unknown]
-                          + [f"valid settings: {sorted(cfg.CLASSICAL)}"])
+        raise ConfigError(
+            [f"unknown classical segmentation setting {k!r}" for k in unknown]
+            + [f"valid settings: {sorted(cfg.CLASSICAL)}"]
+        )
     return {**cfg.CLASSICAL, **options}
 
 
@@ -81,7 +84,7 @@ def _otsu(values: np.ndarray) -> float:
 
 def _disk(radius_mm: float, pixel_mm: float) -> np.ndarray:
     r = max(1, int(round(radius_mm / pixel_mm)))
-    y, x = np.ogrid[-r:r + 1, -r:r + 1]
+    y, x = np.ogrid[-r : r + 1, -r : r + 1]
     return x * x + y * y <= r * r
 
 
@@ -133,9 +136,10 @@ def _split_legs(body: np.ndarray, lr_axis: int, px: float, s: dict) -> list[np.n
     cols = np.flatnonzero(profile)
     lo, hi = int(cols[0]), int(cols[-1])
     a, b = lo + int(0.3 * (hi - lo)), lo + int(0.7 * (hi - lo))
-    cut = a + int(np.argmin(profile[a:b + 1]))
-    narrow = profile[cut] < s["leg_waist_ratio"] * min(profile[lo:cut].max(initial=0),
-                                                       profile[cut:hi + 1].max(initial=0))
+    cut = a + int(np.argmin(profile[a : b + 1]))
+    narrow = profile[cut] < s["leg_waist_ratio"] * min(
+        profile[lo:cut].max(initial=0), profile[cut : hi + 1].max(initial=0)
+    )
     if not narrow and (hi - lo + 1) * px < s["single_leg_max_width_mm"]:
         return [body]
     index = np.arange(body.shape[lr_axis])
@@ -153,8 +157,7 @@ def _compartment(lean: np.ndarray, depth: np.ndarray, side: np.ndarray, s: dict)
     areas = np.bincount(lab[on], minlength=n + 1)[1:]
     deepest = np.zeros(n + 1)
     np.maximum.at(deepest, lab[on], depth[on])  # far cheaper than ndi.maximum's argsort
-    keep = idx[(areas >= s["min_component_fraction"] * areas.max())
-               & (deepest[1:] >= s["min_muscle_depth_mm"])]
+    keep = idx[(areas >= s["min_component_fraction"] * areas.max()) & (deepest[1:] >= s["min_muscle_depth_mm"])]
     if keep.size == 0:
         return np.zeros_like(lean)
     sl, hull = _hull_in_box(np.isin(lab, keep))
@@ -170,8 +173,7 @@ def _hull_in_box(mask: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray]:
     return sl, convex_hull_image(mask[sl])
 
 
-def _femur(dark: np.ndarray, fat: np.ndarray, comp: np.ndarray, side: np.ndarray, px: float,
-           s: dict) -> np.ndarray:
+def _femur(dark: np.ndarray, fat: np.ndarray, comp: np.ndarray, side: np.ndarray, px: float, s: dict) -> np.ndarray:
     """The femur of one leg: the convex hull of one or two pieces of dark cortex around marrow.
 
     The cortex is the only dark ring inside the compartment; partial volume and chemical shift
@@ -201,7 +203,7 @@ def _femur_in_box(dark: np.ndarray, fat: np.ndarray, comp: np.ndarray, px: float
     pieces = pieces[np.argsort(sizes[pieces - 1])[::-1][: int(s["bone_max_pieces"])]]
     lo, hi = s["bone_area_mm2"]
     best = None
-    groups = [(a,) for a in pieces] + [(a, b) for i, a in enumerate(pieces) for b in pieces[i + 1:]]
+    groups = [(a,) for a in pieces] + [(a, b) for i, a in enumerate(pieces) for b in pieces[i + 1 :]]
     boxes = ndi.find_objects(lab)
     max_extent = 2.0 * np.sqrt(hi / np.pi) / px  # diameter (pixels) of the largest femur disc
     for group in groups:
@@ -263,8 +265,7 @@ def _levels(water: Image, fat: Image | None, s: dict):
     tissue_level = float(np.median(above if above.size else positive))
     body_thr = s["body_fraction"] * tissue_level
     px = float(np.sqrt(water.spacing[0] * water.spacing[1]))
-    bodies = np.stack([_body_slice(signal[:, :, k], body_thr, px, s)
-                       for k in range(signal.shape[2])], axis=2)
+    bodies = np.stack([_body_slice(signal[:, :, k], body_thr, px, s) for k in range(signal.shape[2])], axis=2)
     if not bodies.any():
         raise InputError(
             f"{_where(water)}: no body of at least {s['min_leg_area_mm2']:g} mm2 found in any slice; "
@@ -347,8 +348,11 @@ def segment_classical(water: Image, *, fat: Image | None = None, **options) -> I
     for k in range(signal.shape[2]):
         if bodies[:, :, k].any():
             _label_slice(out, k, signal, fatness, bodies, body_thr, fat_thr, px, lr, s)
-    meta = {"SegmentationMethod": "classical", "FatThreshold": fat_thr, "BodyThreshold": body_thr,
-            "FatMeasure": "fat fraction" if fat is not None else "normalised intensity",
-            "TissueLabels": {str(k): v for k, v in cfg.TISSUE_LABELS.items()}}
-    return Image(out, spacing=water.spacing, origin=water.origin, direction=water.direction,
-                 meta=meta)
+    meta = {
+        "SegmentationMethod": "classical",
+        "FatThreshold": fat_thr,
+        "BodyThreshold": body_thr,
+        "FatMeasure": "fat fraction" if fat is not None else "normalised intensity",
+        "TissueLabels": {str(k): v for k, v in cfg.TISSUE_LABELS.items()},
+    }
+    return Image(out, spacing=water.spacing, origin=water.origin, direction=water.direction, meta=meta)

@@ -73,7 +73,8 @@ def summarise_confidence(slices: list[dict], params: dict | None = None) -> dict
         "median_probability": round(float(np.median(probs)), 4) if probs else 0.0,
         "flagged_slices": flagged,
         "flagged_fraction": round(share, 3),
-        "thresholds": {k: p[k] for k in ("min_probability", "min_muscles", "min_area_mm2", "min_coherence",
-                                         "max_flagged_fraction")},
+        "thresholds": {
+            k: p[k] for k in ("min_probability", "min_muscles", "min_area_mm2", "min_coherence", "max_flagged_fraction")
+        },
         "slices": slices,
     }

@@ -49,12 +49,12 @@ def tissue_means(n: int, gen, params: dict | None = None):
     fat = torch.where(fat_bright, muscle + gap, muscle - gap).clamp(0.02, 1.2)
     real = torch.zeros(n, k)
     nm = scfg.FIRST_EXTRA - 1  # muscle codes 1..12
-    real[:, 1:scfg.FIRST_EXTRA] = muscle[:, None] + p["muscle_sd"] * torch.randn((n, nm), generator=gen)
+    real[:, 1 : scfg.FIRST_EXTRA] = muscle[:, None] + p["muscle_sd"] * torch.randn((n, nm), generator=gen)
     infil = torch.rand((n, nm), generator=gen) < p["infiltrated_prob"]
     share = _uni(torch, gen, 0.2, 0.8, (n, nm))
-    real[:, 1:scfg.FIRST_EXTRA] += infil * share * (fat - muscle)[:, None]
+    real[:, 1 : scfg.FIRST_EXTRA] += infil * share * (fat - muscle)[:, None]
     oedema = torch.rand((n, nm), generator=gen) < p["oedema_prob"]
-    real[:, 1:scfg.FIRST_EXTRA] += oedema * _uni(torch, gen, 0.1, 0.4, (n, nm))
+    real[:, 1 : scfg.FIRST_EXTRA] += oedema * _uni(torch, gen, 0.1, 0.4, (n, nm))
     real[:, _T["unlabelled_muscle"]] = muscle + p["muscle_sd"] * torch.randn(n, generator=gen)
     real[:, _T["intermuscular_fat"]] = fat * _uni(torch, gen, 0.7, 1.05, (n,))
     real[:, _T["subcutaneous_fat"]] = fat * _uni(torch, gen, 0.9, 1.1, (n,))

@@ -148,7 +148,7 @@ def count_legs(norm: np.ndarray) -> int:
     lo, hi = cols[0], cols[-1]
     a, b = int(lo + 0.3 * (hi - lo)), int(lo + 0.7 * (hi - lo)) + 1
     mid = a + int(np.argmin(profile[a:b]))
-    peaks = min(profile[lo:mid + 1].max(), profile[mid:hi + 1].max())
+    peaks = min(profile[lo : mid + 1].max(), profile[mid : hi + 1].max())
     return 2 if profile[mid] < cfg.TWO_LEG_DIP * peaks else 1
 
 
@@ -183,16 +183,19 @@ def muscle_indices(labels: np.ndarray, *, scheme: str = "myomri") -> np.ndarray:
     lab = np.asarray(labels).astype(np.int64)
     if scheme == "myomri":
         if lab.min() < 0 or lab.max() > 2 * N_MUSCLES:
-            raise InputError(f"label map has values {_found(lab)}; expected 0..{2 * N_MUSCLES} (myomri thigh "
-                             "muscles: right 1-12, left 13-24) or pass the scheme it uses (huashan: 0..11)")
+            raise InputError(
+                f"label map has values {_found(lab)}; expected 0..{2 * N_MUSCLES} (myomri thigh "
+                "muscles: right 1-12, left 13-24) or pass the scheme it uses (huashan: 0..11)"
+            )
         return np.where(lab > 0, (lab - 1) % N_MUSCLES + 1, 0)
     if scheme == "huashan":
         lut = np.zeros(256, dtype=np.int64)
         for v, m in cfg.HUASHAN_TO_MUSCLE.items():
             lut[v] = MUSCLES.index(m) + 1
         if lab.min() < 0 or lab.max() > max(cfg.HUASHAN_TO_MUSCLE):
-            raise InputError(f"Huashan label map has values {_found(lab)}; expected 0..11 (the 11 Huashan thigh "
-                             "muscles)")
+            raise InputError(
+                f"Huashan label map has values {_found(lab)}; expected 0..11 (the 11 Huashan thigh muscles)"
+            )
         return lut[lab]
     raise InputError(f"label scheme {scheme!r} is unknown; expected 'myomri' or 'huashan'")
 
@@ -228,7 +231,7 @@ def _crop(a: np.ndarray, x0: int, y0: int, tile: int, fill=0) -> np.ndarray:
     xs, ys = max(x0, 0), max(y0, 0)
     xe, ye = min(x0 + tile, a.shape[0]), min(y0 + tile, a.shape[1])
     if xe > xs and ye > ys:
-        out[xs - x0:xe - x0, ys - y0:ye - y0] = a[xs:xe, ys:ye]
+        out[xs - x0 : xe - x0, ys - y0 : ye - y0] = a[xs:xe, ys:ye]
     return out
 
 
@@ -282,7 +285,7 @@ def _uncrop(t: np.ndarray, x0: int, y0: int, shape) -> np.ndarray:
     xs, ys = max(x0, 0), max(y0, 0)
     xe, ye = min(x0 + tile, shape[0]), min(y0 + tile, shape[1])
     if xe > xs and ye > ys:
-        out[:, xs:xe, ys:ye] = t[:, xs - x0:xe - x0, ys - y0:ye - y0]
+        out[:, xs:xe, ys:ye] = t[:, xs - x0 : xe - x0, ys - y0 : ye - y0]
     return out
 
 

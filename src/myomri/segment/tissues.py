@@ -152,8 +152,11 @@ def label_map_tiles(label_map: Image, *, scheme: str = "huashan", tile: int, pix
     for half in _halves(lab, mid):
         keep = [k for k in range(half.shape[2]) if (half[:, :, k] > 0).sum() >= scfg.MIN_MUSCLE_PX]
         for _ in range(variants):
-            vol = np.stack([add_tissues(half[:, :, k], pixel_mm=pixel_mm, rng=rng) for k in keep], axis=2) \
-                if keep else np.zeros(half.shape[:2] + (0,), np.uint8)
+            vol = (
+                np.stack([add_tissues(half[:, :, k], pixel_mm=pixel_mm, rng=rng) for k in keep], axis=2)
+                if keep
+                else np.zeros(half.shape[:2] + (0,), np.uint8)
+            )
             body = (vol > 0).astype(np.float32) * (10 * cfg.FOREGROUND_FRACTION)
             x0, y0 = _tile_offsets(body, tile)
             tissues.append(np.moveaxis(_crop(vol, x0, y0, tile), 2, 0))

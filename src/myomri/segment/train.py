@@ -217,7 +217,7 @@ def train_model(data: TileSet, *, model=None, epochs: int | None = None, batch_s
         order = torch.randperm(len(data), generator=gen)
         total = 0.0
         for b in range(0, len(data), batch_size):
-            idx = order[b:b + batch_size]
+            idx = order[b : b + batch_size]
             x, y = x_all[idx], y_all[idx]
             if augment:
                 x, y = augment_batch(x, y, gen)
@@ -252,7 +252,7 @@ def predict_tiles(network, tiles, *, batch_size: int = 16):
     out = []
     with torch.inference_mode():
         for b in range(0, len(tiles), batch_size):
-            x = torch.from_numpy(np.ascontiguousarray(tiles[b:b + batch_size], dtype=np.float32))[:, None]
+            x = torch.from_numpy(np.ascontiguousarray(tiles[b : b + batch_size], dtype=np.float32))[:, None]
             out.append(torch.softmax(network(x), dim=1).numpy())
     return np.concatenate(out) if out else np.zeros((0,), np.float32)
 

@@ -8,14 +8,17 @@ name; :func:`fit_volume` fits a whole volume in parallel slabs with the same res
 
 from .._lazy import attach
 
-__getattr__, __dir__, __all__ = attach(__name__, {
-    "EPGModel": ".epg_model",
-    "MonoExpModel": ".mono",
-    "Fit": ".fit",
-    "STATUS_NAMES": ".fit",
-    "make_model": ".build",
-    "fit_volume": ".volume",
-    "write_fit": ".maps",
-    "fit_summary": ".maps",
-    "epg_cpmg": ".epg",
-})
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "EPGModel": ".epg_model",
+        "MonoExpModel": ".mono",
+        "Fit": ".fit",
+        "STATUS_NAMES": ".fit",
+        "make_model": ".build",
+        "fit_volume": ".volume",
+        "write_fit": ".maps",
+        "fit_summary": ".maps",
+        "epg_cpmg": ".epg",
+    },
+)

@@ -60,10 +60,24 @@ def make_model(
     if model == "mono":
         if fat_fraction is not None or slice_profile:
             raise InputError("a fixed fat fraction and the slice profile apply to the EPG model only")
-        return MonoExpModel(echo_times, method=fit_method or cfg.MONO_METHOD, drop_first_echo=drop_first_echo,
-                            fit_offset=fit_offset, noise_threshold=noise_threshold, source=source)
+        return MonoExpModel(
+            echo_times,
+            method=fit_method or cfg.MONO_METHOD,
+            drop_first_echo=drop_first_echo,
+            fit_offset=fit_offset,
+            noise_threshold=noise_threshold,
+            source=source,
+        )
     if model != "epg":
         raise InputError(f"unknown T2 model {model!r}; expected one of {list(MODELS)}")
-    return EPGModel(echo_times, fat_t2=fat_t2, fat_fraction=fat_fraction, slice_profile=slice_profile,
-                    profile_sampling=profile_sampling, noise_threshold=noise_threshold,
-                    drop_first_echo=drop_first_echo, objective=fit_method or cfg.EPG_OBJECTIVE, source=source)
+    return EPGModel(
+        echo_times,
+        fat_t2=fat_t2,
+        fat_fraction=fat_fraction,
+        slice_profile=slice_profile,
+        profile_sampling=profile_sampling,
+        noise_threshold=noise_threshold,
+        drop_first_echo=drop_first_echo,
+        objective=fit_method or cfg.EPG_OBJECTIVE,
+        source=source,
+    )

@@ -52,15 +52,25 @@ def simulate_cpmg(
     t2, t1, b1 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (t2, t1, b1)))
     if slice_profile is None:
         return epg_cpmg(
-            t2, esp=esp, n_echoes=n_echoes, t1=t1, b1=b1,
-            refocusing_angle=refocusing_angle, excitation_angle=excitation_angle,
+            t2,
+            esp=esp,
+            n_echoes=n_echoes,
+            t1=t1,
+            b1=b1,
+            refocusing_angle=refocusing_angle,
+            excitation_angle=excitation_angle,
         )
     exc, ref = (np.asarray(p, dtype=float) for p in slice_profile)
     keep = exc > 0
     exc, ref = exc[keep], ref[keep]
     s = epg_cpmg(
-        t2[..., None], esp=esp, n_echoes=n_echoes, t1=t1[..., None], b1=b1[..., None],
-        refocusing_angle=ref, excitation_angle=exc,
+        t2[..., None],
+        esp=esp,
+        n_echoes=n_echoes,
+        t1=t1[..., None],
+        b1=b1[..., None],
+        refocusing_angle=ref,
+        excitation_angle=exc,
     )
     return s.mean(axis=-2)
 
@@ -93,8 +103,11 @@ def build_dictionary(
     t2s = grid_from_spec(t2_grid)
     b1s = grid_from_spec(b1_grid)
     common: dict[str, Any] = dict(
-        esp=esp, n_echoes=n_echoes, slice_profile=slice_profile,
-        excitation_angle=excitation_angle, refocusing_angle=refocusing_angle,
+        esp=esp,
+        n_echoes=n_echoes,
+        slice_profile=slice_profile,
+        excitation_angle=excitation_angle,
+        refocusing_angle=refocusing_angle,
     )
     water = simulate_cpmg(t2s[:, None], t1=t1_water, b1=b1s[None, :], **common)
     fat = simulate_cpmg(float(fat_t2), t1=t1_fat, b1=b1s, **common)

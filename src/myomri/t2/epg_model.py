@@ -113,8 +113,13 @@ class EPGModel:
 
     def _dictionary(self, fat_t2):
         return _cached_dictionary(
-            self.esp, self.echo_times.size, tuple(self.t2_grid), tuple(self.b1_grid),
-            float(fat_t2), self.t1_water, self.t1_fat,
+            self.esp,
+            self.echo_times.size,
+            tuple(self.t2_grid),
+            tuple(self.b1_grid),
+            float(fat_t2),
+            self.t1_water,
+            self.t1_fat,
             self.profile_sampling if self.slice_profile else None,
         )
 
@@ -126,9 +131,7 @@ class EPGModel:
         if ff.ndim == 0:
             ff = np.full(shape, float(ff))
         elif ff.shape != shape:
-            raise InputError(
-                f"fat-fraction map shape {ff.shape} does not match the data grid {shape}"
-            )
+            raise InputError(f"fat-fraction map shape {ff.shape} does not match the data grid {shape}")
         if not np.all(np.isfinite(ff)) or ff.min() < 0 or ff.max() > 1:
             raise InputError("fat fraction must be finite and within 0-1 (a fraction, not %)")
         return ff.reshape(-1)
@@ -162,8 +165,7 @@ class EPGModel:
             t2p, b1p = out["t2"][part], out["b1"][part]
             tol_t, tol_b = 1e-3 * (t2g[1] - t2g[0]), 1e-3 * (b1g[1] - b1g[0])
             out["bound"][part] = (
-                (t2p <= t2g[0] + tol_t) | (t2p >= t2g[-1] - tol_t)
-                | (b1p <= b1g[0] + tol_b) | (b1p >= b1g[-1] - tol_b)
+                (t2p <= t2g[0] + tol_t) | (t2p >= t2g[-1] - tol_t) | (b1p <= b1g[0] + tol_b) | (b1p >= b1g[-1] - tol_b)
             )
         return out
 
@@ -182,8 +184,13 @@ class EPGModel:
         # one-component dictionary over fat T2 and B1, scored by normalised correlation
         grid = np.linspace(*cfg.FAT_T2_GRID_MS[:2], int(cfg.FAT_T2_GRID_MS[2]))
         sim = build_dictionary(
-            esp=self.esp, n_echoes=self.echo_times.size, t2_grid=grid, b1_grid=self.b1_grid,
-            fat_t2=cfg.FAT_T2_MS, t1_water=self.t1_fat, t1_fat=self.t1_fat,
+            esp=self.esp,
+            n_echoes=self.echo_times.size,
+            t2_grid=grid,
+            b1_grid=self.b1_grid,
+            fat_t2=cfg.FAT_T2_MS,
+            t1_water=self.t1_fat,
+            t1_fat=self.t1_fat,
             slice_profile=self._profile(),
         ).water
         score = (sim @ signal) ** 2 / np.einsum("tbe,tbe->tb", sim, sim)
@@ -249,31 +256,43 @@ class EPGModel:
             status[todo[~good]] = FIT_FAILED
             status[todo[good & r["bound"]]] = AT_BOUND
         settings.update(
-            noise_threshold=threshold, fat_t2_ms=float(fat_t2),
-            fat_t2_estimated=self.fat_t2 == "estimate", pure_fat_voxels=n_fat_voxels,
+            noise_threshold=threshold,
+            fat_t2_ms=float(fat_t2),
+            fat_t2_estimated=self.fat_t2 == "estimate",
+            pure_fat_voxels=n_fat_voxels,
             seconds=round(time.perf_counter() - t0, 3),
         )
         free = ["t2_water", "b1", "m0"] + (["ff"] if self.fat_fraction is None else [])
         if self.fat_t2 == "estimate":
             free.append("fat_t2 (one value for the volume)")
         return Fit(
-            t2=maps["t2"].reshape(shape), m0=maps["m0"].reshape(shape),
-            residual=maps["res"].reshape(shape), status=status.reshape(shape),
-            ff=maps["ff"].reshape(shape), b1=maps["b1"].reshape(shape),
-            free_parameters=free, settings=settings,
+            t2=maps["t2"].reshape(shape),
+            m0=maps["m0"].reshape(shape),
+            residual=maps["res"].reshape(shape),
+            status=status.reshape(shape),
+            ff=maps["ff"].reshape(shape),
+            b1=maps["b1"].reshape(shape),
+            free_parameters=free,
+            settings=settings,
         )
 
     def settings(self) -> dict:
         """JSON-serialisable description of the model settings."""
         ff = self.fat_fraction
         return dict(
-            model="epg", echo_times_ms=self.echo_times.tolist(), echo_spacing_ms=self.esp,
-            fat_t2=self.fat_t2, t1_water_ms=self.t1_water, t1_fat_ms=self.t1_fat,
+            model="epg",
+            echo_times_ms=self.echo_times.tolist(),
+            echo_spacing_ms=self.esp,
+            fat_t2=self.fat_t2,
+            t1_water_ms=self.t1_water,
+            t1_fat_ms=self.t1_fat,
             fat_fraction=("free" if ff is None else float(ff) if np.ndim(ff) == 0 else "map"),
             slice_profile=self.slice_profile,
             profile_sampling=self.profile_sampling if self.slice_profile else None,
-            t2_grid_ms=list(map(float, self.t2_grid)), b1_grid=list(map(float, self.b1_grid)),
-            drop_first_echo=self.drop_first_echo, objective=self.objective,
+            t2_grid_ms=list(map(float, self.t2_grid)),
+            b1_grid=list(map(float, self.b1_grid)),
+            drop_first_echo=self.drop_first_echo,
+            objective=self.objective,
             refocusing_width_factor=cfg.REFOCUSING_WIDTH_FACTOR,
             pulse_tbw=cfg.PULSE_TBW,
         )
@@ -284,8 +303,14 @@ def _cached_dictionary(esp, n_echoes, t2_grid, b1_grid, fat_t2, t1_water, t1_fat
     """Dictionaries are reused across fits with the same settings (simulation dominates small fits)."""
     profile = None if sampling is None else default_slice_profile(sampling=sampling)
     return build_dictionary(
-        esp=esp, n_echoes=n_echoes, t2_grid=t2_grid, b1_grid=b1_grid, fat_t2=fat_t2,
-        t1_water=t1_water, t1_fat=t1_fat, slice_profile=profile,
+        esp=esp,
+        n_echoes=n_echoes,
+        t2_grid=t2_grid,
+        b1_grid=b1_grid,
+        fat_t2=fat_t2,
+        t1_water=t1_water,
+        t1_fat=t1_fat,
+        slice_profile=profile,
     )
 
 
@@ -303,8 +328,16 @@ def _polish(r, y, water, fat, t2g, b1g, phi, objective):
     starts = cfg.MYOQMRI_B1_STARTS if objective == "myoqmri" else (0.0,)
     for db1 in starts:
         cand = refine_lm(
-            y[ok], water, fat, t2g, b1g, t2[ok], np.clip(b1[ok] + db1, b1g[0], b1g[-1]), ff[ok],
-            objective=objective, fix_ff=phi is not None,
+            y[ok],
+            water,
+            fat,
+            t2g,
+            b1g,
+            t2[ok],
+            np.clip(b1[ok] + db1, b1g[0], b1g[-1]),
+            ff[ok],
+            objective=objective,
+            fix_ff=phi is not None,
             n_iter=cfg.MYOQMRI_LM_MAX_ITER if objective == "myoqmri" else cfg.LM_MAX_ITER,
         )
         if best is None:

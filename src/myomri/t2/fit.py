@@ -96,9 +96,7 @@ def check_echo_times(echo_times, n_echoes: int | None = None, *, source: str | N
             "(last axis); expected one echo time per echo"
         )
     if tes.size < cfg.MIN_ECHOES:
-        raise EchoTimeError(
-            f"{where}{tes.size} echo(es) found, at least {cfg.MIN_ECHOES} are needed to fit T2"
-        )
+        raise EchoTimeError(f"{where}{tes.size} echo(es) found, at least {cfg.MIN_ECHOES} are needed to fit T2")
     tes = validate_echo_times(tes, source=source)
     return tes
 
@@ -133,9 +131,7 @@ def select_voxels(data: np.ndarray, mask, noise_threshold, *, auto_fraction=cfg.
     if mask is not None:
         mask = np.asarray(mask)
         if mask.shape != data.shape[:-1]:
-            raise MaskError(
-                f"mask shape {mask.shape} does not match the data grid {data.shape[:-1]}"
-            )
+            raise MaskError(f"mask shape {mask.shape} does not match the data grid {data.shape[:-1]}")
         inside = mask.reshape(-1) != 0
         if not inside.any():
             raise MaskError("mask is empty (no non-zero voxel): nothing to fit")
@@ -147,10 +143,7 @@ def select_voxels(data: np.ndarray, mask, noise_threshold, *, auto_fraction=cfg.
     status[invalid & (status == FITTED)] = INVALID_DATA
     vmax = np.where(finite, np.max(np.where(np.isfinite(flat), flat, 0.0), axis=1), 0.0)
     if not np.any(vmax[status == FITTED] > 0):
-        raise InputError(
-            "all voxels to be fitted are zero (an empty or all-zero volume): expected a "
-            "multi-echo signal"
-        )
+        raise InputError("all voxels to be fitted are zero (an empty or all-zero volume): expected a multi-echo signal")
     if noise_threshold is None:
         ref = vmax[(status == FITTED) & (vmax > 0)]
         threshold = auto_fraction * float(np.percentile(ref, cfg.NOISE_AUTO_PERCENTILE))

@@ -68,8 +68,9 @@ def _fixed(fit: Fit) -> dict:
 MAP_NAMES = ("t2", "m0", "residual", "ff", "b1", "offset")
 
 
-def write_fit(fit: Fit, grid: Image, outdir: str | os.PathLike, *, maps: Sequence[str] = MAP_NAMES,
-              summary: bool = True, **extra) -> dict:
+def write_fit(
+    fit: Fit, grid: Image, outdir: str | os.PathLike, *, maps: Sequence[str] = MAP_NAMES, summary: bool = True, **extra
+) -> dict:
     """Write the maps of ``fit`` on ``grid`` into ``outdir`` (float32 NIfTI, unfitted voxels 0).
 
     Parameters

@@ -187,15 +187,16 @@ class MonoExpModel:
         self.source = source
         n_used = self.echo_times.size - int(self.drop_first_echo)
         if n_used < cfg.MIN_ECHOES:
-            raise InputError(
-                f"{n_used} echoes left to fit after dropping the first; at least {cfg.MIN_ECHOES} needed"
-            )
+            raise InputError(f"{n_used} echoes left to fit after dropping the first; at least {cfg.MIN_ECHOES} needed")
 
     def settings(self) -> dict:
         """JSON-serialisable description of the model settings."""
         return dict(
-            model="mono", method=self.method, echo_times_ms=self.echo_times.tolist(),
-            drop_first_echo=self.drop_first_echo, fit_offset=self.fit_offset,
+            model="mono",
+            method=self.method,
+            echo_times_ms=self.echo_times.tolist(),
+            drop_first_echo=self.drop_first_echo,
+            fit_offset=self.fit_offset,
         )
 
     def fit(self, data, mask=None) -> Fit:
@@ -228,8 +229,11 @@ class MonoExpModel:
         settings.update(noise_threshold=threshold, seconds=round(time.perf_counter() - t0, 3))
         free = ["t2", "m0"] + (["offset"] if self.fit_offset else [])
         return Fit(
-            t2=maps["t2"].reshape(shape), m0=maps["m0"].reshape(shape),
-            residual=maps["res"].reshape(shape), status=status.reshape(shape),
+            t2=maps["t2"].reshape(shape),
+            m0=maps["m0"].reshape(shape),
+            residual=maps["res"].reshape(shape),
+            status=status.reshape(shape),
             offset=maps["off"].reshape(shape) if self.fit_offset else None,
-            free_parameters=free, settings=settings,
+            free_parameters=free,
+            settings=settings,
         )

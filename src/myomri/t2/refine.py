@@ -98,7 +98,18 @@ def _myoqmri(cell, yn, th, jac):
 
 
 def refine_lm(
-    y, water, fat, t2_grid, b1_grid, t2, b1, ff, *, objective="lsq", fix_ff=False, n_iter=20,
+    y,
+    water,
+    fat,
+    t2_grid,
+    b1_grid,
+    t2,
+    b1,
+    ff,
+    *,
+    objective="lsq",
+    fix_ff=False,
+    n_iter=20,
     _depth=0,
 ):
     """Levenberg-Marquardt on (t2, b1, ff) (and M0 for ``lsq``) of all voxels, from the start.
@@ -176,8 +187,18 @@ def refine_lm(
     if edge.any() and _depth < MAX_RECENTRE:
         e = np.flatnonzero(edge)
         again = refine_lm(
-            y[e], water, fat, t2_grid, b1_grid, t2_out[e], b1_out[e], theta[e, 2],
-            objective=objective, fix_ff=fix_ff, n_iter=n_iter, _depth=_depth + 1,
+            y[e],
+            water,
+            fat,
+            t2_grid,
+            b1_grid,
+            t2_out[e],
+            b1_out[e],
+            theta[e, 2],
+            objective=objective,
+            fix_ff=fix_ff,
+            n_iter=n_iter,
+            _depth=_depth + 1,
         )
         take = again[4] < cost[e]
         t2_out[e[take]], b1_out[e[take]] = again[0][take], again[1][take]

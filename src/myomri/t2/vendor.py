@@ -49,24 +49,19 @@ def read_qmritools_t2data(
     frames = _frames(image)
     n_frames = frames.shape[2]
     if n_frames % (n_echoes + 1):
-        raise FormatError(
-            f"{path}: {n_frames} frames is not a multiple of {n_echoes} echoes + 1 map per slice"
-        )
+        raise FormatError(f"{path}: {n_frames} frames is not a multiple of {n_echoes} echoes + 1 map per slice")
     n_slices = n_frames // (n_echoes + 1)
     if n_slices != image.shape[2]:
-        raise FormatError(
-            f"{path}: {n_frames} frames give {n_slices} slices but the grid has {image.shape[2]}"
-        )
-    echoes = frames[:, :, : n_slices * n_echoes].reshape(
-        frames.shape[0], frames.shape[1], n_slices, n_echoes
-    )
+        raise FormatError(f"{path}: {n_frames} frames give {n_slices} slices but the grid has {image.shape[2]}")
+    echoes = frames[:, :, : n_slices * n_echoes].reshape(frames.shape[0], frames.shape[1], n_slices, n_echoes)
     t2map = frames[:, :, n_slices * n_echoes :]
     tes = tuple(float(echo_spacing) * np.arange(1, n_echoes + 1))
     grid = dict(spacing=image.spacing, origin=image.origin, direction=image.direction)
     meta = {"SeriesDescription": "QMRITools T2data echoes"}
     echo_img = Image(echoes, echo_times=tes, meta=meta, source=str(path), **grid)
-    map_img = Image(t2map.astype(float), meta={"Quantity": "T2", "Units": "ms", "Vendor": True},
-                    source=str(path), **grid)
+    map_img = Image(
+        t2map.astype(float), meta={"Quantity": "T2", "Units": "ms", "Vendor": True}, source=str(path), **grid
+    )
     return echo_img, map_img
 
 
@@ -90,8 +85,7 @@ def read_vendor_t2map(path: str | os.PathLike, *, layout: str = "map", series=No
     image = read_image(path, series=series)
     if image.array.ndim != 3:
         raise InputError(
-            f"{path}: a T2 map must be 3-D, got shape {image.shape}; for a QMRITools T2data file "
-            "use layout='qmritools'"
+            f"{path}: a T2 map must be 3-D, got shape {image.shape}; for a QMRITools T2data file use layout='qmritools'"
         )
     arr = np.asarray(image.array, dtype=float)
     if not np.all(np.isfinite(arr)) or arr.min() < 0:

@@ -88,8 +88,7 @@ def fit_volume(
     slabs = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
     # a slab with no voxel left to fit keeps the whole-volume status (its fit would refuse an
     # empty mask or an all-zero signal, which is a fact about the slab, not an error)
-    work = [(_model_for_slab(slab_model, s), data[:, :, s], None if mask is None else mask[:, :, s])
-            for s in slabs]
+    work = [(_model_for_slab(slab_model, s), data[:, :, s], None if mask is None else mask[:, :, s]) for s in slabs]
     todo = [bool(np.any(status[:, :, s] == FITTED)) for s in slabs]
     if not any(todo):  # nothing to fit anywhere: the one-process fit says so with its settings
         return model.fit(data, mask)
@@ -118,8 +117,7 @@ def _fit_slab(item: tuple[Any, np.ndarray, np.ndarray | None]) -> Fit:
     return model.fit(data, mask)
 
 
-def _merge(fits: list[Fit | None], slabs: list[slice], status: np.ndarray, *, n_jobs: int,
-           n_fat: int | None) -> Fit:
+def _merge(fits: list[Fit | None], slabs: list[slice], status: np.ndarray, *, n_jobs: int, n_fat: int | None) -> Fit:
     """One whole-volume Fit from the slab fits (None: a slab with nothing to fit)."""
     first = next(f for f in fits if f is not None)
     maps: dict[str, np.ndarray] = {}
@@ -140,5 +138,12 @@ def _merge(fits: list[Fit | None], slabs: list[slice], status: np.ndarray, *, n_
     if n_fat is not None:
         settings.update(fat_t2="estimate", fat_t2_estimated=True, pure_fat_voxels=n_fat)
         free.append("fat_t2 (one value for the volume)")
-    return Fit(t2=maps.pop("t2"), m0=maps.pop("m0"), residual=maps.pop("residual"), status=merged_status,
-               free_parameters=free, settings=settings, **maps)
+    return Fit(
+        t2=maps.pop("t2"),
+        m0=maps.pop("m0"),
+        residual=maps.pop("residual"),
+        status=merged_status,
+        free_parameters=free,
+        settings=settings,
+        **maps,
+    )

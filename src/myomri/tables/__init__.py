@@ -2,7 +2,10 @@
 
 from .._lazy import attach
 
-__getattr__, __dir__, __all__ = attach(__name__, {
-    "roi_statistics": ".roistats",
-    "map_roi_statistics": ".roistats",
-})
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "roi_statistics": ".roistats",
+        "map_roi_statistics": ".roistats",
+    },
+)

@@ -46,7 +46,17 @@ def tidy_per_muscle(roi_tables):
     for table in roi_tables:
         for r in table.to_dict("records"):
             side, muscle = _side_muscle(str(r["label"]), str(r["name"]))
-            rows.append({"subject": str(r["subject"]), "side": side, "muscle": muscle, "n_voxels": int(r["n"]),
-                         "t2_mean": r["mean"], "t2_sd": r["sd"], "t2_median": r["median"], "t2_iqr": r["iqr"],
-                         "ff_mean": r.get("ff_mean")})
+            rows.append(
+                {
+                    "subject": str(r["subject"]),
+                    "side": side,
+                    "muscle": muscle,
+                    "n_voxels": int(r["n"]),
+                    "t2_mean": r["mean"],
+                    "t2_sd": r["sd"],
+                    "t2_median": r["median"],
+                    "t2_iqr": r["iqr"],
+                    "ff_mean": r.get("ff_mean"),
+                }
+            )
     return pd.DataFrame(rows, columns=PER_MUSCLE_COLUMNS)

@@ -26,7 +26,17 @@ __all__ = ["roi_statistics", "read_names", "map_roi_statistics"]
 LABEL_SCHEMES = lab.LABEL_SCHEMES
 
 COLUMNS = [
-    "label", "name", "n_labelled", "n_excluded", "n", "mean", "sd", "median", "q1", "q3", "iqr",
+    "label",
+    "name",
+    "n_labelled",
+    "n_excluded",
+    "n",
+    "mean",
+    "sd",
+    "median",
+    "q1",
+    "q3",
+    "iqr",
 ]
 
 
@@ -35,13 +45,17 @@ def _stats(v: np.ndarray) -> dict:
         return dict(n=0, mean=np.nan, sd=np.nan, median=np.nan, q1=np.nan, q3=np.nan, iqr=np.nan)
     q1, med, q3 = np.percentile(v, [25, 50, 75])
     return dict(
-        n=int(v.size), mean=float(v.mean()), sd=float(v.std(ddof=1)) if v.size > 1 else 0.0,
-        median=float(med), q1=float(q1), q3=float(q3), iqr=float(q3 - q1),
+        n=int(v.size),
+        mean=float(v.mean()),
+        sd=float(v.std(ddof=1)) if v.size > 1 else 0.0,
+        median=float(med),
+        q1=float(q1),
+        q3=float(q3),
+        iqr=float(q3 - q1),
     )
 
 
-def roi_statistics(values, labels, *, names=None, combine=False, scheme=None,
-                   unfitted_value=cfg.ROI_UNFITTED_VALUE):
+def roi_statistics(values, labels, *, names=None, combine=False, scheme=None, unfitted_value=cfg.ROI_UNFITTED_VALUE):
     """Statistics of ``values`` within each non-zero label of ``labels`` (same shape).
 
     Parameters
@@ -88,14 +102,17 @@ def roi_statistics(values, labels, *, names=None, combine=False, scheme=None,
     thigh = scheme == "myomri"
     outside = [v for v in present if v not in lab.LABEL_VALUES]
     if thigh and outside:
-        raise MaskError(f"label(s) {outside[:10]} are not in the myomri thigh scheme (1..{max(lab.LABEL_VALUES)}: "
-                        "right 1..12, left 13..24); expected a myomri label map, or no label scheme")
+        raise MaskError(
+            f"label(s) {outside[:10]} are not in the myomri thigh scheme (1..{max(lab.LABEL_VALUES)}: "
+            "right 1..12, left 13..24); expected a myomri label map, or no label scheme"
+        )
     rows = []
 
     def add(label, name, sel):
         v = values[sel & usable]
-        rows.append(dict(label=label, name=name, n_labelled=int(sel.sum()),
-                         n_excluded=int((sel & ~usable).sum()), **_stats(v)))
+        rows.append(
+            dict(label=label, name=name, n_labelled=int(sel.sum()), n_excluded=int((sel & ~usable).sum()), **_stats(v))
+        )
 
     for value in present:
         name = (names or {}).get(value) or (lab.label_name(value) if thigh else f"label_{value}")
@@ -142,9 +159,7 @@ def map_roi_statistics(value_map: Image, mask: Image, *, names=None, combine=Fal
     from ..preprocess.geometry import grid_mismatches, transfer_mask
 
     if value_map.array.ndim != 3:
-        raise InputError(
-            f"{value_map.source or 'map'}: expected a 3-D map, got shape {value_map.shape}"
-        )
+        raise InputError(f"{value_map.source or 'map'}: expected a 3-D map, got shape {value_map.shape}")
     overlap, transferred = 1.0, False
     if grid_mismatches(mask, value_map):
         mask, overlap = transfer_mask(mask, value_map)

@@ -83,8 +83,11 @@ class ViewerApi:
                  "has_map": e.map is not None, "reader_mode": e.stir is not None,
                  "image": e.image.name, "labels": e.labels.name if e.labels else None}
                 for e in self.catalog.entries]  # fmt: skip
-        return {"subjects": rows, "roots": [str(r) for r in self.catalog.roots],
-                "learning": self.catalog.model is not None or _has_torch()}
+        return {
+            "subjects": rows,
+            "roots": [str(r) for r in self.catalog.roots],
+            "learning": self.catalog.model is not None or _has_torch(),
+        }
 
     def view(self, subject: str, mode: str = "labels"):
         """The loaded :class:`~myomri.view.volumes.SubjectView` (read once, then kept)."""
@@ -171,8 +174,10 @@ class ViewerApi:
         try:
             result = save_correction(view, labels, base=base, corrections_csv=self.catalog.corrections_csv)
         except OSError as exc:
-            raise OSError(f"could not save: {exc.strerror or exc} ({exc.filename or view.label_path}); "
-                          "nothing was written and your edits are still in this page") from exc
+            raise OSError(
+                f"could not save: {exc.strerror or exc} ({exc.filename or view.label_path}); "
+                "nothing was written and your edits are still in this page"
+            ) from exc
         result["stats"] = self.stats(view)
         return result
 

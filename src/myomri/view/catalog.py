@@ -201,8 +201,10 @@ def catalog_run(outdir, *, model=None, label_file=None) -> Catalog:
         if manifest is None and candidate.is_file():
             manifest = candidate
     if manifest is None:
-        raise InputError(f"{outdir}: not a myomri run or demo output (no run_manifest.json with a readable "
-                         "study file, no data/manifest.csv); expected an image with its labels, or a manifest")
+        raise InputError(
+            f"{outdir}: not a myomri run or demo output (no run_manifest.json with a readable "
+            "study file, no data/manifest.csv); expected an image with its labels, or a manifest"
+        )
     cat = catalog_manifest(manifest, run_dir=outdir, model=model, label_file=label_file)
     _add_failures(cat, outdir / "failures.csv")
     return cat

@@ -40,7 +40,7 @@ class ConflictError(InputError):
 def _split(path: Path) -> tuple[str, str]:
     for suf in _SUFFIXES:
         if path.name.lower().endswith(suf):
-            return path.name[: -len(suf)], path.name[-len(suf):]
+            return path.name[: -len(suf)], path.name[-len(suf) :]
     return path.stem, path.suffix
 
 
@@ -169,9 +169,15 @@ def save_correction(view, labels: np.ndarray, *, base: str, corrections_csv: Pat
             "slices_edited": " ".join(str(k) for k in slices), "voxels_changed": changed, "note": status,
         }, CORRECTIONS_COLUMNS)  # fmt: skip
     view.labels = labels.astype(np.uint16)
-    return {"status": status, "file": target.name, "path": str(target), "signature": file_signature(target),
-            "slices_edited": slices, "voxels_changed": changed,
-            "message": message or f"saved {target.name} ({changed} voxels changed on {len(slices)} slice(s))"}
+    return {
+        "status": status,
+        "file": target.name,
+        "path": str(target),
+        "signature": file_signature(target),
+        "slices_edited": slices,
+        "voxels_changed": changed,
+        "message": message or f"saved {target.name} ({changed} voxels changed on {len(slices)} slice(s))",
+    }
 
 
 def save_reader_roi(entry, reader: str, roi: np.ndarray, grid, manifest: Path | None) -> dict:
@@ -196,14 +202,22 @@ def save_reader_roi(entry, reader: str, roi: np.ndarray, grid, manifest: Path | 
     target = subject_dir / "roi" / f"{entry.subject}_reader-{reader}_roi.nii.gz"
     with _SAVE_LOCK:
         if target.exists() or reader in entry.readers:
-            raise ConflictError(f"reader {reader} already has an ROI for {entry.subject}; "
-                                "a repeated reading needs its own id (e.g. R1b)")
+            raise ConflictError(
+                f"reader {reader} already has an ROI for {entry.subject}; "
+                "a repeated reading needs its own id (e.g. R1b)"
+            )
         _write_like(entry.stir, grid, roi, target)
         if manifest is not None:
             _add_manifest_row(manifest, entry, reader, target)
         entry.readers.append(reader)
-    return {"status": "saved", "file": target.name, "path": str(target), "slice": int(slices[0]),
-            "n_pixels": int(roi.sum()), "message": f"saved {target.name} ({int(roi.sum())} pixels)"}
+    return {
+        "status": "saved",
+        "file": target.name,
+        "path": str(target),
+        "slice": int(slices[0]),
+        "n_pixels": int(roi.sum()),
+        "message": f"saved {target.name} ({int(roi.sum())} pixels)",
+    }
 
 
 def _add_manifest_row(manifest: Path, entry, reader: str, target: Path) -> None:

@@ -129,8 +129,13 @@ class LearnJob:
 
     def status(self) -> dict:
         """What the page shows."""
-        return {"state": self.state, "progress": self.progress, "log": self.log[-50:], "report": self.report,
-                "current_model": self.current}
+        return {
+            "state": self.state,
+            "progress": self.progress,
+            "log": self.log[-50:],
+            "report": self.report,
+            "current_model": self.current,
+        }
 
     def keep(self) -> dict:
         """Use the candidate for the next round (its file stays; the old model's file is untouched)."""

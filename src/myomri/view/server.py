@@ -87,11 +87,11 @@ class _Handler(BaseHTTPRequestHandler):
             html = (static_dir() / "index.html").read_text(encoding="utf-8")
             return 200, "text/html; charset=utf-8", html.replace("__TOKEN__", self.server.token).encode()
         if method == "GET" and path.startswith("/static/"):
-            file = resolve_served([static_dir()], path[len("/static/"):])
+            file = resolve_served([static_dir()], path[len("/static/") :])
             ctype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
             return 200, ctype, file.read_bytes()
         if path.startswith("/api/"):
-            return self.server.api.handle(method, path[len("/api/"):], query, body)
+            return self.server.api.handle(method, path[len("/api/") :], query, body)
         raise HttpError(404, f"no such page: {path}")
 
     def _send(self, status: int, ctype: str, payload: bytes) -> None:

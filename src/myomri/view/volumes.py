@@ -17,8 +17,16 @@ import numpy as np
 from ..errors import GeometryError, InputError
 from ..io.image import Image
 
-__all__ = ["SubjectView", "load_subject", "sample_onto", "label_entries", "label_stats", "to_bytes",
-           "from_bytes", "display_window"]
+__all__ = [
+    "SubjectView",
+    "load_subject",
+    "sample_onto",
+    "label_entries",
+    "label_stats",
+    "to_bytes",
+    "from_bytes",
+    "display_window",
+]
 
 #: Largest label value the page can paint (labels travel as uint16).
 MAX_LABEL = 65535
@@ -149,19 +157,25 @@ def load_subject(subject: str, image_path, label_path=None, map_path=None, *, st
         grid = mask
         labels = _as_labels(mask)
         if grid_mismatches(mask, image):
-            notes.append(f"the label map {Path(label_path).name} is on another grid than the image "
-                         f"({mask.describe_grid()} vs {image.describe_grid()}): the image is shown carried "
-                         "onto the label map's grid through world coordinates, and corrections are saved "
-                         "on the label map's own grid")
+            notes.append(
+                f"the label map {Path(label_path).name} is on another grid than the image "
+                f"({mask.describe_grid()} vs {image.describe_grid()}): the image is shown carried "
+                "onto the label map's grid through world coordinates, and corrections are saved "
+                "on the label map's own grid"
+            )
     pixels = _on_grid(image, grid)
     if label_path is not None and not np.isfinite(pixels).any():
-        raise GeometryError(f"the label map {label_path} ({grid.describe_grid()}) does not overlap the image "
-                            f"{image_path} ({image.describe_grid()}) at all: no image voxel lands on it "
-                            "(different patient space?)")
+        raise GeometryError(
+            f"the label map {label_path} ({grid.describe_grid()}) does not overlap the image "
+            f"{image_path} ({image.describe_grid()}) at all: no image voxel lands on it "
+            "(different patient space?)"
+        )
     n_nan = int(np.isnan(pixels).sum())
     if n_nan:
-        notes.append(f"{n_nan} voxels of the edit grid have no finite image value (NaN or outside the "
-                     "image): shown in blue, read out as NaN")
+        notes.append(
+            f"{n_nan} voxels of the edit grid have no finite image value (NaN or outside the "
+            "image): shown in blue, read out as NaN"
+        )
     current = labels
     if start_labels is not None:
         start = read_mask(start_labels)

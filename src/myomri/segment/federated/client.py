@@ -85,8 +85,9 @@ def pull_model(server: str, token: str, output) -> tuple[Path, dict]:
     output = Path(output)
     # checked before downloading: a folder would otherwise fail only after the transfer, with a raw OSError
     if output.is_dir():
-        raise InputError(f"{output}: is a folder; expected the path of the model file to write "
-                         f"(e.g. {output / 'model.pt'})")
+        raise InputError(
+            f"{output}: is a folder; expected the path of the model file to write (e.g. {output / 'model.pt'})"
+        )
     _, headers, body = _request(url + "/model", token)
     model = state_from_bytes(body, source=f"model from {server}")
     path = save_model(model, output)
