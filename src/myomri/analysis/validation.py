@@ -43,7 +43,7 @@ def build_pipeline(
     """
     steps = [("zscore", ZScore())]
     if mode == "nested":
-        sizes = [int(k)] if np.isscalar(k) else list(k)
+        sizes = [int(np.asarray(k))] if np.isscalar(k) else list(k)
         steps += [
             ("univariate", UnivariateFilter(p_threshold=univariate_p, min_features=min(sizes))),
             # skip_forced: when the filter leaves exactly min(k) candidates the selection is forced;

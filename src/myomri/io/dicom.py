@@ -323,7 +323,7 @@ def read_dicom(
             planes.append(p * fr.slope + fr.intercept if rescale else p)
         vols.append(np.stack(planes, axis=-1).transpose(1, 0, 2))  # [row, col, k] -> [i, j, k]
     array = vols[0] if len(vols) == 1 else np.stack(vols, axis=-1)
-    direction = np.column_stack([f0.row_cosine, f0.col_cosine, direction_k])
+    direction = np.column_stack([f0.row_cosine, f0.col_cosine, cast(Any, direction_k)])
     spacing = (f0.pixel_spacing[1], f0.pixel_spacing[0], spacing_k)
     meta = acquisition_meta(headers[f0.path])
     meta["SliceThickness"] = f0.slice_thickness if f0.slice_thickness else meta.get("SliceThickness")

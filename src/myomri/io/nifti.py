@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ def read_nifti(path: str | os.PathLike) -> Image:
     if not path.exists():
         raise MissingFileError(path, "NIfTI file")
     try:
-        nii = nib.load(str(path))  # reads the header only; the data is read below
+        nii: Any = nib.load(str(path))  # reads the header only; the data is read below
     except Exception as exc:  # nibabel raises many types for broken files
         raise FormatError(f"{path}: cannot read as NIfTI ({type(exc).__name__}: {exc})") from exc
     affine = _checked_header(path, nii)

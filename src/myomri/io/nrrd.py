@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -92,7 +93,13 @@ def read_nrrd(path: str | os.PathLike) -> Image:
     ):
         echo_times = _header_echo_times(header, "MultiVolume.FrameLabels", ",", path)
     return Image(
-        array, spacing=spacing, origin=origin, direction=direction, echo_times=echo_times, meta=meta, source=str(path)
+        array,
+        spacing=spacing,
+        origin=cast(Any, origin),
+        direction=direction,
+        echo_times=echo_times,
+        meta=meta,
+        source=str(path),
     )
 
 

@@ -332,7 +332,9 @@ def run_statistics(config, t2_table, outdir: Path) -> dict:
     clin = clinical_frame(config)
     df = clin.merge(t2_table, on="subject", how="inner")
     g = df[config.group_column].astype(str)
-    label = np.where(g.isin(st["positive"]), "positive", np.where(g.isin(st["negative"]), "negative", None))
+    label = np.where(
+        g.isin(st["positive"]), "positive", np.where(g.isin(st["negative"]), "negative", np.array(None, dtype=object))
+    )
     two = df[label != None].assign(_two=label[label != None])  # noqa: E711 - elementwise
     out: dict[str, Any] = {}
     marker = st["marker"]

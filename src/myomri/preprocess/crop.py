@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
 from ..errors import MaskError
@@ -50,7 +52,7 @@ def crop_to_mask(image: Image, mask: Image, *, label: int, pad_distance: int = 0
     out_image = Image(
         np.ascontiguousarray(image.array[sl]),
         spacing=image.spacing,
-        origin=origin,
+        origin=cast(Any, origin),  # an array; Image stores it as a tuple
         direction=image.direction,
         meta=dict(image.meta),
         source=image.source,
@@ -58,7 +60,7 @@ def crop_to_mask(image: Image, mask: Image, *, label: int, pad_distance: int = 0
     out_mask = Image(
         np.ascontiguousarray(mask.array[sl]),
         spacing=mask.spacing,
-        origin=origin,
+        origin=cast(Any, origin),  # an array; Image stores it as a tuple
         direction=mask.direction,
         meta=dict(mask.meta),
         source=mask.source,

@@ -102,7 +102,7 @@ def _random_grid(n: int, t: int, gen, p: dict):
     theta[:, 1, 0] = torch.sin(ang) / sc
     theta[:, 1, 1] = torch.cos(ang) / sc
     theta[:, :, 2] = shift
-    grid = F.affine_grid(theta, (n, 1, t, t), align_corners=False)
+    grid = F.affine_grid(theta, [n, 1, t, t], align_corners=False)
     disp = _smooth_noise(torch, gen, n, 2, p["elastic_grid"], t) * (p["elastic_px"] * 2 / t)
     return grid + disp.permute(0, 2, 3, 1)
 

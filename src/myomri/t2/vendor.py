@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ def read_qmritools_t2data(
     echoes = frames[:, :, : n_slices * n_echoes].reshape(frames.shape[0], frames.shape[1], n_slices, n_echoes)
     t2map = frames[:, :, n_slices * n_echoes :]
     tes = tuple(float(echo_spacing) * np.arange(1, n_echoes + 1))
-    grid = dict(spacing=image.spacing, origin=image.origin, direction=image.direction)
+    grid: dict[str, Any] = dict(spacing=image.spacing, origin=image.origin, direction=image.direction)
     meta = {"SeriesDescription": "QMRITools T2data echoes"}
     echo_img = Image(echoes, echo_times=tes, meta=meta, source=str(path), **grid)
     map_img = Image(

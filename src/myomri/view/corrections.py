@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -89,7 +90,7 @@ def _write_like(reference: Path, grid, array: np.ndarray, target: Path) -> None:
     """Write ``array`` on ``reference``'s grid: a NIfTI reference lends its header and affine."""
     dtype = np.uint8 if array.max(initial=0) <= 255 else np.uint16
     name = reference.name.lower()
-    ref = None
+    ref: Any = None
     if name.endswith((".nii", ".nii.gz")) and target.name.lower().endswith((".nii", ".nii.gz")):
         import nibabel as nib
 
