@@ -68,8 +68,8 @@ def _subject(tmp_path, n_bad):
     write_nifti(Image(np.ones((10, 10, 1), np.uint8)), tmp_path / "labels.nii.gz")
     return {"subject": "s1", "mese": str(tmp_path / "mese.nii.gz"), "echo_times": tes.tolist(),
             "labels": str(tmp_path / "labels.nii.gz"), "water": None, "fat": None,
-            "t2": {"model": "mono", "method": "loglinear", "slices": "all"},
-            "segmentation": {"method": "given"}, "outdir": str(tmp_path / "out")}
+            "t2": {"model": "mono", "method": "loglinear", "slices": "all", "align": True},
+            "segmentation": {"method": "given", "align": True}, "outdir": str(tmp_path / "out")}
 
 
 def test_pipeline_subject_with_a_few_failed_voxels_is_kept(tmp_path):
