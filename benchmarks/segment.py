@@ -29,6 +29,7 @@ user's corrections; mean per-muscle Dice on its other 13 slices before and after
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -168,7 +169,8 @@ def refine_on_slices(model_path: str, subject: str = "Thigh_003", slices=(4, 8, 
                 write_nifti(one, f"{tmp}/{name}{k}.nii.gz")
                 dst.append(f"{tmp}/{name}{k}.nii.gz")
         t0 = time.perf_counter()
-        assert cli(args + ["--masks", *masks]) == 0
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries this script's JSON only
+            assert cli(args + ["--masks", *masks]) == 0
         out["refine_s"] = round(time.perf_counter() - t0, 1)
         for tag, m in (("before", load_model(model_path)), ("after", load_model(f"{tmp}/refined.pt"))):
             out[tag] = _slice_dice(m, image, labels, others, threads=threads)
