@@ -89,7 +89,8 @@ def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: 
                                       pixel_mm=float(pre.get("pixel_mm", cfg.PIXEL_MM)))  # fmt: skip
     probs = predict_tiles(model.network, tiles)
     raw = tiles_to_labels(probs, layout)
-    labels = keep_largest_components(raw) if cleanup else raw
+    cleaned = keep_largest_components(raw)  # the output (with cleanup) and the coherence both need it
+    labels = cleaned if cleanup else raw
     out = image.with_array(labels.astype(np.uint8))
     records = slice_confidence(probs, layout.canonical_shape[2], pixel_mm=float(pre.get("pixel_mm", cfg.PIXEL_MM)))
     if layout.flips[2]:  # records follow the image's own slice order (canonical slices may be flipped)
@@ -98,7 +99,7 @@ def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: 
     # muscle (> 0.99), anatomy the network does not know (a calf) scattered fragments
     axis = layout.perm[2]
     total = np.moveaxis(raw > 0, axis, 2).sum(axis=(0, 1))
-    kept = np.moveaxis(keep_largest_components(raw) > 0, axis, 2).sum(axis=(0, 1))
+    kept = np.moveaxis(cleaned > 0, axis, 2).sum(axis=(0, 1))
     conf = summarise_confidence(with_coherence(records, kept / np.maximum(total, 1)))
     conf["legs"] = "both" if 0 < layout.midline < layout.resampled_shape[0] else "one"
     out.meta.update({"segmentation": "myomri dl", "model_lineage": model.lineage, "contrast": seen_as,
