@@ -36,17 +36,21 @@ MUSCLE = REFERENCE / "muscle"
 HELD_OUT_MAPS = ("Helsinki_STIR_THIGH_123_0001.nii.gz", "MyoSegmenTUM_Fat_HV005_1_0000.nii.gz")
 
 
-def recipe(workdir: Path, output: Path, minutes: float | None, steps: int = 8000) -> list[str]:
-    """The ``myomri`` argument list of the shipped recipe."""
+def recipe(workdir: Path, output: Path, minutes: float | None, steps: int = 8000, stage2: Path | None = None,
+           threads: int = 2) -> list[str]:
+    """The ``myomri`` argument list of the shipped recipe (``stage2``: fine-tune that stage-1 model)."""
     h = MUSCLE / "huashan_thigh_ideal"
     images = [str(h / f"Thigh_00{s}_000{c}.nii.gz") for s in (1, 2) for c in (0, 1)]
     masks = [str(h / f"Thigh_00{s}_seg.nii.gz") for s in (1, 2) for _ in (0, 1)]
     maps = MUSCLE / "mmthigh_labels"
     args = ["segment", "train", "--label-maps", str(maps), "--exclude", *(m.split("_0")[0] for m in HELD_OUT_MAPS),
             "--images", *images, "--masks", *masks, "--label-scheme", "huashan", "--demo-subjects", "10",
-            "--validation-maps", *(str(maps / m) for m in HELD_OUT_MAPS), "--steps", str(steps), "--seed", "0",
-            "--threads", "2", "--checkpoint", str(workdir / "train.ckpt"), "--resume", "--workdir", str(workdir),
-            "-o", str(output)]  # fmt: skip
+            "--validation-maps", *(str(maps / m) for m in HELD_OUT_MAPS), "--steps", str(steps),
+            "--threads", str(threads), "--resume", "--workdir", str(workdir), "-o", str(output)]  # fmt: skip
+    if stage2 is None:
+        args += ["--seed", "0", "--checkpoint", str(workdir / "train.ckpt")]
+    else:  # a warm restart: new draws (seed 1), half the peak learning rate, its own checkpoint
+        args += ["--seed", "1", "--lr", "1e-3", "--init", str(stage2), "--checkpoint", str(workdir / "stage2.ckpt")]
     if minutes:
         args += ["--max-minutes", str(minutes)]
     return args
@@ -57,13 +61,15 @@ def main(argv=None) -> int:
     ap.add_argument("workdir", type=Path)
     ap.add_argument("--minutes", type=float, default=110.0)
     ap.add_argument("--steps", type=int, default=8000)
+    ap.add_argument("--stage2", type=Path, default=None, metavar="MODEL", help="fine-tune this stage-1 model")
+    ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("-o", "--output", type=Path, default=None)
     args = ap.parse_args(argv)
     from myomri.cli import main as cli
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     out = args.output or args.workdir / "thigh_unet.pt"
-    argv_ = recipe(args.workdir, out, args.minutes, args.steps)
+    argv_ = recipe(args.workdir, out, args.minutes, args.steps, args.stage2, args.threads)
     print("myomri " + " ".join(shlex.quote(a) for a in argv_), file=sys.stderr)
     return cli(argv_)
 
