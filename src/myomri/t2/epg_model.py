@@ -4,9 +4,12 @@ matching (``matching``) and continuous Levenberg-Marquardt refinement (``refine`
 from __future__ import annotations
 
 import functools
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..config import t2 as cfg
 from ..errors import InputError
@@ -50,6 +53,8 @@ class EPGModel:
         Leave the first echo out of the match (the model still simulates it).
     chunk_voxels : int
         Voxels matched per BLAS call.
+    threads : int or None
+        Chunks matched and refined at once (None: all cores); the maps do not depend on it.
     objective : {"lsq", "myoqmri"}
         ``"lsq"``: least squares on the magnitudes with free M0 (dictionary match + quadratic
         refinement). ``"myoqmri"``: squared signals normalised to the first echo, as MyoQMRI
@@ -80,6 +85,7 @@ class EPGModel:
         noise_threshold=cfg.NOISE_THRESHOLD,
         drop_first_echo: bool = False,
         chunk_voxels: int = cfg.CHUNK_VOXELS,
+        threads: int | None = cfg.THREADS,
         objective: str = cfg.EPG_OBJECTIVE,
         source: str | None = None,
     ):
@@ -100,6 +106,7 @@ class EPGModel:
         self.noise_threshold = noise_threshold
         self.drop_first_echo = bool(drop_first_echo)
         self.chunk_voxels = int(chunk_voxels)
+        self.threads = threads
         if objective not in OBJECTIVES:
             raise InputError(f"objective must be one of {sorted(OBJECTIVES)}, got {objective!r}")
         self.objective = objective
@@ -151,12 +158,24 @@ class EPGModel:
         out["ok"] = np.zeros(n, bool)
         out["bound"] = np.zeros(n, bool)
         t2g, b1g = dic.t2_grid, dic.b1_grid
-        for start in range(0, n, self.chunk_voxels):
+
+        def one_chunk(start):
             idx = todo[start : start + self.chunk_voxels]
             y = flat[idx][:, sel]
             r = match_chunk(y, water, fat, gram, phi=None if phi is None else phi[idx])
-            part = slice(start, start + idx.size)
             _polish(r, y, water, fat, t2g, b1g, None if phi is None else phi[idx], self.objective)
+            return start, idx.size, y, r
+
+        starts = range(0, n, self.chunk_voxels)
+        threads = min(len(starts), self.threads or os.cpu_count() or 1)
+        if threads > 1:
+            # the kernels and BLAS calls release the GIL; BLAS keeps one thread inside each
+            with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+                chunks = list(pool.map(one_chunk, starts))
+        else:
+            chunks = [one_chunk(s) for s in starts]
+        for start, size, y, r in chunks:
+            part = slice(start, start + size)
             out["t2"][part] = _interp_grid(t2g, r["t_index"], r["ux"])
             out["b1"][part] = _interp_grid(b1g, r["b_index"], r["uy"])
             out["a"][part], out["b"][part] = r["a"], r["b"]

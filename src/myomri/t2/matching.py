@@ -2,35 +2,20 @@
 
 For every (T2, B1) grid point the amplitudes of water and fat enter linearly, so they are
 solved in closed form (variable projection): a voxel's score at a grid point is the signal energy
-explained by the best non-negative combination of the two atoms. Scores for a chunk of voxels
-against all grid points come from two BLAS matrix products; the best grid point is then refined
-by a quadratic fit of the score over its 3 x 3 neighbourhood, and the atoms are interpolated at
-the refined point (quadratic Lagrange) to solve the amplitudes. No per-voxel Python loop.
+explained by the best non-negative combination of the two atoms. The projections of a chunk of
+voxels on all atoms come from two BLAS matrix products; the scores and the best grid point from one
+compiled pass (``_kernels.best_atoms``, no (voxels x atoms) temporaries); the best grid point is
+then refined by a quadratic fit of the score over its 3 x 3 neighbourhood, and the atoms are
+interpolated at the refined point (quadratic Lagrange) to solve the amplitudes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ._kernels import best_atoms
+
 __all__ = ["match_chunk"]
-
-_EPS = 1e-30
-
-
-def _scores(p, q, ww, wf, ff_, phi):
-    """Explained energy for projections ``p = w.y`` (m, T, B), ``q = f.y`` (m, 1, B)."""
-    if phi is None:
-        det = ww * ff_ - wf * wf
-        a = (ff_ * p - wf * q) / det
-        b = (ww * q - wf * p) / det
-        both = a * p + b * q
-        e_w = np.where(p > 0, p * p / ww, 0.0)
-        e_f = np.where(q > 0, q * q / ff_, 0.0)
-        return np.where((a >= 0) & (b >= 0), both, np.maximum(e_w, e_f))
-    phi = phi[:, None, None]
-    sy = (1 - phi) * p + phi * q
-    ss = (1 - phi) ** 2 * ww + 2 * phi * (1 - phi) * wf + phi**2 * ff_
-    return np.where(sy > 0, sy * sy / ss, 0.0)
 
 
 def _lagrange(u):
@@ -91,19 +76,14 @@ def match_chunk(y, water, fat, gram, *, phi=None):
     # product rounds a row differently depending on the other rows of its chunk (kernel tiling),
     # which made a voxel's fit depend on how the volume was cut into chunks or parallel slabs;
     # the double product's row-dependent error (~1e-16) vanishes in the rounding to float32.
-    p = (y @ water.reshape(nt * nb, ne).T).astype(np.float32).reshape(m, nt, nb)
-    q = (y @ fat.T).astype(np.float32)[:, None, :]
-    ww, wf, ff_ = (g.astype(np.float32) for g in gram)
-    if phi is not None:
-        phi = phi.astype(np.float32)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        e = _scores(p, q, ww, wf, ff_, phi)
-    flat = e.reshape(m, -1).argmax(axis=1)
-    it, ib = np.divmod(flat, nb)
-    rows = np.arange(m)[:, None, None]
+    p = (y @ water.reshape(nt * nb, ne).T).reshape(m, nt, nb)
+    q = y @ fat.T
+    ww, wf, ff_ = (np.ascontiguousarray(g, dtype=np.float32) for g in gram)
+    phi32 = np.zeros(m, np.float32) if phi is None else phi.astype(np.float32)
+    it, ib, e3 = best_atoms(p, q, ww, wf, np.broadcast_to(ff_, (nt, nb))[0].copy(), phi32, phi is not None)
     ti = np.clip(it[:, None, None] + np.array([-1, 0, 1])[None, :, None], 0, nt - 1)
     bi = np.clip(ib[:, None, None] + np.array([-1, 0, 1])[None, None, :], 0, nb - 1)
-    ux, uy = _refine(e[rows, ti, bi].astype(float), it, ib, nt, nb)
+    ux, uy = _refine(e3, it, ib, nt, nb)
     if phi is not None:
         phi = phi.astype(float)
     lx, ly = _lagrange(ux), _lagrange(uy)

@@ -81,6 +81,8 @@ def fit_volume(
     status = status.reshape(data.shape[:-1])
     slab_model = copy.copy(model)
     slab_model.noise_threshold = threshold
+    if hasattr(slab_model, "threads"):  # processes, not threads, run in parallel here
+        slab_model.threads = 1
     n_fat = None
     if getattr(model, "fat_t2", None) == "estimate":
         slab_model.fat_t2, n_fat = model.estimate_fat_t2(data, mask)
