@@ -9,6 +9,7 @@ from myomri.config.demo import DemoConfig
 from myomri.demo.mese import add_rician_noise, epg_dictionary, mese_signal
 from myomri.demo.stir import inversion_recovery_factor
 from myomri.demo.subject import simulate_subject
+from myomri.t2.dictionary import default_slice_profile, simulate_cpmg
 from myomri.t2.epg import epg_cpmg
 
 TE = 10.0 * np.arange(1, 11)
@@ -25,10 +26,17 @@ def test_epg_dictionary_matches_direct_epg_over_t2_and_b1():
     rng = np.random.default_rng(7)
     t2 = rng.uniform(20, 130, 500)
     b1 = rng.uniform(0.7, 1.15, 500)
+    prof = default_slice_profile()
     for t1 in (1400.0, 365.0):
         got = epg_dictionary(esp=10.0, n_echoes=10, t1=t1)(t2, b1)
         ref = epg_cpmg(t2, esp=10.0, n_echoes=10, t1=t1, b1=b1)
         np.testing.assert_allclose(got, ref, rtol=2e-3)
+        got = epg_dictionary(esp=10.0, n_echoes=10, t1=t1, slice_profile=True)(t2, b1)
+        ref = simulate_cpmg(t2, esp=10.0, n_echoes=10, t1=t1, b1=b1, slice_profile=prof)
+        np.testing.assert_allclose(got, ref, rtol=2e-3)
+    # a fixed-T2 (fat) dictionary has only the B1 axis, and is exact at that T2
+    fat = epg_dictionary(esp=10.0, n_echoes=10, t1=365.0, t2=151.0)(np.full(500, 151.0), b1)
+    np.testing.assert_allclose(fat, epg_cpmg(151.0, esp=10.0, n_echoes=10, t1=365.0, b1=b1), rtol=2e-3)
 
 
 def test_two_component_signal_is_the_fat_fraction_weighted_sum():
@@ -79,8 +87,11 @@ def test_noiseless_demo_mese_equals_epg_model_of_the_true_maps(noiseless_subject
     idx = np.flatnonzero(t2.ravel() > 0)
     pick = np.random.default_rng(0).choice(idx, 400, replace=False)
     t2v, ffv, b1v = t2.ravel()[pick], ff.ravel()[pick], b1.ravel()[pick]
-    water = epg_cpmg(t2v, esp=10.0, n_echoes=10, t1=c.t1_water, b1=b1v)
-    fat = epg_cpmg(c.t2_fat, esp=10.0, n_echoes=10, t1=c.t1_fat, b1=b1v)
+    # a 2-D multi-slice series: the trains carry the slice profile, and its headers say so
+    assert c.mese_slice_profile and mese.meta["MRAcquisitionType"] == "2D"
+    prof = default_slice_profile()
+    water = simulate_cpmg(t2v, esp=10.0, n_echoes=10, t1=c.t1_water, b1=b1v, slice_profile=prof)
+    fat = simulate_cpmg(c.t2_fat, esp=10.0, n_echoes=10, t1=c.t1_fat, b1=b1v, slice_profile=prof)
     model = c.mese_m0 * ((1 - ffv)[:, None] * water + ffv[:, None] * fat)
     got = mese.array.reshape(-1, 10)[pick]
     np.testing.assert_allclose(got, model, rtol=3e-3)

@@ -97,8 +97,11 @@ def register(subparsers) -> None:
     p.add_argument("--fit-offset", action="store_true", help="mono nnls/nlls: fit a noise offset")
     p.add_argument(
         "--slice-profile",
-        action="store_true",
-        help="EPG with the slice profile of Hann-sinc TBW 2 pulses (MyoQMRI-like)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="EPG with the slice profile of Hann-sinc TBW 2 pulses (MyoQMRI-like). Default: on for a "
+        "2-D multi-slice series (MRAcquisitionType 2D, or not recorded), off for 3D; summary.json "
+        "says what was chosen and why",
     )
     p.add_argument(
         "--profile-sampling",
@@ -239,10 +242,13 @@ def _make_model(args, image, mask, extra):
     import numpy as np
 
     from ..errors import InputError
+    from ..t2.acquisition import choose_slice_profile
     from ..t2.build import make_model
 
     if args.model == "mono" and (args.fat_fraction is not None or args.slice_profile):
         raise InputError("--fat-fraction and --slice-profile apply to --model epg only")
+    profile = choose_slice_profile(image.meta, args.slice_profile, model=args.model)
+    extra["slice_profile_choice"] = profile.as_dict()
     ff, ff_source = _fat_fraction(args.fat_fraction, image) if args.model == "epg" else (None, None)
     if ff_source:
         # voxels the FF map does not cover are left out (counted as outside the mask)
@@ -257,7 +263,7 @@ def _make_model(args, image, mask, extra):
         fit_method=args.method,
         fat_t2=args.fat_t2,
         fat_fraction=ff,
-        slice_profile=args.slice_profile,
+        slice_profile=profile.enabled,
         profile_sampling=args.profile_sampling,
         noise_threshold=args.noise_threshold,
         drop_first_echo=args.drop_first_echo,
@@ -297,6 +303,9 @@ def run(args: argparse.Namespace) -> int:
         )
     mask = _read_fit_mask(args.mask, image, extra)
     model, mask = _make_model(args, image, mask, extra)
+    choice = extra["slice_profile_choice"]
+    if args.model == "epg":
+        print(f"t2fit: slice profile {'on' if choice['enabled'] else 'off'}: {choice['reason']}", file=sys.stderr)
     progress = functools.partial(tqdm, desc="slabs", file=sys.stderr)
     fit = fit_volume(model, np.asarray(image.array, dtype=float), mask, n_jobs=args.jobs, progress=progress)
     c = fit.counts()

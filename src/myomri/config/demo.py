@@ -116,6 +116,8 @@ class DemoConfig:
     b1_range: tuple[float, float] = (0.75, 1.1)
     mese_m0: float = 1000.0
     mese_snr: float | None = 50.0  # first-echo SNR of pure healthy muscle; None: noiseless
+    #: 2-D multi-slice MESE: echo trains carry the slice profile (MRAcquisitionType 2D in its headers)
+    mese_slice_profile: bool = True
 
     # --- STIR physics (1.5 T) ---
     stir_tr: float = 6500.0

@@ -32,7 +32,7 @@ GROUP_COLUMN: str = "group"
 SEED: int = 0
 
 # --- T2 stage ---
-T2_KEYS: tuple[str, ...] = ("enabled", "model", "fat_fraction", "fat_t2", "slices", "method", "align")
+T2_KEYS: tuple[str, ...] = ("enabled", "model", "fat_fraction", "fat_t2", "slices", "method", "align", "slice_profile")
 T2_MODELS: tuple[str, ...] = ("epg", "mono")
 T2_MODEL: str = "epg"
 #: "fit": FF is a free parameter per voxel (the demo simulates fat in muscle, so fixing it to 0
@@ -42,6 +42,10 @@ T2_FAT_T2: float = _t2.FAT_T2_MS
 #: "all" slices of the MESE series, or only the "centre" slice (a demo reduction).
 T2_SLICES: tuple[str, ...] = ("all", "centre")
 T2_SLICE: str = "all"
+#: EPG slice-profile correction: "auto" follows the MESE series' MRAcquisitionType (on for 2-D
+#: multi-slice or when not recorded, off for 3D; ``t2.acquisition.choose_slice_profile``), or
+#: true / false.
+T2_SLICE_PROFILE: str | bool = "auto"
 
 # --- segmentation ---
 SEGMENTATION_KEYS: tuple[str, ...] = ("method", "model", "align")

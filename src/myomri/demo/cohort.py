@@ -120,6 +120,8 @@ def _sidecar(meta: dict, echo_times_ms=None) -> dict:
             out[key] = round(meta[key] / 1000.0, 6)
     if "SliceThickness" in meta:
         out["SliceThickness"] = meta["SliceThickness"]  # mm, as in DICOM/BIDS
+    if "MRAcquisitionType" in meta:
+        out["MRAcquisitionType"] = meta["MRAcquisitionType"]
     return out
 
 

@@ -6,6 +6,10 @@ and interpolated bilinearly in *log signal*: at B1 = 1 the CPMG train is exactly
 ``exp(-TE/T2)``, whose logarithm is linear in 1/T2, so the interpolation is exact there and
 very accurate elsewhere (the EPG is smooth in both variables). The fat signal (fixed T2, T1) is
 a 1-D dictionary over B1.
+
+The demo MESE is a 2-D multi-slice acquisition (``MRAcquisitionType`` 2D in its headers), so its
+echo trains carry the slice profile of its slice-selective pulses (``slice_profile=True``: the
+Hann-sinc TBW 2 profile of ``myomri.t2.dictionary.default_slice_profile``), as a scanner's do.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import functools
 
 import numpy as np
 
-from ..t2.epg import epg_cpmg
+from ..t2.dictionary import default_slice_profile, simulate_cpmg
 
 __all__ = ["EpgDictionary", "epg_dictionary", "mese_signal", "add_rician_noise"]
 
@@ -27,11 +31,15 @@ _N_B1 = 161  # B1 step 0.005; B1 = 1 is a node
 class EpgDictionary:
     """Log EPG echo amplitudes on a regular (1/T2, B1) grid, for one T1 and echo train."""
 
-    def __init__(self, *, esp: float, n_echoes: int, t1: float):
-        self.r2 = np.linspace(*_R2_RANGE, _N_R2)
+    def __init__(self, *, esp: float, n_echoes: int, t1: float, slice_profile: bool = False,
+                 t2: float | None = None):  # fmt: skip
+        # a fixed T2 (fat) needs no T2 axis: two nodes around it keep the interpolation exact
+        r2_range = _R2_RANGE if t2 is None else (1.0 / t2 * (1 - 1e-9), 1.0 / t2 * (1 + 1e-9))
+        self.r2 = np.linspace(*r2_range, _N_R2 if t2 is None else 2)
         self.b1 = np.linspace(*_B1_RANGE, _N_B1)
         r2, b1 = np.meshgrid(self.r2, self.b1, indexing="ij")
-        sig = epg_cpmg(1.0 / r2, esp=esp, n_echoes=n_echoes, t1=t1, b1=b1)
+        profile = default_slice_profile() if slice_profile else None
+        sig = simulate_cpmg(1.0 / r2, esp=esp, n_echoes=n_echoes, t1=t1, b1=b1, slice_profile=profile)
         self.log_signal = np.log(np.maximum(sig, 1e-300))  # (n_r2, n_b1, n_echoes)
 
     def __call__(self, t2, b1) -> np.ndarray:
@@ -39,8 +47,8 @@ class EpgDictionary:
         t2 = np.asarray(t2, dtype=float)
         b1 = np.asarray(b1, dtype=float)
         r2 = 1.0 / t2
-        if np.any(r2 < _R2_RANGE[0]) or np.any(r2 > _R2_RANGE[1]):
-            raise ValueError(f"T2 outside the dictionary range {1 / _R2_RANGE[1]:g}..{1 / _R2_RANGE[0]:g} ms")
+        if np.any(r2 < self.r2[0]) or np.any(r2 > self.r2[-1]):
+            raise ValueError(f"T2 outside the dictionary range {1 / self.r2[-1]:g}..{1 / self.r2[0]:g} ms")
         if np.any(b1 < _B1_RANGE[0]) or np.any(b1 > _B1_RANGE[1]):
             raise ValueError(f"B1 outside the dictionary range {_B1_RANGE[0]}..{_B1_RANGE[1]}")
         fr = (r2 - self.r2[0]) / (self.r2[1] - self.r2[0])
@@ -60,15 +68,18 @@ class EpgDictionary:
 
 
 @functools.lru_cache(maxsize=8)
-def epg_dictionary(*, esp: float, n_echoes: int, t1: float) -> EpgDictionary:
-    """Cached dictionary (built once per process for each echo train and T1)."""
-    return EpgDictionary(esp=esp, n_echoes=n_echoes, t1=t1)
+def epg_dictionary(*, esp: float, n_echoes: int, t1: float, slice_profile: bool = False,
+                   t2: float | None = None) -> EpgDictionary:  # fmt: skip
+    """Cached dictionary (built once per process for each echo train, T1, profile and fixed T2)."""
+    return EpgDictionary(esp=esp, n_echoes=n_echoes, t1=t1, slice_profile=slice_profile, t2=t2)
 
 
-def mese_signal(t2_water, ff, b1, pd, *, esp, n_echoes, t1_water, t1_fat, t2_fat, m0=1.0) -> np.ndarray:
+def mese_signal(t2_water, ff, b1, pd, *, esp, n_echoes, t1_water, t1_fat, t2_fat, m0=1.0,
+                slice_profile: bool = False) -> np.ndarray:  # fmt: skip
     """Noiseless two-component CPMG signal ``m0 * pd * ((1 - ff) S_w + ff S_f)``, shape (..., n_echoes).
 
-    Points with ``pd == 0`` get 0 (their T2 is not looked up).
+    Points with ``pd == 0`` get 0 (their T2 is not looked up). ``slice_profile`` sums each train
+    over the slice profile of 2-D multi-slice pulses.
     """
     t2_water = np.asarray(t2_water, dtype=float)
     ff = np.asarray(ff, dtype=float)
@@ -78,8 +89,9 @@ def mese_signal(t2_water, ff, b1, pd, *, esp, n_echoes, t1_water, t1_fat, t2_fat
     on = pd > 0
     if not np.any(on):
         return out
-    water = epg_dictionary(esp=float(esp), n_echoes=int(n_echoes), t1=float(t1_water))
-    fat = epg_dictionary(esp=float(esp), n_echoes=int(n_echoes), t1=float(t1_fat))
+    kw = dict(esp=float(esp), n_echoes=int(n_echoes), slice_profile=bool(slice_profile))
+    water = epg_dictionary(t1=float(t1_water), **kw)
+    fat = epg_dictionary(t1=float(t1_fat), t2=float(t2_fat), **kw)
     sw = water(t2_water[on], b1[on])
     sf = fat(np.full(int(on.sum()), float(t2_fat)), b1[on])
     out[on] = (m0 * pd[on])[:, None] * ((1 - ff[on])[:, None] * sw + ff[on][:, None] * sf)

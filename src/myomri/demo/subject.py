@@ -93,7 +93,7 @@ def simulate_subject(index: int, subject: str, group: str, config: DemoConfig) -
     b1 = _quantise(b1_at(pts), 2.0**-12)
     sig = mese_signal(
         maps.t2, maps.ff, b1, maps.pd, esp=c.echo_spacing, n_echoes=c.n_echoes,
-        t1_water=c.t1_water, t1_fat=c.t1_fat, t2_fat=c.t2_fat, m0=c.mese_m0,
+        t1_water=c.t1_water, t1_fat=c.t1_fat, t2_fat=c.t2_fat, m0=c.mese_m0, slice_profile=c.mese_slice_profile,
     )  # fmt: skip
     if c.mese_snr is not None:
         sig = add_rician_noise(sig, c.mese_m0 / c.mese_snr, rng)
@@ -102,7 +102,8 @@ def simulate_subject(index: int, subject: str, group: str, config: DemoConfig) -
     tes = tuple(c.echo_spacing * (n + 1) for n in range(c.n_echoes))
     meta = {"RepetitionTime": c.repetition_time, "MagneticFieldStrength": c.field_strength_mese,
             "SeriesDescription": "demo MESE T2 mapping", "EchoTime": list(tes),
-            "SliceThickness": c.mese_slice_thickness}  # fmt: skip
+            "SliceThickness": c.mese_slice_thickness,
+            "MRAcquisitionType": "2D" if c.mese_slice_profile else "3D"}  # fmt: skip
     out.images["mese"] = mese.with_array(
         sig.reshape(shape + (c.n_echoes,)).astype(sig.dtype if sig.dtype == np.int16 else np.float32), echo_times=tes
     )

@@ -32,6 +32,7 @@ SIDECAR_FIELDS = (
     "ManufacturerModelName",
     "Modality",
     "SliceThickness",
+    "MRAcquisitionType",
 )
 _SECONDS = {"RepetitionTime"}
 

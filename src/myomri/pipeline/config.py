@@ -9,7 +9,7 @@ Layout (relative paths are resolved against the study file's folder; defaults in
     group_column: group
     columns: {stir: image, roi: mask, mese: mese, labels: dseg, water: dixon_water, fat: dixon_fat}
     seed: 0
-    t2: {enabled: true, model: epg, fat_fraction: fit, fat_t2: 151, slices: all, align: true}
+    t2: {enabled: true, model: epg, fat_fraction: fit, fat_t2: 151, slices: all, align: true, slice_profile: auto}
     segmentation: {method: given}  # given (labels column) | classical | dl; align: false also here
     features: {enabled: true, params: {setting: ..., imageType: ..., featureClass: ...}}
     analysis: {...}                # the ``myomri study`` schema without features/clinical
@@ -128,9 +128,12 @@ def _t2_section(raw: dict, problems: list[str]) -> dict:
             "slices": cfg.T2_SLICE,
             "method": None,
             "align": cfg.ALIGN,
+            "slice_profile": cfg.T2_SLICE_PROFILE,
         },
     )
     want_bool(t2["enabled"], "t2.enabled", problems)
+    if t2["slice_profile"] != "auto":
+        want_bool(t2["slice_profile"], "t2.slice_profile ('auto', true or false)", problems)
     want_bool(t2["align"], "t2.align", problems)
     model_ok = want_choice(t2["model"], "t2.model", cfg.T2_MODELS, problems)
     ff = t2["fat_fraction"]

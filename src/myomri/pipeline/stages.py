@@ -50,20 +50,26 @@ def _muscle_labels(task: dict, water):
 
 
 def _model(settings: dict, image):
-    """The T2 model of the study file's ``t2`` section (``make_model`` applies the defaults)."""
+    """The T2 model of the study file's ``t2`` section (``make_model`` applies the defaults) and
+    the slice-profile choice (from the series' acquisition type unless the section fixes it)."""
+    from ..t2.acquisition import choose_slice_profile
     from ..t2.build import make_model
 
+    wanted = settings.get("slice_profile", "auto")
+    choice = choose_slice_profile(image.meta, None if wanted == "auto" else bool(wanted), model=settings["model"])
     if settings["model"] == "mono":
-        return make_model(image.echo_times, "mono", fit_method=settings.get("method"), source=image.source)
+        return make_model(image.echo_times, "mono", fit_method=settings.get("method"), source=image.source), choice
     ff = None if settings["fat_fraction"] == "fit" else float(settings["fat_fraction"])
-    return make_model(
+    model = make_model(
         image.echo_times,
         "epg",
         fit_method=settings.get("method"),
         fat_fraction=ff,
         fat_t2=float(settings["fat_t2"]),
+        slice_profile=choice.enabled,
         source=image.source,
     )
+    return model, choice
 
 
 def run_t2_subject(task: dict) -> dict:
@@ -109,7 +115,8 @@ def run_t2_subject(task: dict) -> dict:
             f"{task['labels'] or task['water']}: no muscle label lands on the MESE grid of "
             f"{task['mese']} (overlap {overlap:.2f}); check the series' geometry"
         )
-    fit = _model(task["t2"], image).fit(np.asarray(image.array, dtype=float), lab > 0)
+    model, profile = _model(task["t2"], image)
+    fit = model.fit(np.asarray(image.array, dtype=float), lab > 0)
     counts = fit.counts()
     failure = fit_failure(counts["fitted"] + counts["fitted_at_bound"], counts["failed"])
     if failure is not None:  # the exit-code rule (myomri.outcome): the subject fails, not the run
@@ -141,6 +148,8 @@ def run_t2_subject(task: dict) -> dict:
         "mask_overlap": float(overlap),
         "fit_failed": int(counts.get("failed", 0)),
         "slices": task["t2"]["slices"],
+        "slice_profile": profile.enabled,
+        "slice_profile_reason": profile.reason,
         **_alignment_columns(alignment),
     }
     if confidence is not None:

@@ -20,5 +20,6 @@ __getattr__, __dir__, __all__ = attach(
         "write_fit": ".maps",
         "fit_summary": ".maps",
         "epg_cpmg": ".epg",
+        "choose_slice_profile": ".acquisition",
     },
 )
