@@ -1,8 +1,10 @@
 """Time EPG water-T2 fitting on the MyoQMRI calf series and on a 1-million-voxel synthetic volume.
 
-* ``calf``: the MyoQMRI example (8 slices x 128 x 256, 17 echoes; 52,984 voxels above the noise
-  threshold of 300) with MyoQMRI's model options (FF free, slice profile, fat T2 151 ms). MyoQMRI
-  2.0.2 needed 4 min 56 s (296 s) on 2 cores here; the target is <= 6 s (>= 50x).
+* ``calf``: the whole ``myomri t2fit`` process on the MyoQMRI example DICOM folder (8 slices x
+  128 x 256, 17 echoes), as a user types it (default: the slice profile follows
+  MRAcquisitionType 2D; targets <= 3 s) and with MyoQMRI's matching criterion
+  (``--method myoqmri --slice-profile --profile-sampling myoqmri``; target <= 6 s). MyoQMRI
+  2.0.2 needed 4 min 56 s (296 s) on 2 cores (its published figure; it is not installable here).
 * ``synthetic``: 1,000,000 voxels (100 x 100 x 100) of known water T2 / FF / B1 with Rician noise
   (SNR 100), 17 echoes of 10 ms.
 
@@ -26,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 MYOQMRI_SECONDS = 296.0
+#: the issue's whole-process targets (s)
+TARGETS = {"t2fit calf, default": 3.0, "t2fit calf, myoqmri criterion": 6.0, "synthetic 100^3 x 17": 30.0}
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -41,17 +45,24 @@ def _time(fn, repeat):
     return out, cold, best
 
 
-def bench_calf(reference: Path, repeat: int):
-    from myomri.io.read import read_image
-    from myomri.t2 import EPGModel
+def bench_calf_cli(reference: Path, repeat: int, extra: list[str], label: str):
+    """Wall time of the whole ``myomri t2fit`` process on the calf DICOM folder (best of ``repeat``)."""
+    import json
+    import subprocess
+    import tempfile
 
-    series = read_image(reference / "muscle" / "myoqmri_mese_calf" / "dicom")
-    data = np.asarray(series.array, dtype=float)
-    model = EPGModel(series.echo_times, slice_profile=True, noise_threshold=300)
-    fit, cold, best = _time(lambda: model.fit(data), repeat)
-    n = int(fit.fitted.sum())
-    return dict(case="calf 8x128x256x17", voxels=n, cold=cold, best=best,
-                ratio_wall=MYOQMRI_SECONDS / best[0], ratio_cpu=MYOQMRI_SECONDS / best[1])
+    series = reference / "muscle" / "myoqmri_mese_calf" / "dicom"
+    best, summary = np.inf, {}
+    for _ in range(repeat + 1):  # the first run also fills numba's on-disk cache
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [sys.executable, "-m", "myomri", "t2fit", str(series), "-o", f"{tmp}/o", *extra]
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            best = min(best, time.perf_counter() - t0)
+            summary = json.loads(Path(f"{tmp}/o/summary.json").read_text())
+    n = summary["counts"]["fitted"] + summary["counts"]["fitted_at_bound"]
+    return dict(case=label, voxels=n, cold=(np.nan, np.nan), best=(best, np.nan),
+                ratio_wall=MYOQMRI_SECONDS / best, ratio_cpu=np.nan)  # fmt: skip
 
 
 def bench_synthetic(repeat: int, n_side: int = 100):
@@ -94,22 +105,34 @@ def main(argv=None):
     rows = []
     ref = Path(args.reference)
     if (ref / "muscle" / "myoqmri_mese_calf").is_dir():
-        rows.append(bench_calf(ref, args.repeat))
+        rows.append(bench_calf_cli(ref, args.repeat, [], "t2fit calf, default"))
+        rows.append(bench_calf_cli(ref, args.repeat, ["--method", "myoqmri", "--slice-profile", "--profile-sampling",
+                                                      "myoqmri"], "t2fit calf, myoqmri criterion"))  # fmt: skip
     else:
         print(f"reference data not found at {ref}: calf case skipped", file=sys.stderr)
     if not args.skip_synthetic:
         rows.append(bench_synthetic(max(1, args.repeat - 1)))
-    print(f"{'case':28s} {'voxels':>9s} {'cold wall':>9s} {'wall s':>8s} {'cpu s':>8s} {'vox/s (wall)':>13s}  notes")
+    print(f"{'case':32s} {'voxels':>9s} {'cold wall':>9s} {'wall s':>8s} {'cpu s':>8s} {'vox/s (wall)':>13s}  notes")
     for r in rows:
         vps = r["voxels"] / r["best"][0]
         note = ""
         if "ratio_wall" in r:
-            note = f"MyoQMRI 296 s: x{r['ratio_wall']:.0f} wall, x{r['ratio_cpu']:.0f} cpu"
+            note = f"whole process; MyoQMRI's published 296 s: x{r['ratio_wall']:.0f}"
         if "t2_rmse" in r:
             note = f"T2 bias {r['t2_bias']:+.2f} ms, RMSE {r['t2_rmse']:.2f} ms"
-        print(f"{r['case']:28s} {r['voxels']:9d} {r['cold'][0]:9.2f} {r['best'][0]:8.2f} "
+        print(f"{r['case']:32s} {r['voxels']:9d} {r['cold'][0]:9.2f} {r['best'][0]:8.2f} "
               f"{r['best'][1]:8.2f} {vps:13.0f}  {note}")
+    import json
 
+    out = []
+    for r in rows:
+        calf = "ratio_wall" in r
+        out.append({"what": r["case"], "ours_s": round(r["best"][0], 2),
+                    "peer": "MyoQMRI 2.0.2 (published, 2 cores)" if calf else None,
+                    "peer_s": MYOQMRI_SECONDS if calf else None,
+                    "ratio": round(r["ratio_wall"], 1) if calf else None,
+                    "target_s": TARGETS.get(r["case"])})  # fmt: skip
+    print("BENCH " + json.dumps({"rows": out}))
 
 if __name__ == "__main__":
     main()
