@@ -87,9 +87,9 @@ def test_noiseless_demo_mese_equals_epg_model_of_the_true_maps(noiseless_subject
     idx = np.flatnonzero(t2.ravel() > 0)
     pick = np.random.default_rng(0).choice(idx, 400, replace=False)
     t2v, ffv, b1v = t2.ravel()[pick], ff.ravel()[pick], b1.ravel()[pick]
-    # a 2-D multi-slice series: the trains carry the slice profile, and its headers say so
-    assert c.mese_slice_profile and mese.meta["MRAcquisitionType"] == "2D"
-    prof = default_slice_profile()
+    # no slice profile in the trains (the default), and the headers say so (3D)
+    assert not c.mese_slice_profile and mese.meta["MRAcquisitionType"] == "3D"
+    prof = None
     water = simulate_cpmg(t2v, esp=10.0, n_echoes=10, t1=c.t1_water, b1=b1v, slice_profile=prof)
     fat = simulate_cpmg(c.t2_fat, esp=10.0, n_echoes=10, t1=c.t1_fat, b1=b1v, slice_profile=prof)
     model = c.mese_m0 * ((1 - ffv)[:, None] * water + ffv[:, None] * fat)
@@ -97,6 +97,20 @@ def test_noiseless_demo_mese_equals_epg_model_of_the_true_maps(noiseless_subject
     np.testing.assert_allclose(got, model, rtol=3e-3)
     # voxels without tissue (air, cortex) carry no signal at all
     assert np.all(mese.array.reshape(-1, 10)[t2.ravel() == 0] == 0)
+
+
+def test_slice_profile_subject_is_labelled_2d_and_fits_back_without_bias():
+    from myomri.t2 import EPGModel
+
+    c = DemoConfig.small(1, mese_snr=None, stir_snr=None, dixon_snr=None, mese_slice_profile=True)
+    data = simulate_subject(3, "sub-003", "DM", c)
+    mese = data.images["mese"]
+    assert mese.meta["MRAcquisitionType"] == "2D"
+    t2 = data.images["truth_t2"].array.astype(float)
+    ff = data.images["truth_ff"].array.astype(float)
+    body = (t2 > 0) & (ff < 0.3)
+    fit = EPGModel(mese.echo_times, slice_profile=True, noise_threshold=0).fit(np.asarray(mese.array, float), body)
+    assert abs(np.median(fit.t2[body] - t2[body])) < 0.05
 
 
 def test_b1_map_spans_the_configured_range_smoothly(noiseless_subject):

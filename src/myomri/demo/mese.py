@@ -7,9 +7,9 @@ and interpolated bilinearly in *log signal*: at B1 = 1 the CPMG train is exactly
 very accurate elsewhere (the EPG is smooth in both variables). The fat signal (fixed T2, T1) is
 a 1-D dictionary over B1.
 
-The demo MESE is a 2-D multi-slice acquisition (``MRAcquisitionType`` 2D in its headers), so its
-echo trains carry the slice profile of its slice-selective pulses (``slice_profile=True``: the
-Hann-sinc TBW 2 profile of ``myomri.t2.dictionary.default_slice_profile``), as a scanner's do.
+With ``slice_profile=True`` the echo trains carry the slice profile of 2-D slice-selective pulses
+(the Hann-sinc TBW 2 profile of ``myomri.t2.dictionary.default_slice_profile``), as a 2-D
+multi-slice scan's do; the demo's default is without (``DemoConfig.mese_slice_profile``).
 """
 
 from __future__ import annotations
