@@ -154,3 +154,16 @@ def test_dataset_description_without_images_is_an_error_naming_the_layout(tmp_pa
     (tmp_path / "d" / "dataset_description.json").write_text("{}")
     with pytest.raises(InputError, match="without NIfTI images in sub-<label>/ folders"):
         init_study(tmp_path / "d", tmp_path / "s" / "study.yaml")
+
+
+def test_reader_rois_of_a_nifti_dataset_are_matched_by_sub_label(mids, tmp_path):
+    rois = tmp_path / "rois"
+    for sub in ("sub-01", "sub-02"):
+        for reader in ("R1", "R2", "R1b"):
+            _nii(rois / sub / f"{sub}_reader-{reader}_roi.nii.gz")
+    out = tmp_path / "s" / "study.yaml"
+    init_study(mids, out, rois=rois)
+    manifest = _rows(out.parent / "manifest.csv")
+    assert len(manifest) == 6 and {r["reader"] for r in manifest} == {"R1", "R2", "R1b"}
+    assert all(r["image"].endswith("_stir.nii.gz") and r["mask"] for r in manifest)
+    assert "enabled: true" in out.read_text()  # radiomics on with reader ROIs

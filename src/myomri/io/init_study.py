@@ -271,8 +271,16 @@ def init_study(
 ) -> InitResult:
     """Scan ``dataset``, classify its series, write the study file ``output`` and its tables.
 
-    ``rois`` is a folder of reader ROIs on the STIR series (:mod:`myomri.io.init_rois`); with it the
-    manifest has one row per subject and ROI and the study's radiomics is on.
+    ``dataset`` is a DICOM tree or a BIDS / ORMIR-MIDS folder (:func:`~myomri.io.nifti_dataset.is_nifti_dataset`);
+    ``roles`` maps a SeriesInstanceUID, or for a NIfTI folder a file path relative to it, to a role.
+    ``clinical`` defaults to a NIfTI folder's own ``participants.tsv``. ``rois`` is a folder of reader
+    ROIs on the STIR series (:mod:`myomri.io.init_rois`); with it the manifest has one row per subject
+    and ROI and the study's radiomics is on.
+
+    Raises
+    ------
+    InputError
+        No series found, a ``roles`` key that is not in the dataset, or a bad clinical table.
     """
     output = Path(output).absolute()
     base = output.parent
