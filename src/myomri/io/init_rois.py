@@ -44,7 +44,7 @@ def find_rois(root: str | os.PathLike, ids: dict[str, str]) -> dict[str, list[di
     unknown = [p.name for p in folders if p.name not in by_name]
     if unknown:
         raise InputError(
-            f"--rois {root}: folder(s) {unknown[:10]} match no subject of the DICOM tree; expected "
+            f"--rois {root}: folder(s) {unknown[:10]} match no subject of the dataset; expected "
             f"one of the {len(ids)} subjects' PatientID or pseudonymous id ({sorted(ids.values())[:10]})"
         )
     out: dict[str, list[dict]] = {}

@@ -1,4 +1,4 @@
-"""``myomri init``: a DICOM tree -> a study file that ``myomri run`` accepts, with pseudonymous ids.
+"""``myomri init``: a DICOM tree or a BIDS / ORMIR-MIDS folder -> a study file that ``myomri run`` accepts.
 
 Writes, beside the study file: ``manifest.csv`` (one row per subject, DICOM series folders by role),
 ``participants.tsv`` (the clinical table keyed by the pseudonymous ``participant_id``, its
@@ -8,6 +8,11 @@ why, ambiguous and skipped ones with the override that resolves them) and the ke
 holds a patient field. Every series used is given a folder of symbolic links to its own files
 (``series/sub-001/mese/``), because ``myomri run`` reads a series as a folder and the export's
 folder names may carry patient names.
+
+A BIDS or ORMIR-MIDS folder (:mod:`myomri.io.nifti_dataset`) is read by file name and sidecar; its
+``sub-`` labels are the subject ids (already pseudonymous: no key file), ``--role`` is keyed by the
+file's path relative to the dataset, and each image used is linked as ``series/sub-01/mese/
+sub-01_mese.nii.gz`` with a sidecar in BIDS units beside it (ORMIR-MIDS gives times in ms).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from ..config import init as cfg
 from ..errors import InputError, StudyInputError
 from .atomic import atomic_write_text
 from .discover import SeriesInfo, classify_series, scan_tree
+from .nifti_dataset import classify_nifti, is_nifti_dataset, scan_nifti_dataset, write_series_file
 
 __all__ = ["InitResult", "assign_roles", "pseudonyms", "read_clinical", "init_study"]
 
@@ -29,6 +35,7 @@ SERIES_COLUMNS = (
     "series_number",
     "description",
     "n_files",
+    "acquisition",
     "role",
     "status",
     "reason",
@@ -41,7 +48,7 @@ class InitResult:
     """What :func:`init_study` wrote and found."""
 
     study: Path
-    key_file: Path
+    key_file: Path | None  # None for a BIDS / ORMIR-MIDS folder: its sub- labels are already pseudonymous
     subjects: list[str]
     rows: list[dict] = field(default_factory=list)
 
@@ -63,6 +70,7 @@ def _row(sid: str, s: SeriesInfo, role: str, status: str, reason: str) -> dict:
         "series_number": "" if s.number is None else s.number,
         "description": s.description,
         "n_files": len(s.files),
+        "acquisition": s.acquisition_type,
         "role": role,
         "status": status,
         "reason": reason,
@@ -70,9 +78,10 @@ def _row(sid: str, s: SeriesInfo, role: str, status: str, reason: str) -> dict:
     }
 
 
-def assign_roles(series: list[SeriesInfo], ids: dict[str, str], overrides: dict[str, str]):
+def assign_roles(series: list[SeriesInfo], ids: dict[str, str], overrides: dict[str, str], classify=classify_series):
     """(chosen series by subject and role, series.csv rows). Nothing is chosen silently: two
-    candidates for one role of one subject are both listed as ambiguous, with the override."""
+    candidates for one role of one subject are both listed as ambiguous, with the override; a
+    subject without any MESE candidate gets a ``missing`` row (its T2 is skipped, not an error)."""
     chosen: dict[str, dict[str, SeriesInfo]] = {sid: {} for sid in ids.values()}
     rows = []
     by_subject: dict[str, list[tuple[SeriesInfo, str | None, str]]] = {}
@@ -81,7 +90,7 @@ def assign_roles(series: list[SeriesInfo], ids: dict[str, str], overrides: dict[
         if s.series_uid in overrides:
             role, why = overrides[s.series_uid], f"set by --role {s.series_uid}={overrides[s.series_uid]}"
         else:
-            role, why = classify_series(s)
+            role, why = classify(s)
         by_subject.setdefault(ids[s.patient_key], []).append((s, role, why))
     for sid, items in by_subject.items():
         for role in cfg.ROLES[:-1]:
@@ -104,6 +113,10 @@ def assign_roles(series: list[SeriesInfo], ids: dict[str, str], overrides: dict[
                     )
                     for o, w in cands
                 ]
+            elif role == "mese":
+                rows.append({**{c: "" for c in SERIES_COLUMNS}, "subject": sid, "n_files": 0, "role": "mese",
+                             "status": "missing", "reason": f"no MESE series for {sid}: its T2 is skipped "
+                             "(set one with --role if it was not recognised)"})  # fmt: skip
         rows += [_row(sid, s, "", "skipped", why) for s, r, why in items if r in (None, "skip")]
     return chosen, rows
 
@@ -258,21 +271,29 @@ def init_study(
 ) -> InitResult:
     """Scan ``dataset``, classify its series, write the study file ``output`` and its tables.
 
-    ``rois`` is a folder of reader ROIs on the STIR series (:mod:`myomri.io.init_rois`); with it the
-    manifest has one row per subject and ROI and the study's radiomics is on.
+    ``dataset`` is a DICOM tree or a BIDS / ORMIR-MIDS folder (:func:`~myomri.io.nifti_dataset.is_nifti_dataset`);
+    ``roles`` maps a SeriesInstanceUID, or for a NIfTI folder a file path relative to it, to a role.
+    ``clinical`` defaults to a NIfTI folder's own ``participants.tsv``. ``rois`` is a folder of reader
+    ROIs on the STIR series (:mod:`myomri.io.init_rois`); with it the manifest has one row per subject
+    and ROI and the study's radiomics is on.
+
+    Raises
+    ------
+    InputError
+        No series found, a ``roles`` key that is not in the dataset, or a bad clinical table.
     """
     output = Path(output).absolute()
     base = output.parent
-    series, unreadable = scan_tree(dataset)
-    if not series:
-        raise InputError(f"{dataset}: no DICOM image series found ({len(unreadable)} unreadable file(s))")
+    nifti = is_nifti_dataset(dataset)
+    series, unreadable, ids, classify = _scan(Path(dataset), nifti)
     roles = dict(roles or {})
-    known = {s.series_uid for s in series}
-    bad = sorted(set(roles) - known)
+    bad = sorted(set(roles) - {s.series_uid for s in series})
     if bad:
-        raise InputError(f"--role: series {', '.join(bad)} not found in {dataset}")
-    ids = pseudonyms(series)
-    chosen, rows = assign_roles(series, ids, roles)
+        what = "file(s) (paths relative to the dataset)" if nifti else "series"
+        raise InputError(f"--role: {what} {', '.join(bad)} not found in {dataset}")
+    chosen, rows = assign_roles(series, ids, roles, classify)
+    if clinical is None and nifti and (Path(dataset) / cfg.PARTICIPANTS_FILE).is_file():
+        clinical = Path(dataset) / cfg.PARTICIPANTS_FILE  # the dataset's own participants table
     table = read_clinical(Path(clinical), ids) if clinical is not None else None
     roi_records = _rois(rois, ids)
     manifest = []
@@ -280,11 +301,11 @@ def init_study(
         rec = {"subject": sid, **{c: "" for c in cfg.ROLE_COLUMNS.values()}}
         for role, col in cfg.ROLE_COLUMNS.items():
             if role in by_role:
-                folder = _series_folder(by_role[role], base / "series" / sid / role)
-                rec[col] = os.path.relpath(folder, base)
-                next(r for r in rows if r["series_uid"] == by_role[role].series_uid and r["status"] == "used")[
-                    "path"
-                ] = rec[col]
+                folder = base / "series" / sid / role
+                s = by_role[role]
+                used = write_series_file(s, folder, f"{sid}_{role}") if nifti else _series_folder(s, folder)
+                rec[col] = os.path.relpath(used, base)
+                next(r for r in rows if r["series_uid"] == s.series_uid and r["status"] == "used")["path"] = rec[col]
         manifest += _roi_rows(rec, roi_records.get(sid, []), base, rows)
     rows += [
         {
@@ -310,13 +331,30 @@ def init_study(
 
         table = pd.DataFrame({"participant_id": sorted(chosen), "group": "n/a"})
     atomic_write_text(base / "participants.tsv", table.to_csv(sep="\t", index=False, na_rep="n/a"))
-    key = base / cfg.KEY_FILE
-    atomic_write_text(
-        key,
-        _csv(
-            [{"subject": v, "patient_id": k} for k, v in sorted(ids.items(), key=lambda x: x[1])],
-            ["subject", "patient_id"],
-        ),
-    )
+    key = None if nifti else base / cfg.KEY_FILE
+    if key is not None:
+        atomic_write_text(
+            key,
+            _csv(
+                [{"subject": v, "patient_id": k} for k, v in sorted(ids.items(), key=lambda x: x[1])],
+                ["subject", "patient_id"],
+            ),
+        )
     atomic_write_text(output, _study_text(chosen, table is not None and clinical is not None, bool(roi_records)))
     return InitResult(output, key, sorted(chosen), rows)
+
+
+def _scan(dataset: Path, nifti: bool):
+    """(series, unreadable files, subject key -> id, classifier) of a DICOM tree or a NIfTI dataset."""
+    if nifti:
+        found = scan_nifti_dataset(dataset)
+        if not found:
+            raise InputError(
+                f"{dataset}: a BIDS / ORMIR-MIDS folder (dataset_description.json) without NIfTI images in "
+                "sub-<label>/ folders; expected e.g. sub-01/anat/sub-01_T1w.nii.gz or sub-01/mr-anat/sub-01_mese.nii.gz"
+            )
+        return found, [], {s.patient_key: s.patient_key for s in found}, classify_nifti
+    series, unreadable = scan_tree(dataset)
+    if not series:
+        raise InputError(f"{dataset}: no DICOM image series found ({len(unreadable)} unreadable file(s))")
+    return series, unreadable, pseudonyms(series), classify_series

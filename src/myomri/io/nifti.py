@@ -13,7 +13,7 @@ from ..errors import FormatError, InputError, MissingFileError
 from .atomic import atomic_path
 from .image import LPS_TO_RAS, Image
 
-__all__ = ["read_nifti", "write_nifti", "geometry_from_affine_ras"]
+__all__ = ["read_nifti", "read_nifti_header", "write_nifti", "geometry_from_affine_ras"]
 
 
 def geometry_from_affine_ras(affine: np.ndarray) -> tuple[tuple, tuple, np.ndarray]:
@@ -78,6 +78,33 @@ def read_nifti(path: str | os.PathLike) -> Image:
     # the on-disk type (the array may be float64 after scaling) so `myomri info` can report it
     meta = {"StoredDataType": str(np.dtype(nii.get_data_dtype()))}
     return Image(array, spacing=spacing, origin=origin, direction=direction, meta=meta, source=str(path))
+
+
+def read_nifti_header(path: str | os.PathLike) -> tuple[tuple[int, ...], str]:
+    """(shape, on-disk dtype) of a NIfTI file, with the checks of :func:`read_nifti` but no voxel read.
+
+    ``myomri init`` classifies every file of a dataset from its header; reading the voxels of
+    each would take minutes on a real cohort.
+
+    Raises
+    ------
+    MissingFileError, FormatError
+        As :func:`read_nifti`: the file is absent, not NIfTI, truncated or has a corrupt header.
+    """
+    import nibabel as nib
+
+    path = Path(path)
+    if not path.exists():
+        raise MissingFileError(path, "NIfTI file")
+    try:
+        nii: Any = nib.load(str(path))
+    except Exception as exc:  # nibabel raises many types for broken files
+        raise FormatError(f"{path}: cannot read as NIfTI ({type(exc).__name__}: {exc})") from exc
+    _checked_header(path, nii)
+    shape = tuple(int(d) for d in nii.shape)
+    while len(shape) > 4 and shape[-1] == 1:  # trailing singleton dims, as read_nifti drops them
+        shape = shape[:-1]
+    return shape, str(np.dtype(nii.get_data_dtype()))
 
 
 #: Deflate cannot compress more than about 1032:1, so a .nii.gz of N bytes holds at most this
