@@ -32,7 +32,9 @@ def _as_ormir_mids(cohort, root):
                             ("dixon_fat", "dixon_fat")):
             os.symlink((cohort / row[col]).resolve(), anat / f"{sid}_{suffix}.nii.gz")
         side = json.loads((cohort / row["mese_json"]).read_text())
-        side.update(EchoTime=[round(t * 1000, 6) for t in side["EchoTime"]], MRAcquisitionType="2D",
+        # the demo's own acquisition type (3D: its MESE carries no slice profile) travels along
+        assert side["MRAcquisitionType"] == "3D"
+        side.update(EchoTime=[round(t * 1000, 6) for t in side["EchoTime"]],
                     RepetitionTime=side["RepetitionTime"] * 1000)
         (anat / f"{sid}_mese.json").write_text(json.dumps(side))
         (anat / f"{sid}_mese_patient.json").write_text(json.dumps({"PatientName": "Demo^Secret"}))
