@@ -33,7 +33,9 @@ def test_series_folders_and_files_per_slice_and_echo(cohort):
     mese = _headers(root / "DEMO001" / "03_t2_mese_tra")
     assert len(mese) == 5 * 10  # 5 slices x 10 echoes
     assert sorted({float(h.EchoTime) for h in mese}) == [10.0 * n for n in range(1, 11)]
-    assert {h.MRAcquisitionType for h in mese} == {"2D"} and len({h.SeriesInstanceUID for h in mese}) == 1
+    # the demo MESE is simulated without slice profile, and its headers say 3D (DemoConfig.mese_slice_profile)
+    assert {h.MRAcquisitionType for h in mese} == {"3D"} and len({h.SeriesInstanceUID for h in mese}) == 1
+    assert {h.SequenceName for h in mese} == {"*se3d10"}
     stir = _headers(root / "DEMO001" / "02_t2_tirm_tra_stir")[0]
     assert stir.ScanningSequence == "IR" and float(stir.InversionTime) > 0
     water = _headers(root / "DEMO001" / "04_dixon_tra_W")[0]

@@ -106,8 +106,10 @@ def write_subject_dicom(root: Path, data: SubjectData, seed: int) -> list[Path]:
     for key, (number, name, extra) in SERIES.items():
         image = data.images[key]
         header = {**common, **_series_header(image, number, name, extra)}
-        if "MRAcquisitionType" in image.meta:  # what the simulation modelled (the MESE slice profile)
-            header["MRAcquisitionType"] = image.meta["MRAcquisitionType"]
+        kind = image.meta.get("MRAcquisitionType")
+        if kind:  # what the simulation modelled (the MESE slice profile or not), named alike
+            header["MRAcquisitionType"] = kind
+            header["SequenceName"] = header["SequenceName"].replace("2d", kind.lower()).replace("3d", kind.lower())
         uid = stable_uid("myomri-demo", str(seed), data.subject, key)
         folder = root / common["PatientID"] / f"{number:02d}_{name}"
         files += write_dicom_series(image, folder, header=header, series_uid=uid)
