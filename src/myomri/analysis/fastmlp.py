@@ -22,6 +22,8 @@ import numpy as np
 from sklearn.neural_network import MLPClassifier
 from sklearn.neural_network import _multilayer_perceptron as _mlp
 
+from . import fastadam
+
 __all__ = ["ExactMLP"]
 
 _ORIG = {"shuffle": _mlp.shuffle, "_safe_indexing": _mlp._safe_indexing, "safe_sparse_dot": _mlp.safe_sparse_dot}
@@ -66,7 +68,21 @@ def _lean_helpers():
 
 
 class ExactMLP(MLPClassifier):
-    """Drop-in ``MLPClassifier`` (same parameters and results bit for bit), faster on small data."""
+    """Drop-in ``MLPClassifier`` (same parameters and results bit for bit), faster on small data.
+
+    Where every epoch is one batch (see :func:`~.fastadam.supported`), the Adam loop is
+    :func:`~.fastadam.fit_full_batch_adam`; otherwise scikit-learn's own.
+    """
+
+    def _fit_stochastic(
+        self, X, y, sample_weight, activations, deltas, coef_grads, intercept_grads, layer_units, incremental
+    ):
+        if not fastadam.supported(self, X, sample_weight, incremental):
+            return super()._fit_stochastic(
+                X, y, sample_weight, activations, deltas, coef_grads, intercept_grads, layer_units, incremental
+            )
+        fastadam.fit_full_batch_adam(self, X, y)
+        return None
 
     def fit(self, X, y, sample_weight=None):
         with _lean_helpers():
