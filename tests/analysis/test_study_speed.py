@@ -102,12 +102,15 @@ def test_nested_outer_fold_with_shortcuts_equals_plain_sklearn_fold(clf):
 
 def test_lean_sklearn_restores_narwhals_check_and_config():
     import sklearn
+    from sklearn.externals.array_api_compat.common import _aliases as aac
 
-    before = skv._nw_into_df_or_series, sklearn.get_config()
+    before = skv._nw_into_df_or_series, aac._unique_kwargs, sklearn.get_config()
     with lean_sklearn():
         assert sklearn.get_config()["assume_finite"]
         assert skv._nw_into_df_or_series(np.zeros(3)) is False
-    assert (skv._nw_into_df_or_series, sklearn.get_config()) == before
+        # the memoised equal_nan probe gives the probe's answer, as a fresh dict each time
+        assert aac._unique_kwargs(np) == before[1](np) and aac._unique_kwargs(np) is not aac._unique_kwargs(np)
+    assert (skv._nw_into_df_or_series, aac._unique_kwargs, sklearn.get_config()) == before
 
 
 def test_make_classifier_uses_the_exact_fast_estimators():
