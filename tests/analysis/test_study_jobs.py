@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import joblib
 import pytest
-
 from tests.analysis._study_synth import write_study
+
 from myomri.analysis.study import run_study
 from myomri.analysis.study_config import load_study
 from myomri.analysis.validation import clamp_jobs

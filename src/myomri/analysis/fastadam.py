@@ -150,9 +150,10 @@ def fit_full_batch_adam(est, X: np.ndarray, y: np.ndarray) -> None:
             break  # Adam stops at the first trigger (BaseOptimizer.trigger_stopping)
         if est.n_iter_ == est.max_iter:
             warnings.warn(
-                "Stochastic Optimizer: Maximum iterations (%d) reached and the optimization "
-                "hasn't converged yet." % est.max_iter,
+                f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
     est.best_loss_, est._no_improvement_count = best, count
     params = P.like(P.buf)

@@ -103,9 +103,7 @@ class ExactCalibratedSVC(CalibratedClassifierCV):
                 proba[:, 0] = 1.0 - proba[:, 1]
             else:
                 denominator = np.sum(proba, axis=1)[:, np.newaxis]
-                proba = np.divide(
-                    proba, denominator, out=np.full_like(proba, 1 / n_classes), where=denominator != 0
-                )
+                proba = np.divide(proba, denominator, out=np.full_like(proba, 1 / n_classes), where=denominator != 0)
             proba[(1.0 < proba) & (proba <= 1.0 + _ONE_TOLERANCE)] = 1.0
             mean += proba
         mean /= len(self.calibrated_classifiers_)

@@ -23,19 +23,27 @@ time per process).
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import numpy as np
 import sklearn
 from sklearn.utils import validation as _skv
 
-try:  # the vendored array-api compatibility layer (scikit-learn >= 1.6)
-    from sklearn.externals.array_api_compat.common import _aliases as _aac
-except ImportError:  # pragma: no cover - older scikit-learn: nothing to shortcut
-    _aac = None
-
 from .fastpaths import use_fast_path
 
 __all__ = ["lean_sklearn"]
+
+
+def _vendored_aliases() -> Any:
+    """The vendored array-api compatibility layer (scikit-learn >= 1.6), or None."""
+    try:
+        from sklearn.externals.array_api_compat.common import _aliases
+    except ImportError:  # pragma: no cover - older scikit-learn: nothing to shortcut
+        return None
+    return _aliases
+
+
+_aac = _vendored_aliases()
 
 #: scikit-learn >= 1.9 only; older versions run the stock check (see ``fastpaths``).
 _ORIG_NW = getattr(_skv, "_nw_into_df_or_series", None)
