@@ -9,6 +9,10 @@ bound to dense-NumPy equivalents that consume the random stream identically
 compute the same products (``a @ b``). Anything that is not a dense NumPy array is passed to
 scikit-learn's own helper. All hyper-parameters stay MLPClassifier's (defaults in the study).
 
+On top of that, a fresh fit whose every epoch is one batch (the study's case) runs the Adam loop
+of :mod:`~myomri.analysis.fastadam`, which drops the remaining per-epoch method and list overhead
+(same operations, same bits).
+
 The rebinding is module-global for the duration of a call and restored afterwards; estimators
 are fitted one at a time per process here (outer folds run in separate processes), so no other
 thread sees it. ``tests/analysis/test_study_speed.py`` checks bit equality with MLPClassifier.

@@ -36,11 +36,13 @@ __all__ = ["lean_sklearn"]
 
 def _vendored_aliases() -> Any:
     """The vendored array-api compatibility layer (scikit-learn >= 1.6), or None."""
+    import importlib
+
+    # by name: a static import of this vendored sub-package confuses mypy's view of ``sklearn``
     try:
-        from sklearn.externals.array_api_compat.common import _aliases
+        return importlib.import_module("sklearn.externals.array_api_compat.common._aliases")
     except ImportError:  # pragma: no cover - older scikit-learn: nothing to shortcut
         return None
-    return _aliases
 
 
 _aac = _vendored_aliases()
