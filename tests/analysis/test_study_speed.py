@@ -22,6 +22,7 @@ from sklearn.utils import validation as skv
 from myomri.analysis.classifiers import make_classifier
 from myomri.analysis.fastforest import ExactRandomForest
 from myomri.analysis.fastmlp import ExactMLP
+from myomri.analysis.fastsvm import ExactCalibratedSVC
 from myomri.analysis.lean import lean_sklearn
 from myomri.analysis.validation import _fit_fold, build_pipeline, run_repeated_cv
 from myomri.errors import InputError
@@ -78,6 +79,28 @@ def test_exact_mlp_equals_sklearn_bit_for_bit_and_restores_helpers(seed):
     assert np.array_equal(ref.predict(Xt), fast.predict(Xt))
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_calibrated_svc_equals_sklearn_bit_for_bit(seed):
+    X, y, Xt = _data(seed, n=45 + 4 * seed)
+    ref = CalibratedClassifierCV(SVC(random_state=seed), cv=5, method="sigmoid").fit(X, y)
+    fast = ExactCalibratedSVC(SVC(random_state=seed), cv=5, method="sigmoid").fit(X, y)
+    assert fast._fast_ and np.array_equal(ref.classes_, fast.classes_)
+    assert np.array_equal(ref.predict_proba(Xt), fast.predict_proba(Xt))
+    assert np.array_equal(ref.predict(Xt), fast.predict(Xt))
+    for a, b in zip(ref.calibrated_classifiers_, fast.calibrated_classifiers_):
+        assert [(c.a_, c.b_) for c in a.calibrators] == [(c.a_, c.b_) for c in b.calibrators]
+
+
+def test_exact_calibrated_svc_other_settings_take_the_stock_path():
+    X, y, Xt = _data(2, n=40, p=3, k=2)
+    for kwargs in ({"method": "isotonic"}, {"cv": StratifiedKFold(3)}, {"ensemble": False}):
+        fast = ExactCalibratedSVC(SVC(random_state=0), **kwargs).fit(X, y)
+        ref = CalibratedClassifierCV(SVC(random_state=0), **kwargs).fit(X, y)
+        assert not fast._fast_ and np.array_equal(ref.predict_proba(Xt), fast.predict_proba(Xt))
+    with pytest.raises(ValueError, match="less than"):  # scikit-learn's own error
+        ExactCalibratedSVC(SVC(), cv=5).fit(X[:8], y[:8])
+
+
 def _plain(name):
     return {"rf": lambda: RandomForestClassifier(random_state=0), "mlp": lambda: MLPClassifier(random_state=0),
             "svm": lambda: CalibratedClassifierCV(SVC(random_state=0), cv=5, method="sigmoid")}.get(name)
@@ -102,17 +125,21 @@ def test_nested_outer_fold_with_shortcuts_equals_plain_sklearn_fold(clf):
 
 def test_lean_sklearn_restores_narwhals_check_and_config():
     import sklearn
+    from sklearn.externals.array_api_compat.common import _aliases as aac
 
-    before = skv._nw_into_df_or_series, sklearn.get_config()
+    before = skv._nw_into_df_or_series, aac._unique_kwargs, sklearn.get_config()
     with lean_sklearn():
         assert sklearn.get_config()["assume_finite"]
         assert skv._nw_into_df_or_series(np.zeros(3)) is False
-    assert (skv._nw_into_df_or_series, sklearn.get_config()) == before
+        # the memoised equal_nan probe gives the probe's answer, as a fresh dict each time
+        assert aac._unique_kwargs(np) == before[1](np) and aac._unique_kwargs(np) is not aac._unique_kwargs(np)
+    assert (skv._nw_into_df_or_series, aac._unique_kwargs, sklearn.get_config()) == before
 
 
 def test_make_classifier_uses_the_exact_fast_estimators():
     assert type(make_classifier("rf")) is ExactRandomForest
     assert type(make_classifier("mlp")) is ExactMLP
+    assert type(make_classifier("svm")) is ExactCalibratedSVC
 
 
 def test_repeated_cv_rejects_non_finite_features_before_any_fit():

@@ -12,9 +12,10 @@ from a bare default, both reported by the study:
   exactly constant within a class leaves even the shrunk covariance singular: the last resort adds a
   ridge (``config.analysis.QDA_RIDGE`` x the training set's mean feature variance) to the diagonal.
 
-RF and MLP are ``ExactRandomForest`` / ``ExactMLP``: subclasses with the same parameters whose fits
-and predictions equal ``RandomForestClassifier`` / ``MLPClassifier`` bit for bit, with less
-per-call overhead (see fastforest.py, fastmlp.py; tested in tests/analysis/test_study_speed.py).
+RF, MLP and the calibrated SVM are ``ExactRandomForest`` / ``ExactMLP`` / ``ExactCalibratedSVC``:
+subclasses with the same parameters whose fits and predictions equal ``RandomForestClassifier`` /
+``MLPClassifier`` / ``CalibratedClassifierCV`` bit for bit, with less per-call overhead (see
+fastforest.py, fastmlp.py, fastadam.py, fastsvm.py; tested in tests/analysis/test_study_speed.py).
 They drive scikit-learn internals, so they are used only where ``fastpaths`` finds those
 internals working at run time; otherwise the stock estimators are returned (same results).
 """
@@ -108,9 +109,13 @@ def make_classifier(name: str, *, seed: int = cfg.VALIDATION_SEED):
     if name == "qda":
         return RankSafeQDA()
     if name == "svm":
-        return CalibratedClassifierCV(
-            SVC(random_state=seed), cv=cfg.SVM_CALIBRATION_FOLDS, method=cfg.SVM_CALIBRATION_METHOD
-        )
+        svc = SVC(random_state=seed)
+        if not use_fast_path("svm"):
+            return CalibratedClassifierCV(svc, cv=cfg.SVM_CALIBRATION_FOLDS, method=cfg.SVM_CALIBRATION_METHOD)
+        # Same ensemble and probabilities bit for bit, without scikit-learn's per-fit plumbing.
+        from .fastsvm import ExactCalibratedSVC
+
+        return ExactCalibratedSVC(svc, cv=cfg.SVM_CALIBRATION_FOLDS, method=cfg.SVM_CALIBRATION_METHOD)
     if name == "knn":
         return KNeighborsClassifier()
     if name == "rf":

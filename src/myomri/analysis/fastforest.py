@@ -7,8 +7,9 @@ second full ``predict_proba`` inside ``predict``. ``ExactRandomForest`` drives t
 builder (``DepthFirstTreeBuilder`` + ``BestSplitter`` + ``Gini``) with the same random streams:
 
 * per tree, seed ``s = rs.randint(int32 max)`` from ``RandomState(random_state)`` (as
-  ``_set_random_states``), bootstrap counts from ``RandomState(s).randint(0, n, n)``, and a fresh
-  ``RandomState(s)`` handed to the splitter (as ``DecisionTreeClassifier._fit``);
+  ``_set_random_states``), bootstrap counts from ``RandomState(s).randint(0, n, n)``, and a
+  generator in the state of a fresh ``RandomState(s)`` handed to the splitter (as
+  ``DecisionTreeClassifier._fit``); one generator re-seeded, not a new one per use;
 * probabilities summed tree by tree in order into float64 zeros, then divided by the number of
   trees (as ``ForestClassifier.predict_proba`` with ``n_jobs=None``).
 
@@ -86,12 +87,19 @@ class ExactRandomForest(RandomForestClassifier):
         else:
             max_features = max(1, int(mf * p)) if mf > 0.0 else 0
         n_classes = np.array([self.n_classes_], dtype=np.intp)
-        rs = np.random.RandomState(self.random_state)
-        seeds = [rs.randint(_INT32_MAX) for _ in range(self.n_estimators)]
+        # One size=n_estimators draw is the same stream as one scalar draw per tree.
+        seeds = np.random.RandomState(self.random_state).randint(_INT32_MAX, size=self.n_estimators)
+        # Constructing a RandomState costs ~50x re-seeding one (it first seeds itself from OS
+        # entropy): one generator is re-seeded with the tree's seed before each use instead, which
+        # leaves it in the state a fresh RandomState(s) starts in. The splitter draws its only
+        # number from it when build() initialises it, so the second re-seed precedes build().
+        rs = np.random.RandomState(0)
         trees = []
         for s in seeds:
-            weight = np.bincount(np.random.RandomState(s).randint(0, n, n), minlength=n).astype(np.float64)
-            splitter = BestSplitter(Gini(1, n_classes), max_features, 1, 0.0, np.random.RandomState(s), None)
+            rs.seed(s)
+            weight = np.bincount(rs.randint(0, n, n), minlength=n).astype(np.float64)
+            rs.seed(s)
+            splitter = BestSplitter(Gini(1, n_classes), max_features, 1, 0.0, rs, None)
             tree = Tree(p, n_classes, 1)
             DepthFirstTreeBuilder(splitter, 2, 1, 0.0, _INT32_MAX, 0.0).build(tree, X, y_tree, weight, None)
             trees.append(tree)

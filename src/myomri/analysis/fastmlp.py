@@ -9,6 +9,10 @@ bound to dense-NumPy equivalents that consume the random stream identically
 compute the same products (``a @ b``). Anything that is not a dense NumPy array is passed to
 scikit-learn's own helper. All hyper-parameters stay MLPClassifier's (defaults in the study).
 
+On top of that, a fresh fit whose every epoch is one batch (the study's case) runs the Adam loop
+of :mod:`~myomri.analysis.fastadam`, which drops the remaining per-epoch method and list overhead
+(same operations, same bits).
+
 The rebinding is module-global for the duration of a call and restored afterwards; estimators
 are fitted one at a time per process here (outer folds run in separate processes), so no other
 thread sees it. ``tests/analysis/test_study_speed.py`` checks bit equality with MLPClassifier.
@@ -21,6 +25,8 @@ import contextlib
 import numpy as np
 from sklearn.neural_network import MLPClassifier
 from sklearn.neural_network import _multilayer_perceptron as _mlp
+
+from . import fastadam
 
 __all__ = ["ExactMLP"]
 
@@ -66,7 +72,21 @@ def _lean_helpers():
 
 
 class ExactMLP(MLPClassifier):
-    """Drop-in ``MLPClassifier`` (same parameters and results bit for bit), faster on small data."""
+    """Drop-in ``MLPClassifier`` (same parameters and results bit for bit), faster on small data.
+
+    Where every epoch is one batch (see :func:`~.fastadam.supported`), the Adam loop is
+    :func:`~.fastadam.fit_full_batch_adam`; otherwise scikit-learn's own.
+    """
+
+    def _fit_stochastic(
+        self, X, y, sample_weight, activations, deltas, coef_grads, intercept_grads, layer_units, incremental
+    ):
+        if not fastadam.supported(self, X, sample_weight, incremental):
+            return super()._fit_stochastic(
+                X, y, sample_weight, activations, deltas, coef_grads, intercept_grads, layer_units, incremental
+            )
+        fastadam.fit_full_batch_adam(self, X, y)
+        return None
 
     def fit(self, X, y, sample_weight=None):
         with _lean_helpers():

@@ -1,7 +1,9 @@
 """Which scikit-learn fast paths this installation supports, decided at run time.
 
 The study's fast estimators lean on scikit-learn internals: ``ExactRandomForest`` drives the
-private Cython tree builder, ``ExactMLP`` rebinds helpers of the private MLP module and
+private Cython tree builder, ``ExactMLP`` rebinds helpers of the private MLP module and runs its
+own Adam loop around scikit-learn's activation and loss functions, ``ExactCalibratedSVC`` calls the
+private sigmoid calibration and builds private ``_CalibratedClassifier`` objects, and
 ``lean_sklearn`` replaces a private narwhals check that appeared in scikit-learn 1.9. Each is
 checked here once per process: the internals must exist, and a tiny fit on the fast path must
 equal the stock estimator bit for bit. A path that fails is not used: ``make_classifier`` returns
@@ -20,7 +22,7 @@ import numpy as np
 __all__ = ["FAST_PATHS", "FastPathWarning", "fast_path_status", "use_fast_path", "check_fast_paths"]
 
 #: The fast paths by name.
-FAST_PATHS = ("forest", "mlp", "lean")
+FAST_PATHS = ("forest", "mlp", "svm", "lean")
 
 
 class FastPathWarning(UserWarning):
@@ -64,6 +66,25 @@ def _check_mlp() -> str | None:
     return None
 
 
+def _check_svm() -> str | None:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import SVC
+
+    from .fastsvm import ExactCalibratedSVC
+
+    X, y = _data()
+    y = y.copy()
+    y[:5] = 2  # three classes, each at least the number of calibration folds
+    for labels in (y, (y > 0).astype(int)):  # multiclass and binary
+        fast = ExactCalibratedSVC(SVC(random_state=3), cv=3).fit(X, labels)
+        if not getattr(fast, "_fast_", False):
+            return "the fast path did not run"
+        stock = CalibratedClassifierCV(SVC(random_state=3), cv=3).fit(X, labels)
+        if not np.array_equal(fast.predict_proba(X), stock.predict_proba(X)):
+            return "its probabilities differ from CalibratedClassifierCV's"
+    return None
+
+
 def _check_lean() -> str | None:
     from sklearn.utils import validation
 
@@ -72,7 +93,7 @@ def _check_lean() -> str | None:
     return None
 
 
-_CHECKS = {"forest": _check_forest, "mlp": _check_mlp, "lean": _check_lean}
+_CHECKS = {"forest": _check_forest, "mlp": _check_mlp, "svm": _check_svm, "lean": _check_lean}
 
 
 @functools.cache

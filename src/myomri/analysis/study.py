@@ -23,7 +23,7 @@ from .reduction import ReproducibilityFilter, select_collinear
 from .selection import ForwardSFS, UnivariateFilter
 from .study_checks import check_study, task_labels
 from .study_config import StudyConfig, Task
-from .validation import build_pipeline, check_target, repeat_metrics, run_repeated_cv
+from .validation import build_pipeline, check_target, clamp_jobs, repeat_metrics, run_repeated_cv
 
 __all__ = ["StudyResult", "load_tables", "task_data", "run_study"]
 
@@ -204,6 +204,9 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
     """
     feats, clin, names = load_tables(config)
     notes: list[str] = _fast_path_notes()
+    n_jobs, jobs_note = clamp_jobs(n_jobs)
+    if jobs_note:
+        notes.append(jobs_note)
     ref = _reference_rows(feats, config)
     icc, after_icc, kept = _filter_features(feats, ref, names, config, notes)
 

@@ -25,7 +25,32 @@ from .metrics import compute_metrics
 from .reduction import ZScore
 from .selection import ForwardSFS, UnivariateFilter
 
-__all__ = ["build_pipeline", "check_target", "CVResult", "run_repeated_cv", "repeat_metrics"]
+__all__ = ["build_pipeline", "check_target", "CVResult", "clamp_jobs", "run_repeated_cv", "repeat_metrics"]
+
+
+def clamp_jobs(n_jobs: int) -> tuple[int, str | None]:
+    """Worker processes to use for ``n_jobs`` on this machine, and a note when it differs.
+
+    ``-1`` means all usable cores. More processes than usable cores (joblib's count: CPU affinity
+    and container quotas included) only add start-up and time-slicing to these CPU-bound fits, so
+    the count is clamped to the cores, and the returned note says so (callers report it).
+
+    Examples
+    --------
+    >>> clamp_jobs(1)
+    (1, None)
+    """
+    from joblib import cpu_count
+
+    n_jobs = int(n_jobs)
+    if n_jobs == 0 or n_jobs < -1:
+        raise InputError(f"n_jobs {n_jobs}: expected a number of worker processes >= 1, or -1 for all cores")
+    cores = max(1, int(cpu_count()))
+    if n_jobs == -1:
+        return cores, None
+    if n_jobs > cores:
+        return cores, f"--jobs {n_jobs} is more than the {cores} usable core(s) here: clamped to {cores}"
+    return n_jobs, None
 
 
 def build_pipeline(
@@ -149,6 +174,7 @@ def run_repeated_cv(
     if not np.isfinite(X).all():
         bad = sorted({int(c) for c in np.argwhere(~np.isfinite(X))[:, 1]})
         raise InputError(f"{task}: feature matrix has NaN/inf values in column(s) {bad}; expected finite numbers")
+    n_jobs, _ = clamp_jobs(n_jobs)  # callers (run_study, the CLI) report a clamp
     n_classes = np.unique(y).size
     splits = list(RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed).split(X, y))
     if n_jobs == 1:

@@ -19,7 +19,12 @@ def register(subparsers) -> None:
     run_p = sub.add_parser("run", help="run the study and write tables, figures and performance.md")
     run_p.add_argument("study", help="study YAML file")
     run_p.add_argument("-o", "--output", required=True, type=output_dir, help="output folder (created if missing)")
-    run_p.add_argument("--jobs", type=n_jobs, default=1, help="parallel processes for the outer CV folds (default 1)")
+    run_p.add_argument(
+        "--jobs",
+        type=n_jobs,
+        default=1,
+        help="parallel processes for the outer CV folds (default 1; -1: all cores; clamped to the cores)",
+    )
     run_p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     run_p.set_defaults(func=run)
     val_p = sub.add_parser(
@@ -50,17 +55,18 @@ def validate(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from ..analysis.study import run_study
     from ..analysis.study_config import load_study
-    from ..errors import InputError
+    from ..analysis.validation import clamp_jobs
     from ..io.paths import refuse_output_over_input
     from ..report.study_tables import write_study_outputs
 
-    if args.jobs < 1:
-        raise InputError(f"--jobs must be >= 1; got {args.jobs}")
+    jobs, jobs_note = clamp_jobs(args.jobs)  # -1: all cores; more than the cores: clamped
+    if jobs_note:
+        print(f"note: {jobs_note}", file=sys.stderr)
     config = load_study(args.study)
     refuse_output_over_input(
         {"study file": args.study, "features table": config.features, "clinical table": config.clinical}, [args.output]
     )
-    result = run_study(config, n_jobs=args.jobs, progress=True)
+    result = run_study(config, n_jobs=jobs, progress=True)
     written = write_study_outputs(result, args.output, figures=not args.no_figures)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
