@@ -164,8 +164,10 @@ _BLAS: dict = {}
 
 def _one_blas_thread(n_levels: int):
     """Keep BLAS single-threaded for these small dense problems: with several threads (and other
-    processes on the cores) OpenBLAS spins and an SVD of 181 x 181 gets ~10x slower."""
-    if n_levels < 128:  # smaller problems: threads cost little, and the limit itself costs ~0.2 ms
+    processes on the cores) OpenBLAS spins, and the products and eigenvalue calls of a 3-D ROI's 13
+    directions of ~120 levels took 1.5 s instead of 20 ms in a fresh process on a busy 2-core box.
+    The controller is made once (~15 ms); a limit costs ~10 us."""
+    if n_levels < 8:  # a few levels: nothing for threads to do
         return contextlib.nullcontext()
     if "controller" not in _BLAS:
         try:  # scanning the loaded libraries is slow: do it once
