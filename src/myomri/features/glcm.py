@@ -63,9 +63,12 @@ def calculate_glcm(roi: TextureRoi, *, distances, symmetrical: bool = True, weig
             f"{need / 2**30:.1f} GiB; expected a coarser discretisation (larger binWidth or "
             "smaller binCount)"
         )
-    counts = count_glcm(roi.levels, roi.roi, steps, roi.n_levels)  # (a, g, h)
+    if {int(d) for d in distances} == {1}:
+        counts = roi.directional("glcm")  # (g, h, a), counted with the runs and zones
+    else:
+        counts = count_glcm(roi.levels, roi.roi, steps, roi.n_levels)
     present = roi.grey_levels.astype(np.int64)
-    p = counts[:, present][:, :, present].transpose(1, 2, 0)
+    p = counts[np.ix_(present, present)]
     if symmetrical:
         p = p + p.transpose(1, 0, 2)
     if weighting_norm is not None:
