@@ -15,38 +15,14 @@ import contextlib
 import numpy as np
 
 from myomri.errors import FeatureError
+from myomri.features import _names
 from myomri.features._kernels import GLCM_SUMS, count_glcm, glcm_sums
 from myomri.features._matrices import TextureRoi, angle_weights, drop_empty_angles
 from myomri.features._matrices import mean_over_angles as _mean
 
 __all__ = ["FEATURE_NAMES", "calculate_glcm", "compute_glcm"]
 
-FEATURE_NAMES = (
-    "Autocorrelation",
-    "JointAverage",
-    "ClusterProminence",
-    "ClusterShade",
-    "ClusterTendency",
-    "Contrast",
-    "Correlation",
-    "DifferenceAverage",
-    "DifferenceEntropy",
-    "DifferenceVariance",
-    "JointEnergy",
-    "JointEntropy",
-    "Imc1",
-    "Imc2",
-    "Idm",
-    "MCC",
-    "Idmn",
-    "Id",
-    "Idn",
-    "InverseVariance",
-    "MaximumProbability",
-    "SumAverage",
-    "SumEntropy",
-    "SumSquares",
-)
+FEATURE_NAMES = _names.FEATURE_NAMES["glcm"]
 
 _EPS = np.spacing(1)
 #: refuse discretisations whose dense co-occurrence matrices would not fit in memory (PyRadiomics crashes)

@@ -10,30 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from myomri.features import _names
 from myomri.features._kernels import ZONE_SUMS, zone_sums
 from myomri.features._matrices import TextureRoi, angle_weights, drop_empty_angles
 from myomri.features._matrices import mean_over_angles as mean
 
 __all__ = ["FEATURE_NAMES", "calculate_glrlm", "compute_glrlm"]
 
-FEATURE_NAMES = (
-    "ShortRunEmphasis",
-    "LongRunEmphasis",
-    "GrayLevelNonUniformity",
-    "GrayLevelNonUniformityNormalized",
-    "RunLengthNonUniformity",
-    "RunLengthNonUniformityNormalized",
-    "RunPercentage",
-    "GrayLevelVariance",
-    "RunVariance",
-    "RunEntropy",
-    "LowGrayLevelRunEmphasis",
-    "HighGrayLevelRunEmphasis",
-    "ShortRunLowGrayLevelEmphasis",
-    "ShortRunHighGrayLevelEmphasis",
-    "LongRunLowGrayLevelEmphasis",
-    "LongRunHighGrayLevelEmphasis",
-)
+FEATURE_NAMES = _names.FEATURE_NAMES["glrlm"]
 
 _EPS = np.spacing(1)
 

@@ -8,29 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from myomri.features import _names
 from myomri.features._kernels import ZONE_SUMS, zone_sums
 from myomri.features._matrices import TextureRoi
 
 __all__ = ["FEATURE_NAMES", "calculate_glszm", "compute_glszm"]
 
-FEATURE_NAMES = (
-    "SmallAreaEmphasis",
-    "LargeAreaEmphasis",
-    "GrayLevelNonUniformity",
-    "GrayLevelNonUniformityNormalized",
-    "SizeZoneNonUniformity",
-    "SizeZoneNonUniformityNormalized",
-    "ZonePercentage",
-    "GrayLevelVariance",
-    "ZoneVariance",
-    "ZoneEntropy",
-    "LowGrayLevelZoneEmphasis",
-    "HighGrayLevelZoneEmphasis",
-    "SmallAreaLowGrayLevelEmphasis",
-    "SmallAreaHighGrayLevelEmphasis",
-    "LargeAreaLowGrayLevelEmphasis",
-    "LargeAreaHighGrayLevelEmphasis",
-)
+FEATURE_NAMES = _names.FEATURE_NAMES["glszm"]
 
 _EPS = np.spacing(1)
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from myomri.errors import FeatureError
+from myomri.features import _names
 from myomri.features._matrices import TextureRoi
 
 __all__ = ["FEATURE_NAMES", "calculate_ngtdm", "compute_ngtdm"]
 
-FEATURE_NAMES = ("Coarseness", "Contrast", "Busyness", "Complexity", "Strength")
+FEATURE_NAMES = _names.FEATURE_NAMES["ngtdm"]
 
 
 def calculate_ngtdm(roi: TextureRoi, *, distances) -> np.ndarray:
