@@ -263,6 +263,7 @@ def compute_features(
                     pad=max(settings["distances"]),
                     drop_axis=force2d_axis(settings),
                     fused=_fused_kinds(classes, settings),
+                    alpha=float(settings["gldm_a"]),
                 )
             feats = _texture(cls, texture, settings)
         out.update({f"{cls}_{name}": float(feats[name]) for name in _MODULES[cls].FEATURE_NAMES})
@@ -270,10 +271,13 @@ def compute_features(
 
 
 def _fused_kinds(classes: Sequence[str], settings: Mapping[str, Any]) -> set[str]:
-    """The directional counts to make in one pass: GLRLM and GLSZM, and GLCM at distance 1 only."""
+    """The counts to make in one pass: GLRLM and GLSZM, and GLCM, GLDM and NGTDM at distance 1 only."""
     kinds = {c for c in classes if c in ("glrlm", "glszm")}
-    if "glcm" in classes and {int(d) for d in settings["distances"]} == {1}:
-        kinds.add("glcm")
+    if {int(d) for d in settings["distances"]} == {1}:
+        if "glcm" in classes:
+            kinds.add("glcm")
+        if "gldm" in classes or "ngtdm" in classes:
+            kinds.add("neighbourhood")
     return kinds
 
 
