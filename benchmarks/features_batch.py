@@ -123,12 +123,37 @@ def _timed(cmd: list[str], env: dict) -> tuple[float, float]:
     return wall, cpu
 
 
-def run_myomri(manifest: Path, jobs: int, out: Path) -> tuple[float, float]:
-    """Wall and CPU time of one fresh ``myomri extract --manifest`` process (nothing cached before)."""
-    shutil.rmtree(out.with_name(out.name + ".parts"), ignore_errors=True)
+def run_myomri(manifest: Path, jobs: int, out: Path, repeat: int = 1) -> tuple[float, float]:
+    """Median wall and CPU time of fresh ``myomri extract --manifest`` processes (nothing cached before
+    each: its ``.parts`` folder is removed)."""
     cmd = [sys.executable, "-m", "myomri", "extract", "--manifest", str(manifest), "--params",
            str(manifest.with_name("params.yaml")), "-o", str(out), "--jobs", str(jobs), "--no-progress"]
-    return _timed(cmd, dict(os.environ))
+    times = []
+    for _ in range(repeat):
+        shutil.rmtree(out.with_name(out.name + ".parts"), ignore_errors=True)
+        times.append(_timed(cmd, dict(os.environ)))
+    return float(np.median([t[0] for t in times])), float(np.median([t[1] for t in times]))
+
+
+def startup(root: Path, manifest: Path) -> dict:
+    """One-case ``myomri extract IMAGE MASK`` in fresh processes with an empty numba cache: the first
+    compiles the kernels (cold), the next ones load them (warm; numba saving nothing there shows the
+    cache is really hit); and ``myomri --help``."""
+    with open(manifest, newline="") as fh:
+        first = next(csv.DictReader(fh))
+    cache = root / "numba_cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    cmd = [sys.executable, "-m", "myomri", "extract", first["image"], first["mask"], "--params",
+           str(manifest.with_name("params.yaml")), "-o", str(root / "one.csv")]
+    res = {"cold_s": _timed(cmd, env)[0]}
+    warm = [_timed(cmd, env)[0] for _ in range(3)]
+    res["warm_s"] = float(np.median(warm))
+    debug = subprocess.run(cmd, env=dict(env, NUMBA_DEBUG_CACHE="1"), capture_output=True, text=True)
+    res["warm_numba_saves"] = debug.stdout.count("data saved to")
+    res["warm_numba_loads"] = debug.stdout.count("data loaded from")
+    res["help_s"] = float(np.median([_timed([sys.executable, "-m", "myomri", "--help"], env)[0] for _ in range(3)]))
+    return res
 
 
 def run_pyradiomics(cli: str, manifest: Path, out: Path) -> tuple[float, float]:
@@ -159,12 +184,12 @@ def max_rel_diff(ours: Path, ref: Path) -> tuple[float, int]:
     return worst, len(b[0])
 
 
-def bench_setting(root: Path, setting: str, n: int, cli: str | None, seed: int) -> dict:
+def bench_setting(root: Path, setting: str, n: int, cli: str | None, seed: int, repeat: int) -> dict:
     """Write the cases of one setting and time myomri (jobs 1 and 2) and PyRadiomics on them."""
     manifest = write_cases(root / setting, setting, n, seed)
     res: dict = {"setting": setting, "cases": n}
-    res["myomri_jobs1_s"], res["myomri_jobs1_cpu_s"] = run_myomri(manifest, 1, root / setting / "ours1.csv")
-    res["myomri_jobs2_s"], _ = run_myomri(manifest, 2, root / setting / "ours2.csv")
+    res["myomri_jobs1_s"], res["myomri_jobs1_cpu_s"] = run_myomri(manifest, 1, root / setting / "ours1.csv", repeat)
+    res["myomri_jobs2_s"], res["myomri_jobs2_cpu_s"] = run_myomri(manifest, 2, root / setting / "ours2.csv", repeat)
     res["jobs2_speedup"] = res["myomri_jobs1_s"] / res["myomri_jobs2_s"]
     if cli:
         res["pyradiomics_s"], res["pyradiomics_cpu_s"] = run_pyradiomics(cli, manifest, root / setting / "pyrad.csv")
@@ -177,7 +202,7 @@ def bench_setting(root: Path, setting: str, n: int, cli: str | None, seed: int) 
 def _line(r: dict) -> str:
     line = (f"{r['setting']:7s} {r['cases']} cases | myomri --jobs 1: {r['myomri_jobs1_s']:6.2f} s wall "
             f"{r['myomri_jobs1_cpu_s']:6.2f} s CPU | --jobs 2: {r['myomri_jobs2_s']:6.2f} s wall "
-            f"(x{r['jobs2_speedup']:.2f})")
+            f"{r['myomri_jobs2_cpu_s']:6.2f} s CPU (x{r['jobs2_speedup']:.2f} wall)")
     if "pyradiomics_s" in r:
         line += (f" | PyRadiomics {r['pyradiomics_s']:6.2f} s wall {r['pyradiomics_cpu_s']:6.2f} s CPU | "
                  f"ratio {r['ratio_wall']:.1f}x wall, {r['ratio_cpu']:.1f}x CPU | {r['n_features']} features, "
@@ -192,21 +217,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--settings", nargs="+", default=["3d", "stir2d"], choices=["3d", "stir2d"])
     ap.add_argument("--pyradiomics", default=os.environ.get("PYRADIOMICS_CLI", "/tmp/pyrad/bin/pyradiomics"))
     ap.add_argument("--workdir", type=Path, default=None, help="keep the cases and outputs here")
+    ap.add_argument("--repeat", type=int, default=3, help="myomri runs per figure (median); PyRadiomics runs once")
     args = ap.parse_args(argv)
     cli = args.pyradiomics if Path(args.pyradiomics).is_file() else None
     if cli is None:
         print(f"PyRadiomics CLI not found at {args.pyradiomics}: timing myomri only")
     root = args.workdir or Path(tempfile.mkdtemp(prefix="features_batch_"))
     results = []
+    start: dict = {}
     try:
         for setting in args.settings:
-            r = bench_setting(root, setting, args.cases, cli, args.seed)
+            r = bench_setting(root, setting, args.cases, cli, args.seed, args.repeat)
             results.append(r)
             print(_line(r), flush=True)
+        start = startup(root, root / args.settings[0] / "manifest.csv")
+        print(f"start-up, one-case extract: cold (numba compiles) {start['cold_s']:.2f} s, warm {start['warm_s']:.2f} s "
+              f"(numba cache: {start['warm_numba_loads']} loaded, {start['warm_numba_saves']} saved); "
+              f"myomri --help {start['help_s']:.2f} s", flush=True)
     finally:
         if args.workdir is None:
             shutil.rmtree(root, ignore_errors=True)
-    print(json.dumps({"benchmark": "features_batch", "results": results}))
+    print(json.dumps({"benchmark": "features_batch", "results": results, "startup": start}))
     return 0
 
 
