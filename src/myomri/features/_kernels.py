@@ -76,7 +76,7 @@ def count_directional(levels, roi, offsets, n_levels, n_runs, flags, alpha):
     glcm = np.zeros((n_levels + 1, n_levels + 1, n_a if do_glcm else 0))
     runs = np.zeros((n_levels + 1, n_runs + 1, n_a if do_runs else 0))
     dependence = np.zeros((n_levels + 1 if do_neigh else 0, 2 * n_a + 2))
-    ngtdm = np.zeros((n_levels + 1 if do_neigh else 0, 2))
+    ngtdm = np.zeros((n_levels + 1 if do_neigh else 0, 3))
     tol = np.int64(np.floor(alpha))  # integer levels: |h - g| <= alpha <=> |h - g| <= floor(alpha)
     parent = np.empty(levels.shape[0] if do_zones else 0, dtype=np.int64)
     if do_zones:
@@ -117,9 +117,10 @@ def count_directional(levels, roi, offsets, n_levels, n_runs, flags, alpha):
                     dep += abs(back - g) <= tol
         if do_neigh:
             dependence[g, dep] += 1.0
+            ngtdm[g, 0] += 1.0
             if count > 0:
-                ngtdm[g, 0] += 1.0
                 ngtdm[g, 1] += abs(g - total / count)
+                ngtdm[g, 2] += 1.0
     zone_level, zone_size = _number_zones(parent, roi if do_zones else roi[:0], levels)
     return glcm, runs, zone_level, zone_size, dependence, ngtdm
 
@@ -155,12 +156,13 @@ def count_neighbourhood(levels, roi, offsets, n_levels, alpha):
     -------
     dependence : (n_levels + 1, n_offsets + 2) counts of (level g, dependence size d)
         where d = 1 + number of neighbours in the ROI with ``|level - g| <= alpha``.
-    ngtdm : (n_levels + 1, 2) per level: number of voxels with at least one neighbour in the ROI, and the
-        sum of |g - mean neighbour level| over them.
+    ngtdm : (n_levels + 1, 3) per level: number of ROI voxels (PyRadiomics 3.0.1 counts a voxel without
+        any neighbour in the ROI too, with a difference of 0), the sum of |g - mean neighbour level|,
+        and the number of voxels with at least one neighbour in the ROI.
     """
     n_off = offsets.shape[0]
     dependence = np.zeros((n_levels + 1, n_off + 2))
-    ngtdm = np.zeros((n_levels + 1, 2))
+    ngtdm = np.zeros((n_levels + 1, 3))
     # grey levels are integers: |h - g| <= alpha  <=>  |h - g| <= floor(alpha), all in integer arithmetic
     tol = np.int64(np.floor(alpha))
     for v in roi:
@@ -176,9 +178,10 @@ def count_neighbourhood(levels, roi, offsets, n_levels, alpha):
                 if abs(h - g) <= tol:
                     dep += 1
         dependence[g, dep] += 1.0
+        ngtdm[g, 0] += 1.0
         if count > 0:
-            ngtdm[g, 0] += 1.0
             ngtdm[g, 1] += abs(g - total / count)
+            ngtdm[g, 2] += 1.0
     return dependence, ngtdm
 
 
