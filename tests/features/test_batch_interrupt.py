@@ -83,9 +83,12 @@ def test_a_case_raising_keyboardinterrupt_leaves_no_output_and_the_rerun_compute
         batch.run_batch(manifest, out=out, params=PARAMS, progress=False)
     assert not out.exists() and not _leftovers(tmp_path)
     assert len(list((tmp_path / "features.csv.parts").glob("*.json"))) == 2
+    # a part that was being written when a run was killed (SIGKILL: no clean-up ran) is removed
+    (tmp_path / "features.csv.parts" / ".0123abcd.x1y2z3.json").write_text('{"status": "o')
     monkeypatch.setattr(batch, "extract_case", real)
     res = batch.run_batch(manifest, out=out, params=PARAMS, progress=False)
     assert (res.n_cached, res.n_computed, res.n_failed) == (2, 3, 0)
+    assert not _leftovers(tmp_path)
     assert list(res.table["subject"]) == [f"c{c}" for c in range(5)]
 
 
@@ -101,20 +104,23 @@ def test_sigint_to_a_parallel_batch_keeps_finished_cases_and_the_rerun_computes_
     # its own process group, as a terminal's Ctrl-C reaches the CLI and its workers together
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 120
-    while not (parts.is_dir() and any(parts.glob("*.json"))) and proc.poll() is None:
+    while not (parts.is_dir() and any(parts.glob("[!.]*.json"))) and proc.poll() is None:
         assert time.monotonic() < deadline, "no case finished within 2 minutes"
         time.sleep(0.005)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    done = sorted(parts.glob("*.json"))
+    done = sorted(parts.glob("[!.]*.json"))
     assert proc.returncode == 130, err
     assert "interrupted" in err
     assert 1 <= len(done) < n, f"{len(done)} of {n} cases finished before the interrupt"
-    assert not out.exists() and not _leftovers(tmp_path)  # nothing half-written
+    # nothing half-written under a final name (a part caught mid-write stays a hidden temporary
+    # file, which the rerun removes)
+    assert not out.exists()
     for part in done:
         assert json.loads(part.read_text())["status"] == "ok"
     rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert f"{n - len(done)} computed, {len(done)} from cache, 0 failed" in rerun.stderr
+    assert not _leftovers(tmp_path)
     with open(out, newline="") as fh:
         assert [r["subject"] for r in csv.DictReader(fh)] == [f"c{c}" for c in range(n)]

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from myomri.features._angles import generate_offsets
-from myomri.features._kernels import count_directional, count_neighbourhood
+from myomri.features._count_kernels import count_directional, count_neighbourhood
 
-#: what :func:`~myomri.features._kernels.count_directional` can count, in its flags' order
+#: what :func:`~myomri.features._count_kernels.count_directional` can count, in its flags' order
 _DIRECTIONAL = ("glcm", "glrlm", "glszm", "neighbourhood")
 
 __all__ = ["TextureRoi", "build_texture_roi", "angle_weights", "drop_empty_angles", "mean_over_angles"]
@@ -76,7 +76,7 @@ class TextureRoi:
         (g, r, a), r up to the longest box side; ``"glszm"``: (zone levels, zone sizes);
         ``"neighbourhood"``: GLDM dependence and NGTDM counts at distance 1 with tolerance
         :attr:`alpha`. Every kind in :attr:`fused` is counted in the same kernel pass
-        (:func:`~myomri.features._kernels.count_directional`).
+        (:func:`~myomri.features._count_kernels.count_directional`).
         """
         key = ("directional", kind)
         if key not in self.memo:

@@ -270,6 +270,19 @@ def _table_and_errors(rows: list[dict], results: dict[int, dict]) -> tuple[list[
     return [*ID_COLUMNS, "status", *feature_cols], out, errors
 
 
+def _refuse_overwriting_inputs(manifest, params, rows: list[dict], outputs: list[Path]) -> None:
+    """InputError when an output path is the manifest, the parameter file or one of the cases' files."""
+    refuse_output_over_input(
+        {
+            "manifest": manifest,
+            "params": params if isinstance(params, (str, os.PathLike)) else None,
+            "manifest image": [r["image"] for r in rows],
+            "manifest mask": [r["mask"] for r in rows],
+        },
+        outputs,
+    )
+
+
 def run_batch(
     manifest: str | os.PathLike,
     *,
@@ -318,18 +331,11 @@ def run_batch(
     columns, rows = _manifest_rows(manifest)
     out = Path(out)
     err_path = _errors_path(out)
-    params_file = params if isinstance(params, (str, os.PathLike)) else None
-    refuse_output_over_input(
-        {
-            "manifest": manifest,
-            "params": params_file,
-            "manifest image": [r["image"] for r in rows],
-            "manifest mask": [r["mask"] for r in rows],
-        },
-        [out, err_path],
-    )
+    _refuse_overwriting_inputs(manifest, params, rows, [out, err_path])
     parts = out.with_name(out.name + ".parts")
     parts.mkdir(parents=True, exist_ok=True)
+    for stray in parts.glob(".*.json"):  # a part being written when an earlier run was killed
+        stray.unlink(missing_ok=True)
 
     results, keys, tasks = _cached_results(rows, parts, p.hash)
     n_cached = len(results)

@@ -16,7 +16,8 @@ import numpy as np
 
 from myomri.errors import FeatureError
 from myomri.features import _names
-from myomri.features._kernels import GLCM_SUMS, count_glcm, glcm_sums
+from myomri.features._count_kernels import count_glcm
+from myomri.features._kernels import GLCM_SUMS, glcm_sums
 from myomri.features._matrices import TextureRoi, angle_weights, drop_empty_angles
 from myomri.features._matrices import mean_over_angles as _mean
 
