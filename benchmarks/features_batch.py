@@ -12,7 +12,9 @@ Settings:
   muscle ROI, normalised (scale 100), resampled to 3 mm (B-spline), force2D, Original + LBP-2D:
   186 features.
 
-Per setting it prints the wall times, the ratios (PyRadiomics / myomri, jobs 1 / jobs 2) and the
+Wall times need a quiet machine: on one shared with other work, the CPU times (user + system of the
+process and its workers) are the fairer figure for one process, and only wall time can show what
+``--jobs 2`` gains (the load average before each setting is printed). Per setting it prints the wall times, the ratios (PyRadiomics / myomri, jobs 1 / jobs 2) and the
 largest relative difference between the two tools' values (all cases, all features; PyRadiomics'
 CSV holds them to 17 significant digits). The last line is a JSON summary (``make bench``).
 
@@ -135,6 +137,16 @@ def run_myomri(manifest: Path, jobs: int, out: Path, repeat: int = 1) -> tuple[f
     return float(np.median([t[0] for t in times])), float(np.median([t[1] for t in times]))
 
 
+def _warm_up(manifest: Path, out: Path) -> None:
+    """One untimed case, so that the timed runs find numba's cache filled (a first run after an edit
+    of the kernels compiles them; :func:`startup` times that separately)."""
+    with open(manifest, newline="") as fh:
+        lines = fh.read().splitlines()
+    one = manifest.with_name("warmup_manifest.csv")
+    one.write_text("\n".join(lines[:2]) + "\n")
+    run_myomri(one, 1, out)
+
+
 def startup(root: Path, manifest: Path) -> dict:
     """One-case ``myomri extract IMAGE MASK`` in fresh processes with an empty numba cache: the first
     compiles the kernels (cold), the next ones load them (warm; numba saving nothing there shows the
@@ -187,7 +199,8 @@ def max_rel_diff(ours: Path, ref: Path) -> tuple[float, int]:
 def bench_setting(root: Path, setting: str, n: int, cli: str | None, seed: int, repeat: int) -> dict:
     """Write the cases of one setting and time myomri (jobs 1 and 2) and PyRadiomics on them."""
     manifest = write_cases(root / setting, setting, n, seed)
-    res: dict = {"setting": setting, "cases": n}
+    res: dict = {"setting": setting, "cases": n, "load_average_before": os.getloadavg()[0]}
+    _warm_up(manifest, root / setting / "warmup.csv")
     res["myomri_jobs1_s"], res["myomri_jobs1_cpu_s"] = run_myomri(manifest, 1, root / setting / "ours1.csv", repeat)
     res["myomri_jobs2_s"], res["myomri_jobs2_cpu_s"] = run_myomri(manifest, 2, root / setting / "ours2.csv", repeat)
     res["jobs2_speedup"] = res["myomri_jobs1_s"] / res["myomri_jobs2_s"]
@@ -200,7 +213,7 @@ def bench_setting(root: Path, setting: str, n: int, cli: str | None, seed: int, 
 
 
 def _line(r: dict) -> str:
-    line = (f"{r['setting']:7s} {r['cases']} cases | myomri --jobs 1: {r['myomri_jobs1_s']:6.2f} s wall "
+    line = (f"{r['setting']:7s} {r['cases']} cases (load average {r['load_average_before']:.1f}) | myomri --jobs 1: {r['myomri_jobs1_s']:6.2f} s wall "
             f"{r['myomri_jobs1_cpu_s']:6.2f} s CPU | --jobs 2: {r['myomri_jobs2_s']:6.2f} s wall "
             f"{r['myomri_jobs2_cpu_s']:6.2f} s CPU (x{r['jobs2_speedup']:.2f} wall)")
     if "pyradiomics_s" in r:
