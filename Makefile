@@ -48,6 +48,7 @@ lint: install
 bench: install
 	$(PIP) install -q -c constraints.txt -e ".[test,bench]"
 	$(PY) benchmarks/features_core.py
+	$(PY) benchmarks/features_batch.py
 	$(PY) benchmarks/t2.py
 	$(PY) benchmarks/study.py
 	$(PY) benchmarks/geometry.py

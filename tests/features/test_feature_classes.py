@@ -182,6 +182,18 @@ def test_two_voxel_glcm_and_ngtdm_by_hand():
     assert f["firstorder_RobustMeanAbsoluteDeviation"] == 0.0
 
 
+def test_ngtdm_counts_an_isolated_voxel_in_n_like_pyradiomics():
+    # PyRadiomics 3.0.1 counts a voxel without neighbours in n_i (difference 0); IBSI leaves it out
+    values = np.zeros((5, 5, 1))
+    roi = np.zeros(values.shape, dtype=bool)
+    for (i, j), v in {(1, 1): 1.0, (1, 2): 3.0, (3, 4): 1.0}.items():  # a pair and an isolated voxel
+        values[i, j, 0], roi[i, j, 0] = v, True
+    f = compute_features(values, roi, spacing=(1, 1, 1), settings={"binWidth": 1}, classes=["ngtdm"])
+    # n = (2, 1), s = (2, 2), p = (2/3, 1/3): Busyness = (4/3 + 2/3) / (2 |2/3 - 3/3|) = 3 (IBSI: 1)
+    assert f["ngtdm_Busyness"] == pytest.approx(3.0)
+    assert f["ngtdm_Coarseness"] == pytest.approx(1 / 2)
+
+
 def test_constant_roi_gives_pyradiomics_flat_region_values():
     values = np.full((6, 6, 3), 7.0)
     roi = np.ones(values.shape, dtype=bool)

@@ -28,7 +28,12 @@ def register(subparsers) -> None:
     p.add_argument("--params", help="PyRadiomics parameter file (YAML), read as-is and validated")
     p.add_argument("--label", type=int, default=None, help="ROI label (default: the params' label, 1)")
     p.add_argument("-o", "--out", required=True, type=output_file, help="output CSV")
-    p.add_argument("--jobs", type=n_jobs, default=1, help="parallel worker processes (manifest; -1: all cores)")
+    p.add_argument(
+        "--jobs",
+        type=n_jobs,
+        default=1,
+        help="parallel worker processes (manifest; -1: all cores; more than the cores: clamped)",
+    )
     p.add_argument(
         "--executor",
         choices=("joblib", "dask"),
@@ -50,19 +55,23 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("give either IMAGE MASK or --manifest, not both")
         if args.label is not None:
             raise InputError("--label applies to IMAGE MASK; put a label column in the manifest instead")
+        from ..features._batch_run import clamp_jobs
         from ..features.batch import run_batch
 
+        jobs, note = clamp_jobs(args.jobs)
+        if note and args.executor == "joblib":
+            print(f"extract: {note}", file=sys.stderr)
         result = run_batch(
             args.manifest,
             out=args.out,
             params=args.params,
-            jobs=args.jobs,
+            jobs=jobs,
             executor=args.executor,
             scheduler=args.scheduler,
             progress=not args.no_progress,
         )
         print(
-            f"extract: {len(result.table)} case(s): {result.n_computed} computed, {result.n_cached} "
+            f"extract: {len(result.rows)} case(s): {result.n_computed} computed, {result.n_cached} "
             f"from cache, {result.n_failed} failed -> {args.out}",
             file=sys.stderr,
         )

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from myomri.features._angles import generate_offsets
-from myomri.features._kernels import count_neighbourhood
+from myomri.features._count_kernels import count_directional, count_neighbourhood
+
+#: what :func:`~myomri.features._count_kernels.count_directional` can count, in its flags' order
+_DIRECTIONAL = ("glcm", "glrlm", "glszm", "neighbourhood")
 
 __all__ = ["TextureRoi", "build_texture_roi", "angle_weights", "drop_empty_angles", "mean_over_angles"]
 
@@ -36,6 +39,12 @@ class TextureRoi:
         Voxel spacing along [i, j, k] in mm.
     drop_axis : int or None
         Our axis excluded by force2D.
+    fused : frozenset of str
+        Kinds among ``glcm`` (distance 1), ``glrlm``, ``glszm`` that the caller will ask
+        :meth:`directional` for (and ``neighbourhood``: GLDM/NGTDM at distance 1): the first
+        request counts them all in one pass.
+    alpha : float
+        GLDM tolerance of that fused neighbourhood pass.
     """
 
     levels: np.ndarray
@@ -47,6 +56,8 @@ class TextureRoi:
     n_voxels: int
     spacing: tuple
     drop_axis: int | None
+    fused: frozenset = frozenset()
+    alpha: float = 0.0
     #: results shared between classes (GLDM and NGTDM need the same neighbourhood pass)
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -58,16 +69,54 @@ class TextureRoi:
             self.memo[key] = (vec, vec @ self.strides)
         return self.memo[key]
 
+    def directional(self, kind: str):
+        """Counts of one kind along the 13 (in 2-D 4) one-directional distance-1 offsets.
+
+        ``kind`` ``"glcm"``: co-occurrence counts (g, h, a); ``"glrlm"``: run-length counts
+        (g, r, a), r up to the longest box side; ``"glszm"``: (zone levels, zone sizes);
+        ``"neighbourhood"``: GLDM dependence and NGTDM counts at distance 1 with tolerance
+        :attr:`alpha`. Every kind in :attr:`fused` is counted in the same kernel pass
+        (:func:`~myomri.features._count_kernels.count_directional`).
+        """
+        key = ("directional", kind)
+        if key not in self.memo:
+            kinds = self.fused | {kind}
+            _, steps = self.offsets(distances=[1], bidirectional=False)
+            if kind != "glcm" and "glcm" in kinds:
+                from myomri.features.glcm import _MAX_MATRIX_BYTES
+
+                if len(steps) * (self.n_levels + 1) ** 2 * 8 > _MAX_MATRIX_BYTES:
+                    kinds = kinds - {"glcm"}  # GLCM itself will refuse it with a clear error
+            flags = tuple(k in kinds for k in _DIRECTIONAL)
+            res = count_directional(self.levels, self.roi, steps, self.n_levels, max(self.shape), flags, self.alpha)
+            values = {"glcm": res[0], "glrlm": res[1], "glszm": res[2:4], "neighbourhood": res[4:6]}
+            for name in kinds:
+                self.memo[("directional", name)] = values[name]
+            if "neighbourhood" in kinds:  # where NGTDM looks for a neighbourhood pass of any alpha
+                self.memo[("neighbourhood", (1,), self.alpha)] = values["neighbourhood"]
+        return self.memo[key]
+
     def neighbourhood(self, *, distances, alpha: float) -> tuple[np.ndarray, np.ndarray]:
         """GLDM dependence counts and NGTDM (n, s) per level, one kernel pass per (distances, alpha)."""
         key = ("neighbourhood", tuple(sorted(set(int(d) for d in distances))), float(alpha))
+        if key == ("neighbourhood", (1,), self.alpha) and "neighbourhood" in self.fused:
+            return self.directional("neighbourhood")
         if key not in self.memo:
             _, steps = self.offsets(distances=distances, bidirectional=True)
             self.memo[key] = count_neighbourhood(self.levels, self.roi, steps, self.n_levels, float(alpha))
         return self.memo[key]
 
 
-def build_texture_roi(levels: np.ndarray, mask: np.ndarray, *, spacing, pad: int, drop_axis: int | None) -> TextureRoi:
+def build_texture_roi(
+    levels: np.ndarray,
+    mask: np.ndarray,
+    *,
+    spacing,
+    pad: int,
+    drop_axis: int | None,
+    fused=frozenset(),
+    alpha: float = 0.0,
+) -> TextureRoi:
     """Pad the cropped grey-level box by ``pad`` voxels of 0 and index its ROI voxels.
 
     Parameters
@@ -79,6 +128,10 @@ def build_texture_roi(levels: np.ndarray, mask: np.ndarray, *, spacing, pad: int
     pad : int
         At least the largest offset component used (max of ``distances``, and 1).
     drop_axis : int or None
+    fused : iterable of str
+        See :attr:`TextureRoi.fused`.
+    alpha : float
+        See :attr:`TextureRoi.alpha`.
     """
     padded = np.zeros(tuple(s + 2 * pad for s in levels.shape), dtype=np.int32)
     inner = tuple(slice(pad, pad + s) for s in levels.shape)
@@ -97,6 +150,8 @@ def build_texture_roi(levels: np.ndarray, mask: np.ndarray, *, spacing, pad: int
         n_voxels=int(roi.size),
         spacing=tuple(float(s) for s in spacing),
         drop_axis=drop_axis,
+        fused=frozenset(fused),
+        alpha=float(alpha),
     )
 
 

@@ -25,15 +25,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..errors import ConfigError, InputError, MissingFileError, MyomriError
-from ..io.atomic import atomic_path, atomic_write_text
+from ..io.atomic import atomic_write_text
 from ..io.paths import refuse_output_over_input
+from ._batch_io import progress_bar, read_csv_rows, write_csv
 from .params import Params, read_params
 
 __all__ = ["read_manifest", "run_batch", "BatchResult", "case_key", "is_feature_column"]
@@ -72,67 +73,75 @@ def read_manifest(path: str | os.PathLike):
     """
     import pandas as pd
 
+    columns, rows = _manifest_rows(path)
+    df = pd.DataFrame(rows, columns=columns)
+    df["label"] = pd.array([r["label"] for r in rows], dtype=object)
+    return df
+
+
+def _manifest_rows(path: str | os.PathLike) -> tuple[list[str], list[dict]]:
+    """:func:`read_manifest` as plain rows (no pandas: the CLI's parent process stays light)."""
     path = Path(path)
     if not path.is_file():
         raise MissingFileError(path, "manifest")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except Exception as exc:  # noqa: BLE001 - pandas raises many kinds on malformed CSV
-        raise InputError(f"{path}: not a readable CSV manifest ({exc})") from exc
-    df.columns = [c.strip() for c in df.columns]
-    missing_cols = [c for c in REQUIRED if c not in df.columns]
+    header, rows = read_csv_rows(path)
+    missing_cols = [c for c in REQUIRED if c not in header]
     if missing_cols:
         raise InputError(
             f"{path}: manifest lacks column(s) {', '.join(missing_cols)}; expected columns "
-            f"{', '.join(REQUIRED)} (optional: {', '.join(OPTIONAL)}), found {', '.join(df.columns)}"
+            f"{', '.join(REQUIRED)} (optional: {', '.join(OPTIONAL)}), found {', '.join(header)}"
         )
-    if len(df) == 0:
+    if not rows:
         raise InputError(f"{path}: manifest has no rows")
-    for col in OPTIONAL:
-        if col not in df.columns:
-            df[col] = ""
-    # a trailing space after a path is invisible in a spreadsheet: never part of a name or path
-    df = df.apply(lambda column: column.str.strip())
+    columns = header + [c for c in OPTIONAL if c not in header]
+    for row in rows:
+        for col in OPTIONAL:
+            row.setdefault(col, "")
+    problems = _manifest_problems(path, rows)
+    if problems:
+        raise InputError(f"{path}: {len(problems)} problem(s): " + " | ".join(problems))
+    return columns, rows
+
+
+def _manifest_problems(path: Path, rows: list[dict]) -> list[str]:
+    """Every problem of the rows (empty cells, labels, missing files, duplicates); makes paths absolute
+    and labels int or None in place."""
     problems: list[str] = []
     for col in REQUIRED:
-        for n in [i + 2 for i in range(len(df)) if df[col].iloc[i] == ""]:  # line 1 is the header
+        for n in [i + 2 for i, row in enumerate(rows) if row[col] == ""]:  # line 1 is the header
             problems.append(
                 f"line {n} (row {n - 1}): column {col!r} is empty; expected "
                 f"{'a path' if col in ('image', 'mask') else 'a value'}"
             )
-    labels: list[int | None] = []
-    for n, value in enumerate(df["label"], start=2):
+    for n, row in enumerate(rows, start=2):
+        value = row["label"]
         if value == "":
-            labels.append(None)
+            row["label"] = None
         elif value.isdigit() and int(value) >= 1:
-            labels.append(int(value))
+            row["label"] = int(value)
         else:
             problems.append(f"line {n}: label {value!r} is not an integer >= 1")
-            labels.append(None)
-    df["label"] = pd.array(labels, dtype=object)
-    base = path.parent
+            row["label"] = None
     missing_files = []
-    for n, row in enumerate(df.itertuples(index=False), start=2):
+    for n, row in enumerate(rows, start=2):
         for col in ("image", "mask"):
-            value = getattr(row, col)
-            if value and not _full_path(base, value).exists():  # empty cells are reported above
-                missing_files.append(f"line {n} {col} {_full_path(base, value)}")
-    for col in ("image", "mask"):
-        # an empty cell stays empty (Path('') would be '.', the manifest folder, read as DICOM)
-        df[col] = [str(_full_path(base, p)) if p else "" for p in df[col]]
+            if row[col]:  # empty cells are reported above; they stay empty (Path('') would be '.')
+                row[col] = str(_full_path(path.parent, row[col]))
+                if not Path(row[col]).exists():
+                    missing_files.append(f"line {n} {col} {row[col]}")
     if missing_files:
         problems.append(f"{len(missing_files)} missing file(s): " + "; ".join(missing_files))
-    key = ["subject", "reader", "session", "label"]
-    dup = df[df.duplicated(subset=key, keep=False)]
-    if len(dup):
-        lines = [str(i + 2) for i in dup.index]
+    seen: dict[tuple, list[int]] = {}
+    for n, row in enumerate(rows, start=2):
+        seen.setdefault((row["subject"], row["reader"], row["session"], row["label"]), []).append(n)
+    dup = [(key, lines) for key, lines in seen.items() if len(lines) > 1]
+    if dup:
+        lines = sorted(n for _, ns in dup for n in ns)
         problems.append(
-            f"duplicate rows (same subject, reader, session, label) at lines {', '.join(lines)}: "
-            + "; ".join(sorted({f"{r.subject}/{r.reader}" for r in dup.itertuples()}))
+            f"duplicate rows (same subject, reader, session, label) at lines {', '.join(map(str, lines))}: "
+            + "; ".join(sorted({f"{key[0]}/{key[1]}" for key, _ in dup}))
         )
-    if problems:
-        raise InputError(f"{path}: {len(problems)} problem(s): " + " | ".join(problems))
-    return df
+    return problems
 
 
 def _sha256(path: Path) -> str:
@@ -191,57 +200,40 @@ def extract_case(image: str, mask: str, label: int | None, params: dict) -> dict
 
 @dataclass
 class BatchResult:
-    """Outcome of :func:`run_batch`."""
+    """Outcome of :func:`run_batch`.
 
-    table: Any  # pandas.DataFrame, one row per manifest row
+    ``table`` (a :class:`pandas.DataFrame`, one row per manifest row, as written to ``out``) is built
+    on first use: the CLI writes the CSV without loading pandas.
+    """
+
+    columns: list[str]
+    rows: list[dict]
     n_computed: int = 0
     n_cached: int = 0
     errors: list[dict] = field(default_factory=list)
+    _table: Any = field(default=None, repr=False, compare=False)
 
     @property
     def n_failed(self) -> int:
         return len(self.errors)
 
+    @property
+    def table(self):
+        """The output table as a DataFrame (manifest order)."""
+        if self._table is None:
+            import pandas as pd
 
-def _run_joblib(tasks: list[tuple], params: dict, jobs: int) -> Iterator[tuple[int, dict]]:
-    from joblib import Parallel, delayed
-
-    if jobs == 1:
-        for idx, image, mask, label in tasks:
-            yield idx, extract_case(image, mask, label, params)
-        return
-    parallel = Parallel(n_jobs=jobs, return_as="generator")
-    results = parallel(delayed(extract_case)(*args, params) for _, *args in tasks)
-    for (idx, *_), res in zip(tasks, results):
-        yield idx, res
+            self._table = pd.DataFrame(self.rows, columns=self.columns)
+        return self._table
 
 
-def _run_dask(tasks: list[tuple], params: dict, scheduler: Any) -> Iterator[tuple[int, dict]]:
-    from distributed import Client, as_completed
-
-    if scheduler is None:
-        raise ConfigError("executor 'dask' needs a scheduler address (e.g. tcp://host:8786)", option="scheduler")
-    own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
-    try:
-        futures = {}
-        for idx, *args in tasks:
-            fut = client.submit(extract_case, *args, params, pure=False)
-            futures[fut] = idx
-        for fut in as_completed(futures):
-            yield futures[fut], fut.result()
-    finally:
-        if own:
-            client.close()
-
-
-def _cached_results(df, parts: Path, settings_hash: str) -> tuple[dict[int, dict], dict[int, str], list[tuple]]:
+def _cached_results(rows: list[dict], parts: Path, settings_hash: str):
     """Results of the manifest rows found in ``parts``, every row's cache key, and the rows to compute."""
     results: dict[int, dict] = {}
     keys: dict[int, str] = {}
     tasks = []
-    for idx, row in enumerate(df.itertuples(index=False)):
-        keys[idx] = key = case_key(row.image, row.mask, row.label, settings_hash)
+    for idx, row in enumerate(rows):
+        keys[idx] = key = case_key(row["image"], row["mask"], row["label"], settings_hash)
         part = parts / f"{key}.json"
         if part.is_file():
             try:
@@ -249,39 +241,46 @@ def _cached_results(df, parts: Path, settings_hash: str) -> tuple[dict[int, dict
                 continue
             except (OSError, ValueError):
                 pass  # unreadable part (should not happen with atomic writes): recompute
-        tasks.append((idx, row.image, row.mask, row.label))
+        tasks.append((idx, row["image"], row["mask"], row["label"]))
     return results, keys, tasks
 
 
-def _table_and_errors(df, results: dict[int, dict]):
-    """The output table (manifest order) and the list of failed cases."""
-    import pandas as pd
-
-    rows: list[dict] = []
+def _table_and_errors(rows: list[dict], results: dict[int, dict]) -> tuple[list[str], list[dict], list[dict]]:
+    """The output columns and rows (manifest order) and the list of failed cases."""
+    out: list[dict] = []
     errors: list[dict] = []
     feature_cols: list[str] = []
-    for idx, row in enumerate(df.itertuples(index=False)):
-        ids = {c: getattr(row, c) for c in ID_COLUMNS}
+    for idx, row in enumerate(rows):
+        ids = {c: row[c] for c in ID_COLUMNS}
         res = results[idx]
         if res["status"] == "ok":
             feats = res["features"]
             if not feature_cols:
                 feature_cols = list(feats)
-            rows.append({**ids, "status": "ok", **feats})
+            out.append({**ids, "status": "ok", **feats})
         else:
-            rows.append({**ids, "status": "failed"})
+            out.append({**ids, "status": "failed"})
             errors.append(
                 {
-                    "subject": ids["subject"],
-                    "reader": ids["reader"],
-                    "session": ids["session"],
-                    "image": ids["image"],
-                    "mask": ids["mask"],
+                    **{c: ids[c] for c in ("subject", "reader", "session", "image", "mask")},
                     "error_type": res["error_type"],
                     "message": res["message"],
                 }
             )
-    return pd.DataFrame(rows, columns=[*ID_COLUMNS, "status", *feature_cols]), errors
+    return [*ID_COLUMNS, "status", *feature_cols], out, errors
+
+
+def _refuse_overwriting_inputs(manifest, params, rows: list[dict], outputs: list[Path]) -> None:
+    """InputError when an output path is the manifest, the parameter file or one of the cases' files."""
+    refuse_output_over_input(
+        {
+            "manifest": manifest,
+            "params": params if isinstance(params, (str, os.PathLike)) else None,
+            "manifest image": [r["image"] for r in rows],
+            "manifest mask": [r["mask"] for r in rows],
+        },
+        outputs,
+    )
 
 
 def run_batch(
@@ -305,8 +304,10 @@ def run_batch(
     params : None, path, mapping or Params
         PyRadiomics parameter file or mapping.
     jobs : int
-        Worker processes for joblib (``-1``: all cores).
+        Local worker processes (``-1``: all cores; more than the cores: clamped, see
+        :func:`~myomri.features._batch_run.clamp_jobs`).
     executor : {'joblib', 'dask'}
+        Local processes (a fork pool where the platform has one, else joblib's), or a Dask cluster.
     scheduler : str or distributed.Client, optional
         Dask scheduler address (or a client) for ``executor='dask'``.
     progress : bool
@@ -315,36 +316,35 @@ def run_batch(
     Returns
     -------
     BatchResult
+
+    Notes
+    -----
+    Interrupted (Ctrl-C, a killed worker): the cases finished so far are kept in ``<out>.parts/``
+    (each written atomically), ``out`` is not written, and a rerun computes only the rest.
     """
-    import pandas as pd
-    from tqdm import tqdm
+    from ._batch_run import clamp_jobs, run_dask, run_local
 
     if executor not in ("joblib", "dask"):
         raise ConfigError(f"executor {executor!r} unknown, expected 'joblib' or 'dask'")
     p: Params = read_params(params)
     plain = p.to_dict()
-    df = read_manifest(manifest)
+    columns, rows = _manifest_rows(manifest)
     out = Path(out)
     err_path = _errors_path(out)
-    params_file = params if isinstance(params, (str, os.PathLike)) else None
-    refuse_output_over_input(
-        {
-            "manifest": manifest,
-            "params": params_file,
-            "manifest image": list(df["image"]),
-            "manifest mask": list(df["mask"]),
-        },
-        [out, err_path],
-    )
+    _refuse_overwriting_inputs(manifest, params, rows, [out, err_path])
     parts = out.with_name(out.name + ".parts")
     parts.mkdir(parents=True, exist_ok=True)
+    for stray in parts.glob(".*.json"):  # a part being written when an earlier run was killed
+        stray.unlink(missing_ok=True)
 
-    results, keys, tasks = _cached_results(df, parts, p.hash)
+    results, keys, tasks = _cached_results(rows, parts, p.hash)
     n_cached = len(results)
     runner: Iterable[tuple[int, dict]] = (
-        _run_joblib(tasks, plain, jobs) if executor == "joblib" else _run_dask(tasks, plain, scheduler)
+        run_local(tasks, plain, clamp_jobs(jobs)[0], extract_case)
+        if executor == "joblib"
+        else run_dask(tasks, plain, scheduler, extract_case)
     )
-    bar = tqdm(total=len(df), initial=n_cached, desc="extract", unit="case", disable=not progress or None)
+    bar = progress_bar(len(rows), n_cached, progress)
     try:
         for idx, res in runner:
             results[idx] = res
@@ -354,12 +354,10 @@ def run_batch(
     finally:
         bar.close()
 
-    table, errors = _table_and_errors(df, results)
-    with atomic_path(out) as tmp:
-        table.to_csv(tmp, index=False)
+    out_columns, out_rows, errors = _table_and_errors(rows, results)
+    write_csv(out, out_columns, out_rows)
     if errors:
-        with atomic_path(err_path) as tmp:
-            pd.DataFrame(errors).to_csv(tmp, index=False)
+        write_csv(err_path, list(errors[0]), errors)
     elif err_path.exists():
         err_path.unlink()  # stale list from an earlier run whose failures are now fixed
-    return BatchResult(table=table, n_computed=len(tasks), n_cached=n_cached, errors=errors)
+    return BatchResult(columns=out_columns, rows=out_rows, n_computed=len(tasks), n_cached=n_cached, errors=errors)

@@ -257,11 +257,28 @@ def compute_features(
                 levels = np.zeros(values.shape, dtype=np.int32)
                 levels[mask] = levels_roi
                 texture = build_texture_roi(
-                    levels, mask, spacing=spacing, pad=max(settings["distances"]), drop_axis=force2d_axis(settings)
+                    levels,
+                    mask,
+                    spacing=spacing,
+                    pad=max(settings["distances"]),
+                    drop_axis=force2d_axis(settings),
+                    fused=_fused_kinds(classes, settings),
+                    alpha=float(settings["gldm_a"]),
                 )
             feats = _texture(cls, texture, settings)
         out.update({f"{cls}_{name}": float(feats[name]) for name in _MODULES[cls].FEATURE_NAMES})
     return out
+
+
+def _fused_kinds(classes: Sequence[str], settings: Mapping[str, Any]) -> set[str]:
+    """The counts to make in one pass: GLRLM and GLSZM, and GLCM, GLDM and NGTDM at distance 1 only."""
+    kinds = {c for c in classes if c in ("glrlm", "glszm")}
+    if {int(d) for d in settings["distances"]} == {1}:
+        if "glcm" in classes:
+            kinds.add("glcm")
+        if "gldm" in classes or "ngtdm" in classes:
+            kinds.add("neighbourhood")
+    return kinds
 
 
 def _texture(cls: str, roi: TextureRoi, settings: Mapping[str, Any]) -> dict[str, float]:

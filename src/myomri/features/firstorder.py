@@ -12,30 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from myomri.features import _names
 from myomri.features._kernels import firstorder_sums
 
 __all__ = ["FEATURE_NAMES", "compute_firstorder"]
 
-FEATURE_NAMES = (
-    "Energy",
-    "TotalEnergy",
-    "Entropy",
-    "Minimum",
-    "10Percentile",
-    "90Percentile",
-    "Maximum",
-    "Mean",
-    "Median",
-    "InterquartileRange",
-    "Range",
-    "MeanAbsoluteDeviation",
-    "RobustMeanAbsoluteDeviation",
-    "RootMeanSquared",
-    "Skewness",
-    "Kurtosis",
-    "Variance",
-    "Uniformity",
-)
+FEATURE_NAMES = _names.FEATURE_NAMES["firstorder"]
 
 
 def compute_firstorder(

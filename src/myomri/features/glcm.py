@@ -15,38 +15,15 @@ import contextlib
 import numpy as np
 
 from myomri.errors import FeatureError
-from myomri.features._kernels import GLCM_SUMS, count_glcm, glcm_sums
+from myomri.features import _names
+from myomri.features._count_kernels import count_glcm
+from myomri.features._kernels import GLCM_SUMS, glcm_sums
 from myomri.features._matrices import TextureRoi, angle_weights, drop_empty_angles
 from myomri.features._matrices import mean_over_angles as _mean
 
 __all__ = ["FEATURE_NAMES", "calculate_glcm", "compute_glcm"]
 
-FEATURE_NAMES = (
-    "Autocorrelation",
-    "JointAverage",
-    "ClusterProminence",
-    "ClusterShade",
-    "ClusterTendency",
-    "Contrast",
-    "Correlation",
-    "DifferenceAverage",
-    "DifferenceEntropy",
-    "DifferenceVariance",
-    "JointEnergy",
-    "JointEntropy",
-    "Imc1",
-    "Imc2",
-    "Idm",
-    "MCC",
-    "Idmn",
-    "Id",
-    "Idn",
-    "InverseVariance",
-    "MaximumProbability",
-    "SumAverage",
-    "SumEntropy",
-    "SumSquares",
-)
+FEATURE_NAMES = _names.FEATURE_NAMES["glcm"]
 
 _EPS = np.spacing(1)
 #: refuse discretisations whose dense co-occurrence matrices would not fit in memory (PyRadiomics crashes)
@@ -63,9 +40,12 @@ def calculate_glcm(roi: TextureRoi, *, distances, symmetrical: bool = True, weig
             f"{need / 2**30:.1f} GiB; expected a coarser discretisation (larger binWidth or "
             "smaller binCount)"
         )
-    counts = count_glcm(roi.levels, roi.roi, steps, roi.n_levels)  # (a, g, h)
+    if {int(d) for d in distances} == {1}:
+        counts = roi.directional("glcm")  # (g, h, a), counted with the runs and zones
+    else:
+        counts = count_glcm(roi.levels, roi.roi, steps, roi.n_levels)
     present = roi.grey_levels.astype(np.int64)
-    p = counts[:, present][:, :, present].transpose(1, 2, 0)
+    p = counts[np.ix_(present, present)]
     if symmetrical:
         p = p + p.transpose(1, 0, 2)
     if weighting_norm is not None:
@@ -146,12 +126,16 @@ def _mcc(p, px, py) -> float:
     """Maximal Correlation Coefficient: sqrt of the second largest eigenvalue of Q, averaged over directions.
 
     PyRadiomics forms Q[i, j] = sum_k p[i, k] p[j, k] / (px[i] py[k] + eps) and calls a general
-    eigenvalue solver. Without the eps, Q0 = Dx^-1 P Dy^-1 P^T is similar to the symmetric M M^T with
-    M = Dx^-1/2 P Dy^-1/2, so its eigenvalues are the squared singular values of M (real, accurate,
-    fast). The eps changes Q by dQ (computed exactly, one matrix product); by Bauer-Fike on the
-    symmetric form, lambda_2 moves by at most ||Dx^1/2 dQ Dx^-1/2||_F. Where that could move MCC by more
-    than 5e-7 relative (rare grey levels in large ROIs), the direction is computed PyRadiomics' way, eps
-    included, so the values stay PyRadiomics-exact.
+    eigenvalue solver. Without the eps, Q0 = Dx^-1 P Dy^-1 P^T is similar to the symmetric S = M M^T
+    with M = Dx^-1/2 P Dy^-1/2, whose eigenvalues are real and found accurately and fast; its largest
+    is 1 (M sqrt(py) = sqrt(px)), so ||M|| = 1. The eps turns Q0 into Q0 - dQ, dQ = W P^T with
+    W = P eps / (px py (px py + eps)), i.e. S into S - E, E = Dx^1/2 dQ Dx^-1/2, a perturbation that
+    matters for rare grey levels in large ROIs. With v the unit eigenvector of lambda_2, lambda_2 moves
+    by -v^T E v (one product with W and one with P) plus a remainder of at most
+    ||E v|| ||E^T v|| / gap + ||E||^3 / gap^2 (gap: distance to lambda_1 and lambda_3;
+    ||E|| <= ||Dx^1/2 W Dy^1/2||_F as ||M|| = 1). Where that remainder could move MCC by more than
+    1e-9 relative, the direction is computed PyRadiomics' way, eps included, so the values stay
+    PyRadiomics-exact.
     """
     if p.shape[0] < 2:
         return 1.0  # a single grey level: flat region convention
@@ -164,8 +148,10 @@ _BLAS: dict = {}
 
 def _one_blas_thread(n_levels: int):
     """Keep BLAS single-threaded for these small dense problems: with several threads (and other
-    processes on the cores) OpenBLAS spins and an SVD of 181 x 181 gets ~10x slower."""
-    if n_levels < 128:  # smaller problems: threads cost little, and the limit itself costs ~0.2 ms
+    processes on the cores) OpenBLAS spins, and the products and eigenvalue calls of a 3-D ROI's 13
+    directions of ~120 levels took 1.5 s instead of 20 ms in a fresh process on a busy 2-core box.
+    The controller is made once (~15 ms); a limit costs ~10 us."""
+    if n_levels < 8:  # a few levels: nothing for threads to do
         return contextlib.nullcontext()
     if "controller" not in _BLAS:
         try:  # scanning the loaded libraries is slow: do it once
@@ -185,35 +171,43 @@ def _mcc_directions(p, px, py) -> float:
     with np.errstate(divide="ignore"):
         rx = np.where(pxa > 0, 1 / np.sqrt(pxa), 0.0)  # a level without pairs: zero row, eigenvalue 0
         ry = np.where(pya > 0, 1 / np.sqrt(pya), 0.0)
-    lam2 = _second_eigenvalues(a * rx[:, :, None] * ry[:, None, :])
-    values = np.sqrt(lam2)
+    m = a * rx[:, :, None] * ry[:, None, :]
     prod = pxa[:, :, None] * pya[:, None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         # 1/prod - 1/(prod + eps) = eps / (prod (prod + eps)), zero where p is zero
         w = np.where(a > 0, a * (_EPS / (prod * (prod + _EPS))), 0.0)
-    d_q = w @ a.transpose(0, 2, 1)
-    bound = np.linalg.norm(d_q * np.sqrt(pxa)[:, :, None] * rx[:, None, :], axis=(1, 2))
-    for k in np.flatnonzero(0.5 * bound > 5e-7 * np.maximum(lam2, 1e-300)):
-        values[k] = _mcc_pyradiomics(a[k], pxa[k], pya[k])
+    e_bound = np.sqrt(np.einsum("aij,aij->a", w * w, prod))  # ||Dx^1/2 W Dy^1/2||_F >= ||E||_2
+    values = np.empty(a.shape[0])
+    for k, s in enumerate(m @ m.transpose(0, 2, 1)):
+        values[k] = _mcc_corrected(s, a[k], w[k], np.sqrt(pxa[k]), rx[k], e_bound[k])
+        if not values[k] >= 0:  # NaN: the bound says the shortcut cannot be trusted
+            values[k] = _mcc_pyradiomics(a[k], pxa[k], pya[k])
     return float(np.nanmean(values))
 
 
-def _second_eigenvalues(m: np.ndarray) -> np.ndarray:
-    """Second largest eigenvalue of M M^T for each M of ``m`` (A, G, G): the squared second singular
-    value, by LAPACK's dsyevr asked for that one eigenvalue (about 2x faster than a full SVD)."""
+def _mcc_corrected(s, a, w, sx, rx, e_bound) -> float:
+    """sqrt(lambda_2) of S - E by first-order perturbation of S's (see :func:`_mcc`); NaN when the
+    remainder bound is not small enough or LAPACK has trouble (the caller then computes it exactly)."""
     from scipy.linalg.lapack import dsyevr
 
-    g = m.shape[1]
-    out = np.empty(m.shape[0])
-    for k in range(m.shape[0]):
-        w, _, _, _, info = dsyevr(m[k] @ m[k].T, compute_v=0, range="I", il=g - 1, iu=g - 1, overwrite_a=1)
-        if info != 0 or not w[0] > 1e-12:
-            # LAPACK trouble, or lambda_2 at rounding level (its absolute error is ~eps, not relative):
-            # the singular values of M themselves are accurate to eps relative
-            out[k] = np.linalg.svd(m[k], compute_uv=False)[1] ** 2
-        else:
-            out[k] = w[0]
-    return out
+    g = s.shape[0]
+    # the two eigenvalues below the largest (it is 1) and their vectors: LAPACK's dsyevr, range "I"
+    il = max(g - 2, 1)
+    lam, vec, found, _, info = dsyevr(s, compute_v=1, range="I", il=il, iu=g - 1, overwrite_a=1)
+    if info != 0 or found != g - il:
+        return float("nan")
+    lam2, v = lam[found - 1], vec[:, found - 1]
+    gap = min(1.0 - lam2, lam2 - lam[0]) if g > 2 else 1.0 - lam2
+    if not (lam2 > 1e-12 and gap > 0 and e_bound < 0.5 * gap):
+        # lambda_2 at rounding level (absolute error ~eps), or too close to another eigenvalue
+        return float("nan")
+    xl, xr = sx * v, rx * v
+    ev = sx * (w @ (a.T @ xr))  # E v
+    etv = rx * (a @ (w.T @ xl))  # E^T v
+    remainder = np.linalg.norm(ev) * np.linalg.norm(etv) / gap + e_bound**3 / gap**2
+    if remainder > 2e-9 * lam2:
+        return float("nan")
+    return float(np.sqrt(lam2 - v @ ev))
 
 
 def _mcc_pyradiomics(a, px, py) -> float:

@@ -8,27 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from myomri.features import _names
 from myomri.features._matrices import TextureRoi
 from myomri.features.glszm import size_features
 
 __all__ = ["FEATURE_NAMES", "calculate_gldm", "compute_gldm"]
 
-FEATURE_NAMES = (
-    "SmallDependenceEmphasis",
-    "LargeDependenceEmphasis",
-    "GrayLevelNonUniformity",
-    "DependenceNonUniformity",
-    "DependenceNonUniformityNormalized",
-    "GrayLevelVariance",
-    "DependenceVariance",
-    "DependenceEntropy",
-    "LowGrayLevelEmphasis",
-    "HighGrayLevelEmphasis",
-    "SmallDependenceLowGrayLevelEmphasis",
-    "SmallDependenceHighGrayLevelEmphasis",
-    "LargeDependenceLowGrayLevelEmphasis",
-    "LargeDependenceHighGrayLevelEmphasis",
-)
+FEATURE_NAMES = _names.FEATURE_NAMES["gldm"]
 
 # GLDM features are the GLSZM formulas over (grey level, dependence size)
 _FROM_SIZE = {

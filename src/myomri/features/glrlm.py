@@ -10,41 +10,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from myomri.features._kernels import ZONE_SUMS, count_glrlm, zone_sums
+from myomri.features import _names
+from myomri.features._kernels import ZONE_SUMS, zone_sums
 from myomri.features._matrices import TextureRoi, angle_weights, drop_empty_angles
 from myomri.features._matrices import mean_over_angles as mean
 
 __all__ = ["FEATURE_NAMES", "calculate_glrlm", "compute_glrlm"]
 
-FEATURE_NAMES = (
-    "ShortRunEmphasis",
-    "LongRunEmphasis",
-    "GrayLevelNonUniformity",
-    "GrayLevelNonUniformityNormalized",
-    "RunLengthNonUniformity",
-    "RunLengthNonUniformityNormalized",
-    "RunPercentage",
-    "GrayLevelVariance",
-    "RunVariance",
-    "RunEntropy",
-    "LowGrayLevelRunEmphasis",
-    "HighGrayLevelRunEmphasis",
-    "ShortRunLowGrayLevelEmphasis",
-    "ShortRunHighGrayLevelEmphasis",
-    "LongRunLowGrayLevelEmphasis",
-    "LongRunHighGrayLevelEmphasis",
-)
+FEATURE_NAMES = _names.FEATURE_NAMES["glrlm"]
 
 _EPS = np.spacing(1)
 
 
 def calculate_glrlm(roi: TextureRoi, *, weighting_norm=None) -> tuple[np.ndarray, np.ndarray]:
     """Run-length matrices (G present levels, R run lengths, A directions) and the run lengths (R,)."""
-    directions, steps = roi.offsets(distances=[1], bidirectional=False)
+    directions, _ = roi.offsets(distances=[1], bidirectional=False)
     n_runs = max(roi.shape)
-    counts = count_glrlm(roi.levels, roi.roi, steps, roi.n_levels, n_runs)  # (a, g, r)
+    counts = roi.directional("glrlm")  # (g, r, a)
     present = roi.grey_levels.astype(np.int64)
-    p = counts[:, present, 1:].transpose(1, 2, 0)
+    p = counts[present, 1:]
     if weighting_norm is not None:
         w = angle_weights(directions, spacing=roi.spacing, norm=weighting_norm)
         p = np.sum(p * w[None, None, :], axis=2, keepdims=True)

@@ -8,37 +8,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from myomri.features._kernels import ZONE_SUMS, find_zones, zone_sums
+from myomri.features import _names
+from myomri.features._kernels import ZONE_SUMS, zone_sums
 from myomri.features._matrices import TextureRoi
 
 __all__ = ["FEATURE_NAMES", "calculate_glszm", "compute_glszm"]
 
-FEATURE_NAMES = (
-    "SmallAreaEmphasis",
-    "LargeAreaEmphasis",
-    "GrayLevelNonUniformity",
-    "GrayLevelNonUniformityNormalized",
-    "SizeZoneNonUniformity",
-    "SizeZoneNonUniformityNormalized",
-    "ZonePercentage",
-    "GrayLevelVariance",
-    "ZoneVariance",
-    "ZoneEntropy",
-    "LowGrayLevelZoneEmphasis",
-    "HighGrayLevelZoneEmphasis",
-    "SmallAreaLowGrayLevelEmphasis",
-    "SmallAreaHighGrayLevelEmphasis",
-    "LargeAreaLowGrayLevelEmphasis",
-    "LargeAreaHighGrayLevelEmphasis",
-)
+FEATURE_NAMES = _names.FEATURE_NAMES["glszm"]
 
 _EPS = np.spacing(1)
 
 
 def calculate_glszm(roi: TextureRoi) -> tuple[np.ndarray, np.ndarray]:
     """Size-zone matrix (G present levels, S zone sizes that occur) and those sizes (S,)."""
-    _, steps = roi.offsets(distances=[1], bidirectional=False)  # union-find sees each pair once
-    zone_level, zone_size = find_zones(roi.levels, roi.roi, steps)
+    zone_level, zone_size = roi.directional("glszm")  # union-find over the one-directional offsets
     # look-up tables instead of sorting the (many) zones: present level -> row, occurring size -> column
     sizes = np.flatnonzero(np.bincount(zone_size))
     col_of = np.zeros(sizes[-1] + 1, dtype=np.int64)

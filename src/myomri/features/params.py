@@ -142,15 +142,14 @@ def validate_settings(settings: Mapping[str, Any], *, section: str = "setting") 
 
 
 def _known_feature_names(cls: str) -> list[str]:
-    """Feature names of a class from the feature engine ([] for a class it does not implement)."""
-    from .compute import feature_names
+    """Feature names of a class the engine computes ([] for a class it does not implement).
 
-    try:
-        names = feature_names([cls])
-    except Exception:  # noqa: BLE001 - a class the engine does not implement
-        return []
-    # names may come back as "cls_Feature" keys or bare names
-    return [n.split("_", 1)[1] if n.startswith(cls + "_") else n for n in names]
+    From :mod:`myomri.features._names`, which imports nothing: validating parameters loads no numpy
+    or numba (a batch's parent forks its workers before those are loaded).
+    """
+    from ._names import FEATURE_NAMES
+
+    return list(FEATURE_NAMES.get(cls, ()))
 
 
 @dataclass(frozen=True)

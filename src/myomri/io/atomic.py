@@ -27,9 +27,9 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = suffix if suffix is not None else "".join(path.suffixes)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name.split('.')[0]}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
     tmp_path = Path(tmp)
-    try:
+    try:  # from the first statement after mkstemp: an interrupt there leaves no stray file either
+        os.close(fd)
         yield tmp_path
         # mkstemp creates mode 0600; give the result the permissions a plain open() would have
         if tmp_path.exists():
