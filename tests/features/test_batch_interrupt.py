@@ -20,7 +20,7 @@ from myomri.io.nifti import write_nifti
 
 pytest.importorskip("myomri.features.compute", exc_type=ImportError)
 from myomri.features import batch  # noqa: E402
-from myomri.features._batch_run import available_cores, clamp_jobs  # noqa: E402
+from myomri.cores import available_cores, clamp_jobs  # noqa: E402
 
 PARAMS = {"setting": {"binWidth": 20}, "featureClass": {"firstorder": None, "glcm": ["Contrast"]}}
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -55,14 +55,14 @@ def test_jobs_beyond_the_cores_are_clamped_and_said(tmp_path, capsys):
     from myomri.cli import main
 
     cores = available_cores()
-    assert clamp_jobs(cores + 5) == (cores, f"--jobs {cores + 5} is more than the {cores} core(s) available here: "
-                                            f"using {cores}")
+    assert clamp_jobs(cores + 5) == (cores, f"--jobs {cores + 5} is more than the {cores} usable core(s) here: "
+                                            f"clamped to {cores}")
     assert clamp_jobs(-1) == (cores, None) and clamp_jobs(1) == (1, None)
     manifest = _cohort(tmp_path, 3)
     out = tmp_path / "f.csv"
     assert main(["extract", "--manifest", str(manifest), "-o", str(out), "--jobs", str(cores + 5), "--no-progress"]) == 0
     err = capsys.readouterr().err
-    assert f"--jobs {cores + 5} is more than the {cores} core(s)" in err
+    assert f"--jobs {cores + 5} is more than the {cores} usable core(s)" in err
     assert "3 computed" in err and out.is_file()
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import analysis as cfg
+from ..cores import clamp_jobs
 from ..errors import InputError
 from .classifiers import make_classifier
 from .compare import corrected_resampled_ttest, fold_accuracy
@@ -23,7 +24,7 @@ from .reduction import ReproducibilityFilter, select_collinear
 from .selection import ForwardSFS, UnivariateFilter
 from .study_checks import check_study, task_labels
 from .study_config import StudyConfig, Task
-from .validation import build_pipeline, check_target, clamp_jobs, repeat_metrics, run_repeated_cv
+from .validation import build_pipeline, check_target, repeat_metrics, run_repeated_cv
 
 __all__ = ["StudyResult", "load_tables", "task_data", "run_study"]
 

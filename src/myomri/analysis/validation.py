@@ -18,6 +18,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from ..config import analysis as cfg
+from ..cores import clamp_jobs
 from ..errors import InputError
 from .classifiers import RankSafeQDA, make_classifier
 from .lean import lean_sklearn
@@ -25,32 +26,7 @@ from .metrics import compute_metrics
 from .reduction import ZScore
 from .selection import ForwardSFS, UnivariateFilter
 
-__all__ = ["build_pipeline", "check_target", "CVResult", "clamp_jobs", "run_repeated_cv", "repeat_metrics"]
-
-
-def clamp_jobs(n_jobs: int) -> tuple[int, str | None]:
-    """Worker processes to use for ``n_jobs`` on this machine, and a note when it differs.
-
-    ``-1`` means all usable cores. More processes than usable cores (joblib's count: CPU affinity
-    and container quotas included) only add start-up and time-slicing to these CPU-bound fits, so
-    the count is clamped to the cores, and the returned note says so (callers report it).
-
-    Examples
-    --------
-    >>> clamp_jobs(1)
-    (1, None)
-    """
-    from joblib import cpu_count
-
-    n_jobs = int(n_jobs)
-    if n_jobs == 0 or n_jobs < -1:
-        raise InputError(f"n_jobs {n_jobs}: expected a number of worker processes >= 1, or -1 for all cores")
-    cores = max(1, int(cpu_count()))
-    if n_jobs == -1:
-        return cores, None
-    if n_jobs > cores:
-        return cores, f"--jobs {n_jobs} is more than the {cores} usable core(s) here: clamped to {cores}"
-    return n_jobs, None
+__all__ = ["build_pipeline", "check_target", "CVResult", "run_repeated_cv", "repeat_metrics"]
 
 
 def build_pipeline(

@@ -8,7 +8,7 @@ import argparse
 import math
 from pathlib import Path
 
-__all__ = ["n_jobs", "seed", "positive_int", "positive_float", "fat_t2", "output_file", "output_dir"]
+__all__ = ["usable_jobs", "n_jobs", "seed", "positive_int", "positive_float", "fat_t2", "output_file", "output_dir"]
 
 
 def _int(text: str, expected: str) -> int:
@@ -16,6 +16,18 @@ def _int(text: str, expected: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: expected {expected}") from None
+
+
+def usable_jobs(jobs: int, prog: str) -> int:
+    """``--jobs`` clamped to the usable cores (``-1``: all of them); a clamp is said on stderr."""
+    import sys
+
+    from ..cores import clamp_jobs
+
+    n, note = clamp_jobs(jobs)
+    if note:
+        print(f"{prog}: note: {note}", file=sys.stderr)
+    return n
 
 
 def n_jobs(text: str) -> int:

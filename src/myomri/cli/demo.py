@@ -81,10 +81,12 @@ def run(args: argparse.Namespace) -> int:
     from ..io.atomic import atomic_write_text
     from ..pipeline import load_pipeline, run_pipeline
     from ..pipeline.demo import write_demo_study
+    from .argtypes import usable_jobs
     from .demo_data import parse_composition
     from .run import print_summary, run_exit_code
 
     t0 = time.perf_counter()
+    args.jobs = usable_jobs(args.jobs, "demo")
     seed = pcfg.DEMO_SEED if args.seed is None else int(args.seed)
     out = Path(args.output)
     data = out / "data"

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("give either IMAGE MASK or --manifest, not both")
         if args.label is not None:
             raise InputError("--label applies to IMAGE MASK; put a label column in the manifest instead")
-        from ..features._batch_run import clamp_jobs
+        from ..cores import clamp_jobs
         from ..features.batch import run_batch
 
         jobs, note = clamp_jobs(args.jobs)

@@ -58,13 +58,14 @@ def run(args: argparse.Namespace) -> int:
     """Validate the study file, run it, print where the report is."""
     from ..io.paths import refuse_output_over_input
     from ..pipeline import load_pipeline, run_pipeline
+    from .argtypes import usable_jobs
 
     refuse_output_over_input({"study file": args.study}, [args.output])
     config = load_pipeline(args.study)
     result = run_pipeline(
         config,
         args.output,
-        jobs=args.jobs,
+        jobs=usable_jobs(args.jobs, "run"),
         executor=args.executor,
         scheduler=args.scheduler,
         progress=not args.no_progress,

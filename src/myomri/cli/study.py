@@ -55,7 +55,7 @@ def validate(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from ..analysis.study import run_study
     from ..analysis.study_config import load_study
-    from ..analysis.validation import clamp_jobs
+    from ..cores import clamp_jobs
     from ..io.paths import refuse_output_over_input
     from ..report.study_tables import write_study_outputs
 

@@ -286,6 +286,7 @@ def run(args: argparse.Namespace) -> int:
     from ..outcome import exit_code, fit_failure
     from ..t2.maps import write_fit
     from ..t2.volume import fit_volume
+    from .argtypes import usable_jobs
 
     t0 = time.perf_counter()
     # --fat-fraction is a number or a map file: only a file is an input that must not be overwritten
@@ -307,7 +308,8 @@ def run(args: argparse.Namespace) -> int:
     if args.model == "epg":
         print(f"t2fit: slice profile {'on' if choice['enabled'] else 'off'}: {choice['reason']}", file=sys.stderr)
     progress = functools.partial(tqdm, desc="slabs", file=sys.stderr)
-    fit = fit_volume(model, np.asarray(image.array, dtype=float), mask, n_jobs=args.jobs, progress=progress)
+    jobs = usable_jobs(args.jobs, "t2fit")
+    fit = fit_volume(model, np.asarray(image.array, dtype=float), mask, n_jobs=jobs, progress=progress)
     c = fit.counts()
     failure = fit_failure(c["fitted"] + c["fitted_at_bound"], c["failed"])
     extra["outcome"] = "ok" if failure is None else f"failed: {failure}"

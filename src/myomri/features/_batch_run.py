@@ -12,7 +12,6 @@ runs threads of numpy's BLAS) joblib's processes are used.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -20,36 +19,9 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["available_cores", "clamp_jobs", "run_local", "run_dask"]
+__all__ = ["run_local", "run_dask"]
 
 Task = tuple[int, str, str, "int | None"]
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
-
-
-def clamp_jobs(jobs: int) -> tuple[int, str | None]:
-    """Worker processes to use for ``jobs`` (``-1``: all cores), and a note when it was clamped.
-
-    More workers than cores only adds processes that wait for a core (and memory): clamped.
-
-    Examples
-    --------
-    >>> n, note = clamp_jobs(10_000)
-    >>> n == available_cores(), note.startswith("--jobs 10000 is more than")
-    (True, True)
-    """
-    cores = available_cores()
-    if jobs == -1:
-        return cores, None
-    if jobs > cores:
-        return cores, f"--jobs {jobs} is more than the {cores} core(s) available here: using {cores}"
-    return max(1, int(jobs)), None
 
 
 def _ignore_sigint() -> None:

@@ -305,7 +305,7 @@ def run_batch(
         PyRadiomics parameter file or mapping.
     jobs : int
         Local worker processes (``-1``: all cores; more than the cores: clamped, see
-        :func:`~myomri.features._batch_run.clamp_jobs`).
+        :func:`~myomri.cores.clamp_jobs`).
     executor : {'joblib', 'dask'}
         Local processes (a fork pool where the platform has one, else joblib's), or a Dask cluster.
     scheduler : str or distributed.Client, optional
@@ -322,7 +322,8 @@ def run_batch(
     Interrupted (Ctrl-C, a killed worker): the cases finished so far are kept in ``<out>.parts/``
     (each written atomically), ``out`` is not written, and a rerun computes only the rest.
     """
-    from ._batch_run import clamp_jobs, run_dask, run_local
+    from ..cores import clamp_jobs
+    from ._batch_run import run_dask, run_local
 
     if executor not in ("joblib", "dask"):
         raise ConfigError(f"executor {executor!r} unknown, expected 'joblib' or 'dask'")

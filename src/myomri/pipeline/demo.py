@@ -65,7 +65,8 @@ def demo_study(
         "statistics": {"positive": list(cfg.STAT_POSITIVE), "negative": list(cfg.STAT_NEGATIVE)},
         "report": {"overlays": cfg.REPORT_OVERLAYS, "title": "myomri demo study (synthetic cohort)"},
         "reductions": ((cv_note + list(cfg.DEMO_REDUCTIONS)) if reductions is None else list(reductions))
-        + ([cfg.DEMO_PUBLISHED_NOTE] if selection_mode == "published" else []),
+        + ([cfg.DEMO_PUBLISHED_NOTE] if selection_mode == "published" else [])
+        + ([cfg.DEMO_CENTRE_SLICE_NOTE] if t2_slices == "centre" else []),
     }
 
 
