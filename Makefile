@@ -45,13 +45,20 @@ lint: install
 	else echo "ruff format --check src: skipped (FORMAT_CHECK=0)"; fi
 	$(VENV)/bin/mypy src
 
-bench: install
+# The peer of the feature benchmarks, in its own environment (PyRadiomics 3.0.1 needs numpy at build
+# time; scikit-image for its LBP filter). Never a dependency of myomri.
+PYRAD_VENV ?= .venv-pyradiomics
+$(PYRAD_VENV)/.installed:
+	$(PYTHON) -m venv $(PYRAD_VENV)
+	$(PYRAD_VENV)/bin/pip install -q numpy versioneer scikit-image
+	$(PYRAD_VENV)/bin/pip install -q --no-build-isolation pyradiomics
+	touch $@
+
+# Every row of the speed table (features vs PyRadiomics, T2, study vs scikit-learn + mlxtend, demo),
+# peers timed in the same run; about 30 minutes on 2 cores.
+bench: install $(PYRAD_VENV)/.installed
 	$(PIP) install -q -c constraints.txt -e ".[test,bench]"
-	$(PY) benchmarks/features_core.py
-	$(PY) benchmarks/features_batch.py
-	$(PY) benchmarks/t2.py
-	$(PY) benchmarks/study.py
-	$(PY) benchmarks/geometry.py
+	PYRADIOMICS_CLI=$(PYRAD_VENV)/bin/pyradiomics $(PY) benchmarks/bench_all.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
