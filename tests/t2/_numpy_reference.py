@@ -250,35 +250,7 @@ def epg_cpmg(
     refocusing_angle=180.0,
     excitation_angle=90.0,
 ) -> np.ndarray:
-    """Echo amplitudes of a CPMG train by extended phase graphs.
-
-    Parameters
-    ----------
-    t2 : array_like
-        Transverse relaxation time(s) in ms.
-    esp : float
-        Echo spacing in ms (echo ``n`` is at ``n * esp``, n = 1..n_echoes).
-    n_echoes : int
-        Number of echoes.
-    t1 : array_like
-        Longitudinal relaxation time(s) in ms (broadcast with ``t2``).
-    b1 : array_like
-        Relative B1 (transmit) factor scaling both flip angles.
-    refocusing_angle, excitation_angle : array_like
-        Nominal flip angles in degrees (broadcast; a slice profile is passed as an extra axis by
-        the caller and summed there).
-
-    Returns
-    -------
-    ndarray
-        Shape ``broadcast(t2, t1, b1, angles) + (n_echoes,)``; echo magnitudes for M0 = 1.
-
-    Examples
-    --------
-    >>> s = epg_cpmg(40.0, esp=10.0, n_echoes=3)
-    >>> np.allclose(s, np.exp(-np.array([10.0, 20.0, 30.0]) / 40.0))
-    True
-    """
+    """The EPG echo train (see ``myomri.t2.epg.epg_cpmg``), with numpy complex arrays over all atoms."""
     if n_echoes < 1:
         raise ValueError(f"n_echoes must be >= 1, got {n_echoes}")
     if esp <= 0:
