@@ -420,12 +420,3 @@ def test_first_order_moments_match_numpy_definitions():
     for name, want in expected.items():
         assert f[name] == pytest.approx(want, rel=1e-12), name
 
-
-def test_light_name_table_equals_the_engines_names():
-    """``extract --manifest`` checks parameters against ``_names`` without loading the engine: the
-    two lists must be the same, class by class and in order."""
-    from myomri.features._names import FEATURE_NAMES
-
-    assert tuple(FEATURE_NAMES) == FEATURE_CLASS_NAMES
-    for cls, names in FEATURE_NAMES.items():
-        assert [f"{cls}_{n}" for n in names] == feature_names([cls]), cls
