@@ -30,6 +30,13 @@ def test_normalize_clips_outliers_in_sd_units_before_scaling():
     np.testing.assert_allclose(out[1:], np.clip(z, -2, 2)[1:] * 100, rtol=1e-9)
 
 
+def test_normalize_gives_doubles_for_integer_images_as_sitk_does():
+    arr = np.arange(60, dtype=np.int16).reshape(5, 4, 3)
+    out = normalize_image(Image(arr), scale=1).array
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, (arr - arr.mean()) / arr.std(ddof=1), rtol=1e-12)
+
+
 def test_normalize_rejects_constant_and_nan_images():
     with pytest.raises(InputError, match="constant"):
         normalize_image(Image(np.full((4, 4, 1), 7.0)))

@@ -4,7 +4,8 @@
 The z-score uses the mean and standard deviation of the WHOLE image, not of the ROI (this is what
 ``sitk.Normalize`` does and what PyRadiomics calls); outliers are clipped in units of standard
 deviations *before* the scale is applied. SimpleITK does the arithmetic so that the values and the
-pixel type match PyRadiomics bit for bit.
+pixel type match PyRadiomics; the sums run on one thread so that a run repeats bit for bit (ITK's
+threaded sums leave the last bits to chance).
 """
 
 from __future__ import annotations
@@ -68,7 +69,15 @@ def normalize_image(
             f"{image._where()}image is constant ({arr.flat[0]!r}); a z-score normalisation "
             "needs a non-zero standard deviation"
         )
-    img = sitk.Normalize(to_sitk(image))
+    # sitk.Normalize is the statistics filter and then (x - mean) / SD; we spell the two steps out
+    # because its inner statistics filter sums on as many threads as the load allows, and the order
+    # of the partial sums then moves the last bits of every value from run to run. One thread
+    # gives one of the values sitk.Normalize itself can give, every time.
+    source = sitk.Cast(to_sitk(image), sitk.sitkFloat64)
+    stats = sitk.StatisticsImageFilter()
+    stats.SetNumberOfThreads(1)
+    stats.Execute(source)
+    img = sitk.ShiftScale(source, -stats.GetMean(), 1.0 / stats.GetSigma())
     if remove_outliers is not None:
         values = sitk.GetArrayFromImage(img)
         np.clip(values, -remove_outliers, remove_outliers, out=values)
