@@ -15,7 +15,8 @@ The recipe (run exactly this; it prints the command it runs):
 
 Seed 0, 8000 steps of 16 tiles (10 synthetic, 4 real, 2 phantoms), AdamW, warm-up + cosine, 2
 threads, a checkpoint every 200 steps (rerun the same command to resume after an interruption).
-The run is step-deterministic; ``--minutes`` only caps it (the schedule then anneals by time and a
+Warm restarts (``--stage2 STAGE1.pt``, ``--stage3 STAGE2.pt``) use seed K-1 and the peak
+learning rate halved per stage (1e-3, 5e-4), with their own checkpoint. The run is step-deterministic; ``--minutes`` only caps it (the schedule then anneals by time and a
 rerun on a machine of another speed may differ). The shipped run: see the README.
 
 Usage::
@@ -36,9 +37,9 @@ MUSCLE = REFERENCE / "muscle"
 HELD_OUT_MAPS = ("Helsinki_STIR_THIGH_123_0001.nii.gz", "MyoSegmenTUM_Fat_HV005_1_0000.nii.gz")
 
 
-def recipe(workdir: Path, output: Path, minutes: float | None, steps: int = 8000, stage2: Path | None = None,
-           threads: int = 2) -> list[str]:
-    """The ``myomri`` argument list of the shipped recipe (``stage2``: fine-tune that stage-1 model)."""
+def recipe(workdir: Path, output: Path, minutes: float | None, steps: int = 8000, init: Path | None = None,
+           threads: int = 2, stage: int = 2) -> list[str]:
+    """The ``myomri`` argument list of the shipped recipe (``init``: fine-tune that model as ``stage``)."""
     h = MUSCLE / "huashan_thigh_ideal"
     images = [str(h / f"Thigh_00{s}_000{c}.nii.gz") for s in (1, 2) for c in (0, 1)]
     masks = [str(h / f"Thigh_00{s}_seg.nii.gz") for s in (1, 2) for _ in (0, 1)]
@@ -47,10 +48,12 @@ def recipe(workdir: Path, output: Path, minutes: float | None, steps: int = 8000
             "--images", *images, "--masks", *masks, "--label-scheme", "huashan", "--demo-subjects", "10",
             "--validation-maps", *(str(maps / m) for m in HELD_OUT_MAPS), "--steps", str(steps),
             "--threads", str(threads), "--resume", "--workdir", str(workdir), "-o", str(output)]  # fmt: skip
-    if stage2 is None:
+    if init is None:
         args += ["--seed", "0", "--checkpoint", str(workdir / "train.ckpt")]
-    else:  # a warm restart: new draws (seed 1), half the peak learning rate, its own checkpoint
-        args += ["--seed", "1", "--lr", "1e-3", "--init", str(stage2), "--checkpoint", str(workdir / "stage2.ckpt")]
+    else:  # a warm restart of stage K: new draws (seed K-1), the peak learning rate halved per stage
+        lr = 2e-3 / 2 ** (stage - 1)
+        args += ["--seed", str(stage - 1), "--lr", f"{lr:g}", "--init", str(init),
+                 "--checkpoint", str(workdir / f"stage{stage}.ckpt")]  # fmt: skip
     if minutes:
         args += ["--max-minutes", str(minutes)]
     return args
@@ -62,6 +65,7 @@ def main(argv=None) -> int:
     ap.add_argument("--minutes", type=float, default=110.0)
     ap.add_argument("--steps", type=int, default=8000)
     ap.add_argument("--stage2", type=Path, default=None, metavar="MODEL", help="fine-tune this stage-1 model")
+    ap.add_argument("--stage3", type=Path, default=None, metavar="MODEL", help="fine-tune this stage-2 model")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("-o", "--output", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -69,7 +73,10 @@ def main(argv=None) -> int:
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     out = args.output or args.workdir / "thigh_unet.pt"
-    argv_ = recipe(args.workdir, out, args.minutes, args.steps, args.stage2, args.threads)
+    if args.stage2 and args.stage3:
+        ap.error("--stage2 and --stage3 name one warm restart each; give one of them")
+    init, stage = (args.stage3, 3) if args.stage3 else (args.stage2, 2)
+    argv_ = recipe(args.workdir, out, args.minutes, args.steps, init, args.threads, stage)
     print("myomri " + " ".join(shlex.quote(a) for a in argv_), file=sys.stderr)
     return cli(argv_)
 
