@@ -91,6 +91,28 @@ def test_exact_calibrated_svc_equals_sklearn_bit_for_bit(seed):
         assert [(c.a_, c.b_) for c in a.calibrators] == [(c.a_, c.b_) for c in b.calibrators]
 
 
+def test_fast_platt_fit_equals_sklearn_sigmoid_calibration_bit_for_bit():
+    from sklearn.calibration import _sigmoid_calibration
+
+    from myomri.analysis.fastplatt import sigmoid_calibration
+
+    rng = np.random.default_rng(3)
+    problems = []
+    for i in range(400):
+        n = int(rng.integers(3, 15))
+        f = rng.normal(0, [0.2, 1.0, 6.0, 45.0][i % 4], n)  # 45: decision values rescaled (>= 30)
+        y = (rng.random(n) < 0.4).astype(int)
+        problems.append((f, y))
+    f = rng.normal(size=10)
+    problems += [(f, (f > 0).astype(int)), (f, np.zeros(10, int)), (f, np.ones(10, int)),
+                 (np.zeros(6), np.array([0, 1, 0, 1, 0, 1])), (np.full(5, 30.0), np.array([0, 0, 1, 1, 1]))]
+    for f, y in problems:
+        assert sigmoid_calibration(f, y) == _sigmoid_calibration(f, y), (f, y)
+    # a strided column, as ExactCalibratedSVC passes it
+    Y = np.stack([problems[0][1], 1 - problems[0][1]], axis=1)
+    assert sigmoid_calibration(problems[0][0], Y[:, 1]) == _sigmoid_calibration(problems[0][0], Y[:, 1])
+
+
 def test_exact_calibrated_svc_other_settings_take_the_stock_path():
     X, y, Xt = _data(2, n=40, p=3, k=2)
     for kwargs in ({"method": "isotonic"}, {"cv": StratifiedKFold(3)}, {"ensemble": False}):

@@ -30,6 +30,7 @@ import math
 import warnings
 
 import numpy as np
+from scipy.special import xlogy
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network._base import ACTIVATIONS, DERIVATIVES, LOSS_FUNCTIONS
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer
@@ -78,6 +79,24 @@ class _Flat:
         return out
 
 
+def _softmax(X: np.ndarray) -> None:
+    """scikit-learn's ``inplace_softmax`` with the same ufuncs, without its method wrappers."""
+    tmp = X - np.maximum.reduce(X, axis=1)[:, np.newaxis]
+    np.exp(tmp, out=X)
+    X /= np.add.reduce(X, axis=1)[:, np.newaxis]
+
+
+def _log_loss(y_true: np.ndarray, y_prob: np.ndarray) -> float:
+    """scikit-learn's ``log_loss`` for two or more probability columns and no sample weights.
+
+    ``np.average(..., axis=0)`` without weights is the column sums divided by the row count, which
+    is what is computed here, with the same ufuncs in the same order.
+    """
+    eps = np.finfo(y_prob.dtype).eps
+    clipped = np.clip(y_prob, eps, 1 - eps)
+    return -(np.add.reduce(xlogy(y_true, clipped), axis=0) / y_true.shape[0]).sum()
+
+
 def _epoch_loss_and_grads(est, P: _Flat, G: _Flat, Xb, yb, loss_fn) -> float:
     """Forward pass, loss with the L2 term, and gradients written into ``G`` (one batch)."""
     n, last = Xb.shape[0], len(P.coef) - 1
@@ -86,9 +105,18 @@ def _epoch_loss_and_grads(est, P: _Flat, G: _Flat, Xb, yb, loss_fn) -> float:
     for i, (w, b) in enumerate(zip(P.coef, P.bias)):
         a = acts[-1] @ w
         a += b
-        (hidden if i < last else ACTIVATIONS[est.out_activation_])(a)
+        if i < last:
+            hidden(a)
+        elif est.out_activation_ == "softmax":
+            _softmax(a)
+        else:
+            ACTIVATIONS[est.out_activation_](a)
         acts.append(a)
-    loss = loss_fn(yb, acts[-1], None)
+    loss = (
+        _log_loss(yb, acts[-1])
+        if loss_fn is LOSS_FUNCTIONS["log_loss"] and yb.shape[1] > 1
+        else loss_fn(yb, acts[-1], None)
+    )
     values = 0
     for w in P.coef:
         s = w.ravel()
@@ -97,7 +125,7 @@ def _epoch_loss_and_grads(est, P: _Flat, G: _Flat, Xb, yb, loss_fn) -> float:
     delta = acts[-1] - yb
     for i in range(last, -1, -1):
         G.coef[i][...] = acts[i].T @ delta
-        G.bias[i][...] = np.sum(delta, axis=0)
+        np.add.reduce(delta, axis=0, out=G.bias[i])
         if i:
             delta = delta @ P.coef[i].T
             if relu:  # DERIVATIVES["relu"] is ``delta[Z == 0] = 0``: the same entries, set to +0.0

@@ -3,7 +3,8 @@
 The study's fast estimators lean on scikit-learn internals: ``ExactRandomForest`` drives the
 private Cython tree builder, ``ExactMLP`` rebinds helpers of the private MLP module and runs its
 own Adam loop around scikit-learn's activation and loss functions, ``ExactCalibratedSVC`` calls the
-private sigmoid calibration and builds private ``_CalibratedClassifier`` objects, and
+private sigmoid calibration and builds private ``_CalibratedClassifier`` objects, ``fastplatt``
+drives SciPy's private L-BFGS-B routine with scikit-learn's private binomial loss, and
 ``lean_sklearn`` replaces a private narwhals check that appeared in scikit-learn 1.9. Each is
 checked here once per process: the internals must exist, and a tiny fit on the fast path must
 equal the stock estimator bit for bit. A path that fails is not used: ``make_classifier`` returns
@@ -22,7 +23,7 @@ import numpy as np
 __all__ = ["FAST_PATHS", "FastPathWarning", "fast_path_status", "use_fast_path", "check_fast_paths"]
 
 #: The fast paths by name.
-FAST_PATHS = ("forest", "mlp", "svm", "lean")
+FAST_PATHS = ("forest", "mlp", "svm", "platt", "lean")
 
 
 class FastPathWarning(UserWarning):
@@ -85,6 +86,21 @@ def _check_svm() -> str | None:
     return None
 
 
+def _check_platt() -> str | None:
+    from sklearn.calibration import _sigmoid_calibration
+
+    from .fastplatt import sigmoid_calibration
+
+    rng = np.random.RandomState(0)
+    for scale in (0.5, 3.0, 80.0):  # 80: the large-value rescaling branch
+        for _ in range(5):
+            f = rng.normal(scale=scale, size=9)
+            for labels in ((rng.uniform(size=9) < 0.4).astype(int), (f > 0).astype(int)):  # separable too
+                if sigmoid_calibration(f, labels) != _sigmoid_calibration(f, labels):
+                    return "its sigmoid parameters differ from _sigmoid_calibration's"
+    return None
+
+
 def _check_lean() -> str | None:
     from sklearn.utils import validation
 
@@ -93,7 +109,7 @@ def _check_lean() -> str | None:
     return None
 
 
-_CHECKS = {"forest": _check_forest, "mlp": _check_mlp, "svm": _check_svm, "lean": _check_lean}
+_CHECKS = {"forest": _check_forest, "mlp": _check_mlp, "svm": _check_svm, "platt": _check_platt, "lean": _check_lean}
 
 
 @functools.cache

@@ -7,7 +7,8 @@ computes the same ensemble with the same pieces:
 
 * ``StratifiedKFold(cv)`` splits of the training data (what ``check_cv`` gives a classifier);
 * per split a clone of the SVC fitted on the training part, its ``decision_function`` on the
-  held-out part, and per class scikit-learn's own ``_sigmoid_calibration`` on that column (the
+  held-out part, and per class Platt's sigmoid fit of that column (scikit-learn's own
+  ``_sigmoid_calibration``, or :mod:`~myomri.analysis.fastplatt`'s bit-identical one) (the
   same strided column views as ``_fit_calibrator``) against the one-vs-rest 0/1 labels;
 * probabilities: per split ``expit(-(a * f + b))`` per class, normalised as
   ``_CalibratedClassifier.predict_proba`` does (binary: ``1 - p``; multiclass: divided by the
@@ -32,6 +33,8 @@ from sklearn.calibration import CalibratedClassifierCV, _CalibratedClassifier, _
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
+
+from .fastpaths import use_fast_path
 
 __all__ = ["ExactCalibratedSVC"]
 
@@ -65,6 +68,9 @@ class ExactCalibratedSVC(CalibratedClassifierCV):
         if classes.size < 2 or np.any(counts < self.cv) or classes.dtype.kind not in "iub":
             return super().fit(X, y)  # scikit-learn's errors and label handling, unchanged
         binary = classes.size == 2
+        platt = _sigmoid_calibration
+        if use_fast_path("platt"):
+            from .fastplatt import sigmoid_calibration as platt
         calibrated = []
         for train, test in StratifiedKFold(n_splits=self.cv).split(X, y):
             est = clone(self.estimator).fit(X[train], y[train])
@@ -78,7 +84,7 @@ class ExactCalibratedSVC(CalibratedClassifierCV):
             calibrators = []
             for k, column in enumerate(pred.T):
                 cal = _SigmoidCalibration()
-                cal.a_, cal.b_ = _sigmoid_calibration(column, Y[:, k])
+                cal.a_, cal.b_ = platt(column, Y[:, k])
                 calibrators.append(cal)
             calibrated.append(_CalibratedClassifier(est, calibrators, method=self.method, classes=classes))
         self.calibrated_classifiers_, self.classes_ = calibrated, classes
