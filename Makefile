@@ -50,8 +50,8 @@ lint: install
 PYRAD_VENV ?= .venv-pyradiomics
 $(PYRAD_VENV)/.installed:
 	$(PYTHON) -m venv $(PYRAD_VENV)
-	$(PYRAD_VENV)/bin/pip install -q numpy versioneer scikit-image
-	$(PYRAD_VENV)/bin/pip install -q --no-build-isolation pyradiomics
+	$(PYRAD_VENV)/bin/pip install -q numpy versioneer scikit-image wheel setuptools
+	$(PYRAD_VENV)/bin/pip install -q --no-build-isolation "pyradiomics==3.0.1"
 	touch $@
 
 # Every row of the speed table (features vs PyRadiomics, T2, study vs scikit-learn + mlxtend, demo),
