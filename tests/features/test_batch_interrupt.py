@@ -94,8 +94,10 @@ def test_a_case_raising_keyboardinterrupt_leaves_no_output_and_the_rerun_compute
 
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX process groups")
 def test_sigint_to_a_parallel_batch_keeps_finished_cases_and_the_rerun_computes_only_the_rest(tmp_path):
-    n = 40
-    manifest = _cohort(tmp_path, n, shape=(64, 64, 48))  # ~40 ms a case: time to interrupt mid-way
+    n = 60
+    # ~0.1 s a case, ~3 s of work on 2 workers: the interrupt lands mid-way even when this test
+    # process is kept waiting on a loaded machine (40 cases of a third the size once finished first)
+    manifest = _cohort(tmp_path, n, shape=(96, 96, 64))
     out = tmp_path / "features.csv"
     parts = tmp_path / "features.csv.parts"
     cmd = [sys.executable, "-m", "myomri", "extract", "--manifest", str(manifest), "-o", str(out),
@@ -107,6 +109,7 @@ def test_sigint_to_a_parallel_batch_keeps_finished_cases_and_the_rerun_computes_
     while not (parts.is_dir() and any(parts.glob("[!.]*.json"))) and proc.poll() is None:
         assert time.monotonic() < deadline, "no case finished within 2 minutes"
         time.sleep(0.005)
+    assert proc.poll() is None, "the whole batch finished before the interrupt could be sent"
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     done = sorted(parts.glob("[!.]*.json"))
