@@ -138,3 +138,37 @@ def test_largest_component_cleanup_removes_islands_only():
     out = keep_largest_components(lab)
     assert (out == 5).sum() == 6 * 6 * 3 and out[15, 15, 1] == 0
     assert (out == 17).sum() == (lab == 17).sum()
+
+
+class _PixelThreshold(torch.nn.Module):
+    """A per-pixel 'network': class 1 where the tile is bright, background elsewhere (shift-equivariant)."""
+
+    def forward(self, x):
+        logits = torch.zeros(x.shape[0], 13, *x.shape[2:])
+        logits[:, 1] = 60 * (x[:, 0] - 0.5)
+        logits[:, 0] = 60 * (0.5 - x[:, 0])
+        return logits
+
+
+def test_shifted_predictions_of_a_shift_equivariant_network_equal_one_pass_and_edges_are_background():
+    from myomri.segment.infer import predict_shifted
+    from myomri.segment.train import predict_tiles
+
+    rng = np.random.default_rng(0)
+    tiles = np.zeros((3, 32, 32), np.float32)
+    tiles[:, 8:24, 6:26] = rng.uniform(0, 1, (3, 16, 20))  # a body inside a background border
+    net = _PixelThreshold()
+    one = predict_tiles(net, tiles)
+    np.testing.assert_array_equal(predict_shifted(net, tiles, shifts=((0, 0),)), one)
+    many = predict_shifted(net, tiles, shifts=((0, 0), (4, 0), (-4, 0), (0, 4), (0, -4)))
+    np.testing.assert_allclose(many, one, atol=1e-6)  # the border is background in every pass
+    np.testing.assert_allclose(many.sum(axis=1), 1, atol=1e-6)
+    # a body up to the tile edge: moved 4 columns right, its last 4 columns left the tile, so that
+    # pass counts them as background; the other pass sees them bright
+    edge = np.ones((1, 32, 32), np.float32)
+    moved = predict_shifted(net, edge, shifts=((0, 0), (0, 4)))
+    bright = predict_tiles(net, edge)[0, 1]
+    assert bright.min() > 0.99
+    np.testing.assert_allclose(moved[0, 1, :, :28], bright[:, :28], atol=1e-6)
+    np.testing.assert_allclose(moved[0, 1, :, 28:], 0.5 * bright[:, 28:], atol=1e-6)
+    np.testing.assert_allclose(moved[0, 0, :, 28:], 0.5, atol=1e-5)

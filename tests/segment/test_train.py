@@ -112,7 +112,7 @@ def test_cli_train_refine_and_segment_with_dl(tmp_path, monkeypatch, capsys):
     from myomri.io.read import read_image
     import argparse
 
-    args = argparse.Namespace(model=str(m2), contrast="water", mask="tissue", output=str(out))
+    args = argparse.Namespace(model=str(m2), contrast="water", mask="tissue", output=str(out), tta=True)
     assert run_dl(args, read_image(tmp_path / "img0.nii.gz")) == 0
     seg = read_image(out)
     assert seg.array.shape == (84, 48, 3) and seg.array.max() <= 24

@@ -36,6 +36,13 @@ def add_dl_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="model file for --method dl (default: the weights shipped with myomri)",
     )
+    p.add_argument(
+        "--no-tta",
+        dest="tta",
+        action="store_false",
+        help="--method dl: one network pass per tile instead of the average over 5 shifted tiles "
+        "(test-time augmentation: ~0.01 higher mean Dice measured, 5x the network time)",
+    )
 
 
 def _common_training(p: argparse.ArgumentParser, defaults: dict) -> None:
@@ -188,7 +195,7 @@ def run_dl(args: argparse.Namespace, image) -> int:
     from ..io.read import write_image
     from ..segment.infer import segment_dl
 
-    labels = segment_dl(image, model=args.model, contrast=args.contrast, n_threads=_threads_default())
+    labels = segment_dl(image, model=args.model, contrast=args.contrast, n_threads=_threads_default(), tta=args.tta)
     out = labels if args.mask in ("tissue", "compartment") else labels.with_array((labels.array > 0).astype(np.uint8))
     path = write_image(out, args.output)
     conf = labels.meta["confidence"]

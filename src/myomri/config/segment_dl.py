@@ -13,7 +13,7 @@ from typing import Any
 __all__ = [
     "PIXEL_MM", "TILE", "PERCENTILE", "CLIP_MAX", "CONTRASTS", "INVERTED_CONTRASTS", "FOREGROUND_FRACTION",
     "NETWORK", "TRAIN", "AUGMENT", "REFINE", "FEDERATED", "MODEL_FORMAT_VERSION", "HUASHAN_TO_MUSCLE",
-    "N_THREADS", "TWO_LEG_DIP", "CONFIDENCE",
+    "N_THREADS", "TWO_LEG_DIP", "CONFIDENCE", "TTA_SHIFTS",
 ]  # fmt: skip
 
 #: In-plane pixel size (mm) every slice is resampled to before the network sees it.
@@ -39,6 +39,12 @@ NETWORK: dict[str, Any] = {"arch": "ResUNet2d", "in_channels": 1, "n_classes": 1
 
 #: Torch intra-op threads (the target machine has 2 cores).
 N_THREADS = 2
+
+#: Test-time augmentation: the network sees every tile as it is and moved by these (rows, columns)
+#: in tile pixels (4 px = 8 mm), and the probabilities are averaged. Measured with the shipped
+#: weights: mean per-muscle Dice on Huashan Thigh_003 water 0.828 -> 0.838, fat 0.840 -> 0.848,
+#: held-out demo subjects water 0.958 -> 0.961, first MESE echo 0.824 -> 0.830; 5x the network time.
+TTA_SHIFTS: tuple[tuple[int, int], ...] = ((0, 0), (4, 0), (-4, 0), (0, 4), (0, -4))
 
 #: Training recipe (``myomri segment train``).
 TRAIN: dict[str, Any] = {

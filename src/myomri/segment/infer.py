@@ -50,8 +50,39 @@ def keep_largest_components(labels: np.ndarray) -> np.ndarray:
     return out
 
 
+def _shift(a: np.ndarray, dy: int, dx: int, fill: float = 0.0) -> np.ndarray:
+    """``a`` moved by ``(dy, dx)`` pixels on its last two axes; ``fill`` enters at the edges."""
+    out = np.full_like(a, fill)
+    h, w = a.shape[-2:]
+    src_y, dst_y = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
+    src_x, dst_x = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
+    out[..., dst_y, dst_x] = a[..., src_y, src_x]
+    return out
+
+
+def predict_shifted(network, tiles: np.ndarray, shifts=cfg.TTA_SHIFTS) -> np.ndarray:
+    """Softmax probabilities (n, C, T, T) averaged over the tiles moved by each of ``shifts``.
+
+    Each prediction is moved back before averaging; where a moved tile had no image (its edge),
+    the prediction counts as background (class 0), which is what a tile's border shows.
+    """
+    from .train import predict_tiles
+
+    total = None
+    for dy, dx in shifts:
+        probs = predict_tiles(network, _shift(tiles, dy, dx))
+        back = _shift(probs, -dy, -dx)
+        if dy or dx:
+            edge = _shift(np.ones(tiles.shape[-2:], bool), -dy, -dx) == 0
+            back[:, 0, edge] = 1.0
+        total = back if total is None else total + back
+    if total is None:
+        raise ValueError("predict_shifted needs at least one shift")
+    return total / len(shifts)
+
+
 def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: int = cfg.N_THREADS,
-               cleanup: bool = True) -> Image:  # fmt: skip
+               cleanup: bool = True, tta: bool = True) -> Image:  # fmt: skip
     """Label map (uint8, values 0..24) of the twelve muscles of both thighs on ``image``'s grid.
 
     Parameters
@@ -63,6 +94,9 @@ def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: 
     contrast : {'water', 'fat', 't1', 'stir'}
         Only for models trained before the contrast-agnostic recipe (fat-bright contrasts were
         inverted for them); a model whose ``preprocess`` says ``contrast_agnostic`` ignores it.
+    tta : bool
+        Average the network's probabilities over the shifted tiles of ``config.segment_dl.TTA_SHIFTS``
+        (test-time augmentation; more accurate, 5x the network time); False: one pass.
 
     Raises
     ------
@@ -87,7 +121,7 @@ def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: 
     seen_as = "water" if pre.get("contrast_agnostic") else contrast
     tiles, _, layout = prepare_volume(image, contrast=seen_as, tile=int(pre.get("tile", cfg.TILE)),
                                       pixel_mm=float(pre.get("pixel_mm", cfg.PIXEL_MM)))  # fmt: skip
-    probs = predict_tiles(model.network, tiles)
+    probs = predict_shifted(model.network, tiles) if tta else predict_tiles(model.network, tiles)
     raw = tiles_to_labels(probs, layout)
     cleaned = keep_largest_components(raw)  # the output (with cleanup) and the coherence both need it
     labels = cleaned if cleanup else raw
