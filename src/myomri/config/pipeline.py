@@ -122,10 +122,10 @@ JOBS: int = 1
 #: folds instead; on a busy 2-core machine threaded BLAS made the SVM stage 16x slower (56 s vs 3.4 s).
 BLAS_THREADS: int = 1
 
-# --- myomri demo: the papers' settings with these reductions, so it runs in <= 5 min on 2 cores ---
+# --- myomri demo: the papers' settings with these reductions (about ten minutes on 2 cores) ---
 DEMO_SEED: int = 0
 #: CV repeats (papers: 100). The target was the most that fits 5 minutes on 2 cores but never fewer than
-#: 20; 20 repeats of the nested study take ~9 of the demo's ~10.5 minutes, so the floor decides.
+#: 20; 20 repeats of the nested study take ~8.7 of the demo's ~9.6 minutes (measured), so the floor decides.
 DEMO_REPEATS: int = 20
 DEMO_BOOTSTRAP: int = 200  # bootstrap resamples of the macro-AUC CI (default 1000)
 DEMO_T2_SLICES: str = "all"  # every MESE slice, as the papers ("centre": the centre slice only)
