@@ -46,6 +46,12 @@ def _cohort(folder: Path, n: int, shape=(24, 20, 1)) -> Path:
     return path
 
 
+def _default_sigint() -> None:
+    # a suite started in the background of a non-interactive shell (nohup ... &) inherits SIGINT
+    # ignored, and so would the CLI under test: give it the terminal's default back
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _leftovers(folder: Path) -> list[str]:
     """Temporary files of atomic writes (``.name.XXXX``) left behind."""
     return sorted(p.name for p in folder.rglob(".*") if p.is_file())
@@ -96,7 +102,7 @@ def test_a_case_raising_keyboardinterrupt_leaves_no_output_and_the_rerun_compute
 def test_sigint_to_a_parallel_batch_keeps_finished_cases_and_the_rerun_computes_only_the_rest(tmp_path):
     n = 60
     # ~0.1 s a case, ~3 s of work on 2 workers: the interrupt lands mid-way even when this test
-    # process is kept waiting on a loaded machine (40 cases of a third the size once finished first)
+    # process is kept waiting on a loaded machine
     manifest = _cohort(tmp_path, n, shape=(96, 96, 64))
     out = tmp_path / "features.csv"
     parts = tmp_path / "features.csv.parts"
@@ -104,7 +110,8 @@ def test_sigint_to_a_parallel_batch_keeps_finished_cases_and_the_rerun_computes_
            "--jobs", "2", "--no-progress"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
     # its own process group, as a terminal's Ctrl-C reaches the CLI and its workers together
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_default_sigint)  # fmt: skip
     deadline = time.monotonic() + 120
     while not (parts.is_dir() and any(parts.glob("[!.]*.json"))) and proc.poll() is None:
         assert time.monotonic() < deadline, "no case finished within 2 minutes"
