@@ -16,8 +16,9 @@ The recipe (run exactly this; it prints the command it runs):
 Seed 0, 8000 steps of 16 tiles (10 synthetic, 4 real, 2 phantoms), AdamW, warm-up + cosine, 2
 threads, a checkpoint every 200 steps (rerun the same command to resume after an interruption).
 Warm restarts (``--stage2 STAGE1.pt``, ``--stage3 STAGE2.pt``) use seed K-1 and the peak
-learning rate halved per stage (1e-3, 5e-4), with their own checkpoint. The run is step-deterministic; ``--minutes`` only caps it (the schedule then anneals by time and a
-rerun on a machine of another speed may differ). The shipped run: see the README.
+learning rate halved per stage (1e-3, 5e-4), with their own checkpoint. The run is
+step-deterministic; ``--minutes`` only caps it (the schedule then anneals by time and a rerun on a
+machine of another speed may differ). The shipped run: see the README.
 
 Usage::
 

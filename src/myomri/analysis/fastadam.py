@@ -97,7 +97,16 @@ def _log_loss(y_true: np.ndarray, y_prob: np.ndarray) -> float:
     return -(np.add.reduce(xlogy(y_true, clipped), axis=0) / y_true.shape[0]).sum()
 
 
-def _epoch_loss_and_grads(est, P: _Flat, G: _Flat, Xb, yb, loss_fn) -> float:
+def _output_functions(est, y: np.ndarray):
+    """The output activation and the loss ``f(y_true, y_prob)`` of ``est``, chosen once per fit."""
+    if est.out_activation_ == "softmax" and y.shape[1] > 1:
+        return _softmax, _log_loss
+    name = "binary_log_loss" if est.out_activation_ == "logistic" else "log_loss"
+    loss = LOSS_FUNCTIONS[name]
+    return ACTIVATIONS[est.out_activation_], lambda y_true, y_prob: loss(y_true, y_prob, None)
+
+
+def _epoch_loss_and_grads(est, P: _Flat, G: _Flat, Xb, yb, out_act, loss_fn) -> float:
     """Forward pass, loss with the L2 term, and gradients written into ``G`` (one batch)."""
     n, last = Xb.shape[0], len(P.coef) - 1
     hidden, relu = ACTIVATIONS[est.activation], est.activation == "relu"
@@ -105,18 +114,9 @@ def _epoch_loss_and_grads(est, P: _Flat, G: _Flat, Xb, yb, loss_fn) -> float:
     for i, (w, b) in enumerate(zip(P.coef, P.bias)):
         a = acts[-1] @ w
         a += b
-        if i < last:
-            hidden(a)
-        elif est.out_activation_ == "softmax":
-            _softmax(a)
-        else:
-            ACTIVATIONS[est.out_activation_](a)
+        (hidden if i < last else out_act)(a)
         acts.append(a)
-    loss = (
-        _log_loss(yb, acts[-1])
-        if loss_fn is LOSS_FUNCTIONS["log_loss"] and yb.shape[1] > 1
-        else loss_fn(yb, acts[-1], None)
-    )
+    loss = loss_fn(yb, acts[-1])
     values = 0
     for w in P.coef:
         s = w.ravel()
@@ -159,13 +159,13 @@ def fit_full_batch_adam(est, X: np.ndarray, y: np.ndarray) -> None:
     P = _Flat(est.coefs_ + est.intercepts_, n_layers)
     G = _Flat([np.empty_like(a) for a in est.coefs_ + est.intercepts_], n_layers)
     m, v = np.zeros_like(P.buf), np.zeros_like(P.buf)
-    name = "binary_log_loss" if est.out_activation_ == "logistic" else "log_loss"
-    loss_fn, rs, idx = LOSS_FUNCTIONS[name], est._random_state, np.arange(n, dtype=int)
+    out_act, loss_fn = _output_functions(est, y)
+    rs, idx = est._random_state, np.arange(n, dtype=int)
     best, count, curve, lr = est.best_loss_, est._no_improvement_count, est.loss_curve_, est.learning_rate_init
     est.n_iter_ = 0
     for t in range(1, est.max_iter + 1):
         rs.shuffle(idx)  # same draws and swaps as sklearn's shuffle(sample_idx): idx[permutation]
-        batch_loss = _epoch_loss_and_grads(est, P, G, X[idx], y[idx], loss_fn)
+        batch_loss = _epoch_loss_and_grads(est, P, G, X[idx], y[idx], out_act, loss_fn)
         lr = _adam_step(P, G, m, v, t, est)
         est.n_iter_ += 1
         est.loss_ = (0.0 + batch_loss * n) / n  # scikit-learn's per-epoch sum over batches / n

@@ -50,9 +50,9 @@ def keep_largest_components(labels: np.ndarray) -> np.ndarray:
     return out
 
 
-def _shift(a: np.ndarray, dy: int, dx: int, fill: float = 0.0) -> np.ndarray:
-    """``a`` moved by ``(dy, dx)`` pixels on its last two axes; ``fill`` enters at the edges."""
-    out = np.full_like(a, fill)
+def _shift(a: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """``a`` moved by ``(dy, dx)`` pixels on its last two axes; zeros enter at the edges."""
+    out = np.zeros_like(a)
     h, w = a.shape[-2:]
     src_y, dst_y = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
     src_x, dst_x = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
@@ -70,11 +70,11 @@ def predict_shifted(network, tiles: np.ndarray, shifts=cfg.TTA_SHIFTS) -> np.nda
 
     total = None
     for dy, dx in shifts:
-        probs = predict_tiles(network, _shift(tiles, dy, dx))
-        back = _shift(probs, -dy, -dx)
-        if dy or dx:
-            edge = _shift(np.ones(tiles.shape[-2:], bool), -dy, -dx) == 0
-            back[:, 0, edge] = 1.0
+        if not (dy or dx):
+            back = predict_tiles(network, tiles)
+        else:
+            back = _shift(predict_tiles(network, _shift(tiles, dy, dx)), -dy, -dx)
+            back[:, 0, _shift(np.ones(tiles.shape[-2:], bool), -dy, -dx) == 0] = 1.0
         total = back if total is None else total + back
     if total is None:
         raise ValueError("predict_shifted needs at least one shift")
@@ -110,7 +110,6 @@ def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: 
     from .confidence import slice_confidence, summarise_confidence, with_coherence
     from .model_io import SegmentationModel, load_model
     from .tiling import check_volume, prepare_volume, tiles_to_labels
-    from .train import predict_tiles
 
     check_volume(image)
     if not isinstance(model, SegmentationModel):
@@ -121,7 +120,7 @@ def segment_dl(image: Image, *, model=None, contrast: str = "water", n_threads: 
     seen_as = "water" if pre.get("contrast_agnostic") else contrast
     tiles, _, layout = prepare_volume(image, contrast=seen_as, tile=int(pre.get("tile", cfg.TILE)),
                                       pixel_mm=float(pre.get("pixel_mm", cfg.PIXEL_MM)))  # fmt: skip
-    probs = predict_shifted(model.network, tiles) if tta else predict_tiles(model.network, tiles)
+    probs = predict_shifted(model.network, tiles, shifts=cfg.TTA_SHIFTS if tta else ((0, 0),))
     raw = tiles_to_labels(probs, layout)
     cleaned = keep_largest_components(raw)  # the output (with cleanup) and the coherence both need it
     labels = cleaned if cleanup else raw
