@@ -51,8 +51,8 @@ def _load(path):
     return yaml.safe_load(path.read_text())
 
 
-#: A cohort on which ``myomri demo`` keeps two of its four tasks at its own 10-fold nested
-#: cross-validation (IIM_groups needs 10 PM, DM and ADM each; anti_ARS is kept, all_groups and anti_Jo1
+#: A cohort on which ``myomri demo`` keeps two of its four tasks at its own 10-fold cross-validation
+#: (and its nested check) (IIM_groups needs 10 PM, DM and ADM each; anti_ARS is kept, all_groups and anti_Jo1
 #: are left out as too small and stated) and HC for the T2 ROC: 34 subjects instead of the demo's 84.
 E2E_COHORT = "HC=4,PM=10,DM=10,ADM=10"
 

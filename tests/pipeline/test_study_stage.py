@@ -45,10 +45,19 @@ def test_demo_study_leaves_out_tasks_with_classes_smaller_than_the_folds(tmp_pat
     assert len(dropped) == 2 and "'nonIIM': 0" in dropped[0] and "'1': 4" in dropped[1]
 
 
-def test_demo_study_selection_is_nested_by_default_and_published_is_stated_optimistic():
-    nested = demo_study()
-    assert nested["analysis"]["selection"]["mode"] == "nested"
-    assert not any("optimistic" in r for r in nested["reductions"])
-    published = demo_study(selection_mode="published")
-    assert published["analysis"]["selection"]["mode"] == "published"
-    assert any("optimistic" in r for r in published["reductions"])
+def test_demo_study_follows_the_papers_protocol_by_default_and_states_a_nested_selection():
+    from myomri.config.pipeline import DEMO_NESTED_CHECK, DEMO_NESTED_REPEATS
+
+    papers = demo_study()
+    # seed paper 1: selection once on all subjects, then 10-fold cross-validation repeated 100 times
+    assert papers["analysis"]["selection"]["mode"] == "published"
+    assert (papers["analysis"]["validation"]["repeats"], papers["analysis"]["validation"]["folds"]) == (100, 10)
+    assert papers["analysis"]["selection"]["nested_check"] == DEMO_NESTED_CHECK > 0
+    assert not any("repeat" in r or "nested" in r for r in papers["reductions"])  # nothing of the protocol reduced
+    nested = demo_study(selection_mode="nested")
+    assert nested["analysis"]["selection"]["mode"] == "nested" and "nested_check" not in nested["analysis"]["selection"]
+    assert nested["analysis"]["validation"]["repeats"] == DEMO_NESTED_REPEATS
+    assert any("not once on all subjects as the paper did" in r for r in nested["reductions"])
+    assert any(f"{DEMO_NESTED_REPEATS} repeat(s)" in r for r in nested["reductions"])
+    # a short published run checks no more repeats than it has
+    assert demo_study(repeats=2)["analysis"]["selection"]["nested_check"] == 2

@@ -22,6 +22,7 @@ from .metrics import bootstrap_macro_auc, confusion_counts
 from .permutation import permutation_test
 from .reduction import ReproducibilityFilter, select_collinear
 from .selection import ForwardSFS, UnivariateFilter
+from .selection_check import check_frame, nested_check_rows
 from .study_checks import check_study, task_labels
 from .study_config import StudyConfig, Task
 from .validation import build_pipeline, check_target, repeat_metrics, run_repeated_cv
@@ -44,6 +45,8 @@ class StudyResult:
     roc: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, list[str]]]
     comparisons: pd.DataFrame
     fold_selection: pd.DataFrame | None = None
+    #: published mode with ``nested_check``: published vs nested means on the same repeats (``selection_check``)
+    selection_check: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -212,7 +215,8 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
     icc, after_icc, kept = _filter_features(feats, ref, names, config, notes)
 
     mode_label = config.mode + (" (optimistic)" if config.mode == "published" else "")
-    rep_frames, sel_rows, comp_rows, fold_rows = [], [], [], []
+    rep_frames, sel_rows, comp_rows, fold_rows, check_rows = [], [], [], [], []
+    checking = config.mode == "published" and config.nested_check > 0
     confusion, roc, boot = {}, {}, {}
     for task in config.tasks:
         subjects, y, classes = task_data(ref, clin, task, config, notes)
@@ -248,6 +252,10 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
                 task=f"{task.name}/{clf}",
             )
             rows = repeat_metrics(res, y, classes=classes, positive=task.positive)
+            if checking:
+                more, why = nested_check_rows(task, clf, X_all, y, classes, rows, config, n_jobs=n_jobs)
+                check_rows += more
+                notes += why
             rep_frames.append(
                 pd.DataFrame(rows, columns=["repeat", "metric", "average", "value"]).assign(
                     task=task.name, classifier=clf
@@ -322,4 +330,5 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
         comparisons=comparisons,
         notes=notes,
         fold_selection=pd.DataFrame(fold_rows, columns=["task", "classifier", "repeat", "fold", "features"]),
+        selection_check=check_frame(check_rows) if checking else None,
     )

@@ -41,6 +41,7 @@ class StudyConfig:
     icc_threshold: float = cfg.ICC_THRESHOLD
     collinearity: float | None = cfg.COLLINEARITY_THRESHOLD
     mode: str = cfg.SELECTION_MODE
+    nested_check: int = cfg.NESTED_CHECK
     univariate_p: float = cfg.UNIVARIATE_P
     k: tuple[int, ...] = cfg.SFS_K
     fixed_features: list[str] = field(default_factory=list)
@@ -144,6 +145,10 @@ def _selection(raw: dict, problems: list[str]) -> dict:
         fixed = []
     if mode == "none" and not fixed:
         problems.append("selection.features: mode none needs the fixed list of features")
+    check = sel.get("nested_check", cfg.NESTED_CHECK)
+    if want_int(check, "selection.nested_check", problems, minimum=0) and check and mode != "published":
+        problems.append(f"selection.nested_check: re-estimates a published-mode selection nested; mode {mode!r} has "
+                        "no selection to check (set it to 0 or use mode published)")  # fmt: skip
     clfs = raw.get("classifiers", list(cfg.CLASSIFIERS))
     if not isinstance(clfs, list) or not clfs:
         problems.append(f"classifiers: expected a non-empty list, got {clfs!r}")
@@ -153,6 +158,7 @@ def _selection(raw: dict, problems: list[str]) -> dict:
             problems.append(f"classifiers: {c!r} is not one of {list(cfg.CLASSIFIERS)}")
     return {
         "mode": mode,
+        "nested_check": check,
         "univariate_p": p,
         "k": tuple(int(v) for v in k_list),
         "fixed_features": list(fixed),
@@ -189,12 +195,16 @@ def _validation(raw: dict, problems: list[str]) -> dict:
 
 def _settings(raw: dict, problems: list[str], *, tasks_required: bool = True) -> dict:
     """Every setting of a study mapping but the table paths, as ``StudyConfig`` keyword arguments."""
-    return {
+    out = {
         **_reproducibility(raw, problems),
         "tasks": _tasks(raw, problems, required=tasks_required),
         **_selection(raw, problems),
         **_validation(raw, problems),
     }
+    if is_int(out["nested_check"]) and is_int(out["repeats"]) and out["nested_check"] > out["repeats"]:
+        problems.append(f"selection.nested_check: {out['nested_check']} repeats, more than the study's "
+                        f"validation.repeats ({out['repeats']}) it is compared with")  # fmt: skip
+    return out
 
 
 def check_analysis(raw) -> list[str]:
@@ -246,6 +256,7 @@ def parse_study(raw: dict, *, base: Path | None = None, source: str = "<dict>") 
         icc_threshold=float(s["icc_threshold"]),
         collinearity=None if s["collinearity"] is None else float(s["collinearity"]),
         mode=s["mode"],
+        nested_check=int(s["nested_check"]),
         univariate_p=float(s["univariate_p"]),
         k=s["k"],
         fixed_features=s["fixed_features"],

@@ -31,6 +31,10 @@ COLLINEARITY_THRESHOLD: float | None = 0.7
 #: (once on all data, as the paper did; optimistic), ``none`` (fixed list).
 SELECTION_MODES: tuple[str, ...] = ("nested", "published", "none")
 SELECTION_MODE: str = "nested"
+#: Repeats of the nested re-estimate that a ``published``-mode study also runs (``selection.nested_check``):
+#: the same classifiers on the first N repeats' splits with the selection inside every outer training
+#: fold, reported beside the published figures (their difference is the protocol's optimism); 0: off.
+NESTED_CHECK: int = 0
 UNIVARIATE_P: float = 0.05
 #: Target subset size of the forward SFS; a list is a range whose best-scoring size is kept.
 SFS_K: tuple[int, ...] = (3, 4)
@@ -77,7 +81,7 @@ STUDY_KEYS: tuple[str, ...] = (
     "bootstrap",
 )
 REPRODUCIBILITY_KEYS: tuple[str, ...] = ("inter", "intra", "icc", "threshold")
-SELECTION_KEYS: tuple[str, ...] = ("mode", "univariate_p", "k", "features")
+SELECTION_KEYS: tuple[str, ...] = ("mode", "univariate_p", "k", "features", "nested_check")
 VALIDATION_KEYS: tuple[str, ...] = ("folds", "repeats", "seed")
 TASK_KEYS: tuple[str, ...] = ("name", "target", "classes", "positive")
 PERMUTATION_KEYS: tuple[str, ...] = ("n", "repeats")

@@ -1,4 +1,4 @@
-"""The study file of the demo cohort: the papers' settings with the demo's stated reductions."""
+"""The study file of the demo cohort: the papers' protocol with the demo's stated reductions."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ __all__ = ["demo_study", "write_demo_study", "drop_infeasible_tasks"]
 def demo_study(
     *,
     seed: int = cfg.DEMO_SEED,
-    repeats: int = cfg.DEMO_REPEATS,
+    repeats: int | None = None,
     bootstrap: int = cfg.DEMO_BOOTSTRAP,
     t2_slices: str = cfg.DEMO_T2_SLICES,
     tasks: list | None = None,
@@ -23,14 +23,21 @@ def demo_study(
     folds: int | None = None,
     reductions: list[str] | None = None,
     selection_mode: str = cfg.DEMO_SELECTION_MODE,
+    nested_check: int = cfg.DEMO_NESTED_CHECK,
 ) -> dict:
     """The study mapping for a cohort written by ``myomri demo-data`` (paths relative to it).
 
     The T2 model fits the fat fraction (the demo simulates fatty infiltration and no fat
-    suppression), and masks are the cohort's label maps (``segmentation: given``).
+    suppression), and masks are the cohort's label maps (``segmentation: given``). ``repeats`` None:
+    the papers' 100 (``DEMO_NESTED_REPEATS`` with ``selection_mode="nested"``). ``nested_check``
+    applies to the published selection only (``analysis.selection_check``).
     """
+    if repeats is None:
+        repeats = cfg.DEMO_NESTED_REPEATS if selection_mode == "nested" else cfg.DEMO_REPEATS
     analysis = copy.deepcopy(cfg.ANALYSIS)
     analysis["validation"]["repeats"] = int(repeats)
+    if selection_mode == "published" and nested_check:
+        analysis["selection"]["nested_check"] = min(int(nested_check), int(repeats))
     analysis["validation"]["seed"] = int(seed)
     analysis["bootstrap"] = int(bootstrap)
     analysis["selection"]["mode"] = selection_mode
@@ -65,7 +72,7 @@ def demo_study(
         "statistics": {"positive": list(cfg.STAT_POSITIVE), "negative": list(cfg.STAT_NEGATIVE)},
         "report": {"overlays": cfg.REPORT_OVERLAYS, "title": "myomri demo study (synthetic cohort)"},
         "reductions": ((cv_note + list(cfg.DEMO_REDUCTIONS)) if reductions is None else list(reductions))
-        + ([cfg.DEMO_PUBLISHED_NOTE] if selection_mode == "published" else [])
+        + ([cfg.DEMO_NESTED_NOTE] if selection_mode == "nested" else [])
         + ([cfg.DEMO_CENTRE_SLICE_NOTE] if t2_slices == "centre" else []),
     }
 

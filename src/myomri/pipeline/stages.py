@@ -314,9 +314,11 @@ def _study_in_parts(study, *, jobs: int, progress: bool, failed: list[dict]):
         k: pd.concat([getattr(p, k) for p in parts], ignore_index=True)
         for k in ("repeats", "performance", "selection", "comparisons")
     }
+    checks = [p.selection_check for p in parts if p.selection_check is not None]
     return replace(
         first,
         config=replace(study, tasks=tasks, classifiers=clfs),
+        selection_check=pd.concat(checks, ignore_index=True) if checks else None,
         confusion={k: v for p in parts for k, v in p.confusion.items()},
         roc={k: v for p in parts for k, v in p.roc.items()},
         notes=notes,

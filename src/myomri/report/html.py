@@ -106,7 +106,13 @@ def _methods(config, run) -> str:
         "every outer training fold (leak-free); the reproducibility (ICC) and collinearity filters "
         "do not use the labels and were applied once to all subjects, as in the paper.",
         "published": "Feature selection was run once on all subjects before cross-validation, as "
-        "published; performance estimates are therefore optimistic.",
+        "published; performance estimates are therefore optimistic"
+        + (
+            f" (the first {sel['nested_check']} repeats were also run with the selection nested inside every "
+            "outer training fold, to show by how much; see the nested check below)."
+            if sel.get("nested_check")
+            else "."
+        ),
         "none": "A fixed feature list was used; z-scoring was fitted inside each training fold.",
     }[mode]
     p = [
