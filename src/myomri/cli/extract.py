@@ -80,16 +80,16 @@ def run(args: argparse.Namespace) -> int:
         return exit_code(failed_parts=result.n_failed)
     if not (args.image and args.mask):
         raise InputError("give IMAGE and MASK (or --manifest M.csv)")
-    import pandas as pd
+    from pathlib import Path
 
+    from ..features._batch_io import write_csv
     from ..features.extractor import FeatureExtractor
-    from ..io.atomic import atomic_path
     from ..io.paths import refuse_output_over_input
 
     refuse_output_over_input({"image": args.image, "mask": args.mask, "params": args.params}, [args.out])
     row = FeatureExtractor(args.params).extract_files(args.image, args.mask, label=args.label)
-    table = pd.DataFrame([{"image": args.image, "mask": args.mask, **row}])
-    with atomic_path(args.out) as tmp:
-        table.to_csv(tmp, index=False)
+    record = {"image": args.image, "mask": args.mask, **row}
+    # the batch's CSV writer (cells as pandas writes them) and no pandas to import: ~0.3 s of a one-case run
+    write_csv(Path(args.out), list(record), [record])
     print(f"extract: {sum(not k.startswith('diagnostics_') for k in row)} features -> {args.out}", file=sys.stderr)
     return 0
