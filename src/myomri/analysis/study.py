@@ -200,6 +200,66 @@ def _performance(repeats: pd.DataFrame, boot: dict, config: StudyConfig, mode_la
     return perf
 
 
+def _design(clf: str, X_all: np.ndarray, y: np.ndarray, columns: list[str], config: StudyConfig):
+    """The classifier's pipeline, design matrix and column names under the study's selection mode.
+
+    ``nested``: selection inside the pipeline, all candidate columns; ``published``: the columns
+    selected once on all subjects; ``none``: the fixed list.
+    """
+    if config.mode == "nested":
+        pipe = build_pipeline(clf, mode="nested", univariate_p=config.univariate_p, k=config.k, seed=config.seed)
+        return pipe, X_all, list(columns)
+    idx = list(range(len(columns))) if config.mode == "none" else _published_columns(clf, X_all, y, config)
+    return build_pipeline(clf, mode="none", seed=config.seed), X_all[:, idx], [columns[i] for i in idx]
+
+
+def _selection_rows(task: str, clf: str, selected, cols: list[str], mode_label: str):
+    """Per-fold subsets, per-feature selection frequencies and the features label of one classifier."""
+    fold_rows = [(task, clf, r, f, "+".join(cols[i] for i in sel)) for r, f, sel in selected]
+    counts = Counter(f for _, _, sel in selected for f in sel)
+    subsets = Counter(tuple(cols[i] for i in sel) for _, _, sel in selected)
+    top, n_top = subsets.most_common(1)[0]
+    n_outer = len(selected)
+    sel_rows = [
+        (task, clf, mode_label, name, counts.get(i, 0), counts.get(i, 0) / n_outer) for i, name in enumerate(cols)
+    ]
+    label = (
+        "+".join(top) if len(subsets) == 1 else f"varies by fold; most frequent {'+'.join(top)} ({n_top / n_outer:.0%})"
+    )
+    return fold_rows, sel_rows, label
+
+
+def _uncertainty(template, X, y, res, rows, task: Task, classes, config: StudyConfig, n_jobs: int):
+    """Bootstrap CI of the AUC of the mean out-of-fold probabilities, and the permutation p (NaN when off)."""
+    pos_idx = len(classes) - 1 if task.positive else None
+    mean_proba = res.proba.mean(axis=0)
+    ci = (
+        bootstrap_macro_auc(y, mean_proba, n_boot=config.bootstrap, seed=config.seed, positive=pos_idx)
+        if config.bootstrap
+        else (np.nan, np.nan)
+    )
+    if not config.permutations:
+        return ci, np.nan
+    auc_key = ("auc", task.positive or "macro")
+    obs = float(np.mean([v for _, m, a, v in rows if (m, a) == auc_key]))
+    perm_p, _ = permutation_test(template, X, y, observed=obs, n_permutations=config.permutations, folds=config.folds,
+                                 repeats=config.permutation_repeats, seed=config.seed, positive_idx=pos_idx,
+                                 n_jobs=n_jobs)  # fmt: skip
+    return ci, perm_p
+
+
+def _comparisons(task: str, fold_acc: dict, n: int, config: StudyConfig) -> list[tuple]:
+    """Corrected resampled t-tests of fold accuracies for every pair of classifiers of one task."""
+    n_test = n / config.folds
+    rows = []
+    for i, a in enumerate(config.classifiers):
+        for b in config.classifiers[i + 1 :]:
+            mean, t, df, p = corrected_resampled_ttest(fold_acc[a], fold_acc[b], n_train=round(n - n_test),
+                                                       n_test=round(n_test))  # fmt: skip
+            rows.append((task, a, b, "accuracy", mean, t, df, p))
+    return rows
+
+
 def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -> StudyResult:
     """Run every task x classifier of a validated study; see the module docstring.
 
@@ -220,7 +280,6 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
     confusion, roc, boot = {}, {}, {}
     for task in config.tasks:
         subjects, y, classes = task_data(ref, clin, task, config, notes)
-        pos_idx = len(classes) - 1 if task.positive else None
         columns = config.fixed_features if config.mode == "none" else kept
         X_all = ref.loc[subjects, columns].to_numpy(float)
         fold_acc = {}
@@ -230,27 +289,9 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
 
             clf_iter = tqdm(config.classifiers, desc=f"task {task.name}", unit="classifier", file=sys.stderr)
         for clf in clf_iter:
-            if config.mode == "nested":
-                template, X, cols = (
-                    build_pipeline(clf, mode="nested", univariate_p=config.univariate_p, k=config.k, seed=config.seed),
-                    X_all,
-                    list(columns),
-                )
-            else:
-                idx = list(range(len(columns))) if config.mode == "none" else _published_columns(clf, X_all, y, config)
-                template = build_pipeline(clf, mode="none", seed=config.seed)
-                X, cols = X_all[:, idx], [columns[i] for i in idx]
-            res = run_repeated_cv(
-                template,
-                X,
-                y,
-                folds=config.folds,
-                repeats=config.repeats,
-                seed=config.seed,
-                n_jobs=n_jobs,
-                progress=progress,
-                task=f"{task.name}/{clf}",
-            )
+            template, X, cols = _design(clf, X_all, y, columns, config)
+            res = run_repeated_cv(template, X, y, folds=config.folds, repeats=config.repeats, seed=config.seed,
+                                  n_jobs=n_jobs, progress=progress, task=f"{task.name}/{clf}")  # fmt: skip
             rows = repeat_metrics(res, y, classes=classes, positive=task.positive)
             if checking:
                 more, why = nested_check_rows(task, clf, X_all, y, classes, rows, config, n_jobs=n_jobs)
@@ -261,54 +302,17 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
                     task=task.name, classifier=clf
                 )
             )
-            fold_rows += [(task.name, clf, r, f, "+".join(cols[i] for i in sel)) for r, f, sel in res.selected]
-            counts = Counter(f for _, _, sel in res.selected for f in sel)
-            subsets = Counter(tuple(cols[i] for i in sel) for _, _, sel in res.selected)
-            top, n_top = subsets.most_common(1)[0]
-            n_outer = len(res.selected)
-            for i, name in enumerate(cols):
-                sel_rows.append((task.name, clf, mode_label, name, counts.get(i, 0), counts.get(i, 0) / n_outer))
-            label = (
-                "+".join(top)
-                if len(subsets) == 1
-                else f"varies by fold; most frequent {'+'.join(top)} ({n_top / n_outer:.0%})"
-            )
+            folds_here, sel_here, label = _selection_rows(task.name, clf, res.selected, cols, mode_label)
+            fold_rows += folds_here
+            sel_rows += sel_here
             cm = sum(confusion_counts(y, res.pred[r].astype(int), len(classes)) for r in range(config.repeats))
             confusion[(task.name, clf)] = pd.DataFrame(cm, index=classes, columns=classes)
-            mean_proba = res.proba.mean(axis=0)
-            roc[(task.name, clf)] = (y, mean_proba, classes)
-            ci = (
-                bootstrap_macro_auc(y, mean_proba, n_boot=config.bootstrap, seed=config.seed, positive=pos_idx)
-                if config.bootstrap
-                else (np.nan, np.nan)
-            )
-            perm_p = np.nan
-            if config.permutations:
-                auc_key = ("auc", task.positive or "macro")
-                obs = float(np.mean([v for _, m, a, v in rows if (m, a) == auc_key]))
-                perm_p, _ = permutation_test(
-                    template,
-                    X,
-                    y,
-                    observed=obs,
-                    n_permutations=config.permutations,
-                    folds=config.folds,
-                    repeats=config.permutation_repeats,
-                    seed=config.seed,
-                    positive_idx=pos_idx,
-                    n_jobs=n_jobs,
-                )
+            roc[(task.name, clf)] = (y, res.proba.mean(axis=0), classes)
+            ci, perm_p = _uncertainty(template, X, y, res, rows, task, classes, config, n_jobs)
             boot[(task.name, clf)] = (label, ci, perm_p)
-            notes += _fit_notes(task.name, clf, res.notes, n_outer)
+            notes += _fit_notes(task.name, clf, res.notes, len(res.selected))
             fold_acc[clf] = fold_accuracy(res.pred, res.fold, y)
-        n = len(y)
-        n_test = n / config.folds
-        for i, a in enumerate(config.classifiers):
-            for b in config.classifiers[i + 1 :]:
-                mean, t, df, p = corrected_resampled_ttest(
-                    fold_acc[a], fold_acc[b], n_train=round(n - n_test), n_test=round(n_test)
-                )
-                comp_rows.append((task.name, a, b, "accuracy", mean, t, df, p))
+        comp_rows += _comparisons(task.name, fold_acc, len(y), config)
 
     repeats = pd.concat(rep_frames, ignore_index=True)[["task", "classifier", "repeat", "metric", "average", "value"]]
     repeats["selection"] = mode_label

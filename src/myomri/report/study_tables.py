@@ -65,6 +65,25 @@ def _nested_check_md(check: pd.DataFrame | None) -> list[str]:
     return lines
 
 
+def _mode_md(cfgs) -> list[str]:
+    """The paragraph that says how the features were selected (and, if published, that it is optimistic)."""
+    if cfgs.mode == "published":
+        return [
+            "",
+            "**OPTIMISTIC: selection mode `published`** - the univariate filter and SFS were run once on "
+            "all subjects before cross-validation, as in the paper, so these estimates are biased upwards. "
+            "Use `mode: nested` for leak-free estimates"
+            + (" (the nested check below measures by how much on this data)." if cfgs.nested_check else "."),
+        ]
+    if cfgs.mode == "nested":
+        return [
+            "",
+            "Selection mode `nested`: z-score, univariate filter and forward SFS were refitted inside every "
+            "outer training fold (no label leakage); the feature list shows the most frequent subset.",
+        ]
+    return ["", "Selection mode `none`: fixed feature list, z-score fitted inside each training fold."]
+
+
 def render_performance_md(result) -> str:
     """Markdown tables in the layout of the paper's Tables 3-6."""
     cfgs = result.config
@@ -75,22 +94,7 @@ def render_performance_md(result) -> str:
         f"{cfgs.seed}); values are mean ± SD over repeats of metrics computed on each repeat's "
         "pooled out-of-fold predictions."
     )
-    if cfgs.mode == "published":
-        lines += [
-            "",
-            "**OPTIMISTIC: selection mode `published`** - the univariate filter and SFS were run once on "
-            "all subjects before cross-validation, as in the paper, so these estimates are biased upwards. "
-            "Use `mode: nested` for leak-free estimates"
-            + (" (the nested check below measures by how much on this data)." if cfgs.nested_check else "."),
-        ]
-    elif cfgs.mode == "nested":
-        lines += [
-            "",
-            "Selection mode `nested`: z-score, univariate filter and forward SFS were refitted inside every "
-            "outer training fold (no label leakage); the feature list shows the most frequent subset.",
-        ]
-    else:
-        lines += ["", "Selection mode `none`: fixed feature list, z-score fitted inside each training fold."]
+    lines += _mode_md(cfgs)
     for task in cfgs.tasks:
         tp = perf[perf["task"] == task.name]
         lines += ["", f"## Task `{task.name}` (target `{task.target}`)", ""]
