@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["TISSUES", "N_TISSUES", "FIRST_EXTRA", "TISSUE_MM", "UNLABELLED_MUSCLE_PROB",
-           "UNLABELLED_MIN_MM2", "OUTER_MUSCLE", "MIN_MUSCLE_PX", "VARIANTS", "SYNTH", "MIX"]  # fmt: skip
+           "UNLABELLED_MIN_MM2", "MIN_MUSCLE_PX", "VARIANTS", "SYNTH", "MIX"]  # fmt: skip
 
 #: Tissue codes of a synthetic tile: 0 air, 1..12 the muscles (segment_dl order), then these.
 TISSUES: dict[str, int] = {
@@ -43,12 +43,6 @@ TISSUE_MM: dict[str, tuple[float, float]] = {
 #: (else fat): the adductor longus and brevis occupy such gaps in the Huashan maps.
 UNLABELLED_MIN_MM2: float = 150.0
 UNLABELLED_MUSCLE_PROB: float = 0.6
-#: Muscles outside the thigh's fascia that the maps never label (gluteus maximus behind the hamstrings,
-#: tensor fasciae latae, iliopsoas and pectineus at the proximal levels): on this share of slices, a band of
-#: unlabelled muscle, ``depth_mm`` deep over a sector of ``sector_deg`` at a random angle, lies between the
-#: envelope and the subcutaneous fat. Without it the network calls such muscle a hamstring or adductor
-#: (measured on Huashan Thigh_003: 3-4k px per proximal slice labelled BFL or AM where the map has none).
-OUTER_MUSCLE: dict[str, Any] = {"prob": 0.25, "depth_mm": (8.0, 40.0), "sector_deg": (40.0, 140.0)}
 #: Slices whose leg has fewer labelled muscle pixels (at the network's 2 mm) are skipped.
 MIN_MUSCLE_PX: int = 150
 #: Tissue variants drawn per label map (different fat thickness, femur, gap assignment).

@@ -10,9 +10,7 @@ learns that the bright ring of subcutaneous fat, the femur and the fat between m
   shaft), as cortex (a 2.5-6 mm ring) around marrow;
 * the other gaps: an unlabelled muscle (probability 0.6 for gaps >= 1.5 cm^2: the adductor longus
   and brevis lie there) or intermuscular fat;
-* on a quarter of the slices, unlabelled muscle outside the envelope over a random sector (the gluteal
-  and hip muscles of proximal slices, which the maps never label);
-* subcutaneous fat outside the envelope (and that muscle), 3-30 mm thick with a smooth random variation around the
+* subcutaneous fat outside the envelope, 3-30 mm thick with a smooth random variation around the
   leg, and skin (1-2.5 mm) at the outer surface (at the network's 2 mm pixels it shows as one pixel
   when the drawn thickness reaches 2 mm, else partial volume leaves it in the fat);
 * 0-2 vessels (2-5 mm) inside the intermuscular fat.
@@ -110,35 +108,14 @@ def add_tissues(muscles: np.ndarray, *, pixel_mm: float, rng: np.random.Generato
         code = np.where(big, _T["unlabelled_muscle"], _T["intermuscular_fat"]).astype(np.uint8)
         out[lab > 0] = code[lab[lab > 0] - 1]
     _add_vessels(out, pixel_mm, rng)
-    outer = _outer_muscle(envelope, pixel_mm, rng)
-    out[outer] = _T["unlabelled_muscle"]
-    shell = envelope | outer
     thickness = rng.uniform(*mm["subcutaneous_fat"]) / pixel_mm * (1 + 0.5 * _smooth_field(out.shape, rng))
-    outside = ndimage.distance_transform_edt(~shell)
-    subcut = ~shell & (outside <= np.maximum(thickness, 1.0))
+    outside = ndimage.distance_transform_edt(~envelope)
+    subcut = ~envelope & (outside <= np.maximum(thickness, 1.0))
     out[subcut] = _T["subcutaneous_fat"]
-    body = shell | subcut
+    body = envelope | subcut
     skin = body & (ndimage.distance_transform_edt(body) <= rng.uniform(*mm["skin"]) / pixel_mm)
     out[skin & (out == _T["subcutaneous_fat"])] = _T["skin"]
     return out
-
-
-def _outer_muscle(envelope: np.ndarray, pixel_mm: float, rng: np.random.Generator) -> np.ndarray:
-    """Mask of unlabelled muscle outside the fascia envelope (``config.segment_synth.OUTER_MUSCLE``), or empty.
-
-    A band up to ``depth_mm`` deep (varying smoothly along it) over one angular sector around the
-    envelope's centroid; the angle is uniform, since the muscles of proximal slices that the maps leave
-    out lie behind (gluteus), in front (iliopsoas, tensor fasciae latae) and medially (pectineus).
-    """
-    om = scfg.OUTER_MUSCLE
-    if rng.random() >= om["prob"]:
-        return np.zeros_like(envelope)
-    ci, cj = (float(np.mean(ix)) for ix in np.nonzero(envelope))
-    ii, jj = np.indices(envelope.shape)
-    turn = np.angle(np.exp(1j * (np.arctan2(ii - ci, jj - cj) - rng.uniform(-np.pi, np.pi))))
-    in_sector = np.abs(turn) <= np.deg2rad(rng.uniform(*om["sector_deg"])) / 2
-    depth = rng.uniform(*om["depth_mm"]) / pixel_mm * (1 + 0.3 * _smooth_field(envelope.shape, rng))
-    return ~envelope & in_sector & (ndimage.distance_transform_edt(~envelope) <= depth)
 
 
 def _add_vessels(out: np.ndarray, pixel_mm: float, rng) -> None:
