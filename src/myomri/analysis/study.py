@@ -229,10 +229,9 @@ def _selection_rows(task: str, clf: str, selected, cols: list[str], mode_label: 
     return fold_rows, sel_rows, label
 
 
-def _uncertainty(template, X, y, res, rows, task: Task, classes, config: StudyConfig, n_jobs: int):
+def _uncertainty(template, X, y, mean_proba, rows, task: Task, classes, config: StudyConfig, n_jobs: int):
     """Bootstrap CI of the AUC of the mean out-of-fold probabilities, and the permutation p (NaN when off)."""
     pos_idx = len(classes) - 1 if task.positive else None
-    mean_proba = res.proba.mean(axis=0)
     ci = (
         bootstrap_macro_auc(y, mean_proba, n_boot=config.bootstrap, seed=config.seed, positive=pos_idx)
         if config.bootstrap
@@ -307,8 +306,9 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
             sel_rows += sel_here
             cm = sum(confusion_counts(y, res.pred[r].astype(int), len(classes)) for r in range(config.repeats))
             confusion[(task.name, clf)] = pd.DataFrame(cm, index=classes, columns=classes)
-            roc[(task.name, clf)] = (y, res.proba.mean(axis=0), classes)
-            ci, perm_p = _uncertainty(template, X, y, res, rows, task, classes, config, n_jobs)
+            mean_proba = res.proba.mean(axis=0)
+            roc[(task.name, clf)] = (y, mean_proba, classes)
+            ci, perm_p = _uncertainty(template, X, y, mean_proba, rows, task, classes, config, n_jobs)
             boot[(task.name, clf)] = (label, ci, perm_p)
             notes += _fit_notes(task.name, clf, res.notes, len(res.selected))
             fold_acc[clf] = fold_accuracy(res.pred, res.fold, y)

@@ -143,7 +143,7 @@ def render_performance_md(result) -> str:
                     f"| {c} | | {_cell(cp, 'recall', c, True)} | {_cell(cp, 'precision', c, True)} | "
                     f"{_cell(cp, 'auc', c, False)} |"
                 )
-    lines += _nested_check_md(getattr(result, "selection_check", None))
+    lines += _nested_check_md(result.selection_check)
     if result.icc is not None:
         lines += [
             "",
@@ -171,7 +171,7 @@ def write_study_outputs(result, outdir: str | os.PathLike, *, figures: bool = Tr
         tables["icc.csv"] = result.icc
     if result.fold_selection is not None:
         tables["selection_folds.csv"] = result.fold_selection
-    if getattr(result, "selection_check", None) is not None:
+    if result.selection_check is not None:
         tables["selection_check.csv"] = result.selection_check
     for name, df in tables.items():
         _write_csv(df, out / name)
