@@ -7,7 +7,7 @@ DEMO_OUT ?= demo_out
 
 .PHONY: install browser demo test test-fast lint bench clean
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+$(VENV)/.installed: pyproject.toml constraints.txt setup.py src/myomri/features/_ckernels.c
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c constraints.txt -e ".[test]"

@@ -1,10 +1,13 @@
 """numba kernels for the sums behind the features, one compiled pass each (the counting kernels are
-in :mod:`myomri.features._count_kernels`)."""
+in :mod:`myomri.features._count_kernels`). The feature classes call them through
+:mod:`myomri.features._engine`, which runs the C extension of the same loops where it was built."""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from myomri.features._engine import GLCM_SUMS, ZONE_SUMS
 
 __all__ = [
     "glcm_sums",
@@ -13,37 +16,6 @@ __all__ = [
     "zone_sums",
     "ZONE_SUMS",
 ]
-
-
-#: Columns of :func:`glcm_sums`' result, one row per direction.
-GLCM_SUMS = (
-    "Autocorrelation",
-    "ux",
-    "ClusterProminence",
-    "ClusterShade",
-    "ClusterTendency",
-    "Contrast",
-    "corm",
-    "var_x",
-    "var_y",
-    "DifferenceAverage",
-    "DifferenceEntropy",
-    "DifferenceVariance",
-    "JointEnergy",
-    "hxy",
-    "hx",
-    "hy",
-    "hxy1",
-    "hxy2",
-    "Idm",
-    "Idmn",
-    "Id",
-    "Idn",
-    "InverseVariance",
-    "MaximumProbability",
-    "SumAverage",
-    "SumEntropy",
-)
 
 
 @njit(cache=True, nogil=True)
@@ -176,28 +148,6 @@ def firstorder_sums(x, mean, shift, low, high):
                 robust += abs(v - band_mean)
         robust /= band_n
     return energy, m2 / n, m3 / n, m4 / n, mad / n, lo, hi, robust
-
-
-#: Columns of :func:`zone_sums` (GLSZM names; GLRLM and GLDM map theirs onto these).
-ZONE_SUMS = (
-    "SmallAreaEmphasis",
-    "LargeAreaEmphasis",
-    "GrayLevelNonUniformity",
-    "GrayLevelNonUniformityNormalized",
-    "SizeZoneNonUniformity",
-    "SizeZoneNonUniformityNormalized",
-    "GrayLevelVariance",
-    "ZoneVariance",
-    "ZoneEntropy",
-    "LowGrayLevelZoneEmphasis",
-    "HighGrayLevelZoneEmphasis",
-    "SmallAreaLowGrayLevelEmphasis",
-    "SmallAreaHighGrayLevelEmphasis",
-    "LargeAreaLowGrayLevelEmphasis",
-    "LargeAreaHighGrayLevelEmphasis",
-    "n",
-    "weighted_size",
-)
 
 
 @njit(cache=True, nogil=True)

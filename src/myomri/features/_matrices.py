@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from myomri.features._angles import generate_offsets
-from myomri.features._count_kernels import count_directional, count_neighbourhood
+from myomri.features._engine import count_directional, count_neighbourhood
 
 #: what :func:`~myomri.features._count_kernels.count_directional` can count, in its flags' order
 _DIRECTIONAL = ("glcm", "glrlm", "glszm", "neighbourhood")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from myomri.features import _names
-from myomri.features._kernels import firstorder_sums
+from myomri.features._engine import firstorder_sums
 
 __all__ = ["FEATURE_NAMES", "compute_firstorder"]
 

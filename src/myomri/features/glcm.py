@@ -16,8 +16,7 @@ import numpy as np
 
 from myomri.errors import FeatureError
 from myomri.features import _names
-from myomri.features._count_kernels import count_glcm
-from myomri.features._kernels import GLCM_SUMS, glcm_sums
+from myomri.features._engine import GLCM_SUMS, count_glcm, glcm_sums
 from myomri.features._matrices import TextureRoi, angle_weights, drop_empty_angles
 from myomri.features._matrices import mean_over_angles as _mean
 
@@ -157,6 +156,9 @@ def _one_blas_thread(n_levels: int):
         try:  # scanning the loaded libraries is slow: do it once
             from threadpoolctl import ThreadpoolController
 
+            from myomri.features._lapack import dsyevr
+
+            dsyevr()  # loads SciPy's own OpenBLAS first: the controller limits the libraries loaded when it is made
             _BLAS["controller"] = ThreadpoolController()
         except ImportError:  # optional: only a speed matter
             _BLAS["controller"] = None
@@ -188,12 +190,12 @@ def _mcc_directions(p, px, py) -> float:
 def _mcc_corrected(s, a, w, sx, rx, e_bound) -> float:
     """sqrt(lambda_2) of S - E by first-order perturbation of S's (see :func:`_mcc`); NaN when the
     remainder bound is not small enough or LAPACK has trouble (the caller then computes it exactly)."""
-    from scipy.linalg.lapack import dsyevr
+    from myomri.features._lapack import dsyevr
 
     g = s.shape[0]
     # the two eigenvalues below the largest (it is 1) and their vectors: LAPACK's dsyevr, range "I"
     il = max(g - 2, 1)
-    lam, vec, found, _, info = dsyevr(s, compute_v=1, range="I", il=il, iu=g - 1, overwrite_a=1)
+    lam, vec, found, _, info = dsyevr()(s, compute_v=1, range="I", il=il, iu=g - 1, overwrite_a=1)
     if info != 0 or found != g - il:
         return float("nan")
     lam2, v = lam[found - 1], vec[:, found - 1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from myomri.features import _names
-from myomri.features._kernels import ZONE_SUMS, zone_sums
+from myomri.features._engine import ZONE_SUMS, zone_sums
 from myomri.features._matrices import TextureRoi, angle_weights, drop_empty_angles
 from myomri.features._matrices import mean_over_angles as mean
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from myomri.features import _names
-from myomri.features._kernels import ZONE_SUMS, zone_sums
+from myomri.features._engine import ZONE_SUMS, zone_sums
 from myomri.features._matrices import TextureRoi
 
 __all__ = ["FEATURE_NAMES", "calculate_glszm", "compute_glszm"]

@@ -1,4 +1,4 @@
-"""NIfTI-1/2 reading and writing (via nibabel), converting between NIfTI's RAS affine and the
+"""NIfTI-1/2 reading and writing (via nibabel; plain NIfTI-1 files are read by :mod:`._nifti1`), converting between NIfTI's RAS affine and the
 LPS geometry of :class:`~myomri.io.image.Image`."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FormatError, InputError, MissingFileError
+from ._nifti1 import read_plain_header, read_plain_nifti1
 from .atomic import atomic_path
 from .image import LPS_TO_RAS, Image
 
@@ -43,6 +44,9 @@ def geometry_from_affine_ras(affine: np.ndarray) -> tuple[tuple, tuple, np.ndarr
 def read_nifti(path: str | os.PathLike) -> Image:
     """Read a NIfTI file into an :class:`Image` (scaling applied, geometry from the sform/qform).
 
+    A plain single-file NIfTI-1 with an sform is read without nibabel (:mod:`myomri.io._nifti1`,
+    the same array and geometry); anything else through nibabel.
+
     Raises
     ------
     MissingFileError
@@ -50,11 +54,43 @@ def read_nifti(path: str | os.PathLike) -> Image:
     FormatError
         The file is not a readable NIfTI image (wrong format, truncated, corrupt).
     """
-    import nibabel as nib
-
     path = Path(path)
     if not path.exists():
         raise MissingFileError(path, "NIfTI file")
+    array, affine, stored = _read_plain(path)
+    if array is None:
+        array, affine, stored = _read_nibabel(path)
+    if array.ndim > 4:
+        array = array.reshape(array.shape[:4])  # NIfTI may carry trailing singleton dims
+    spacing, origin, direction = geometry_from_affine_ras(affine)
+    # the on-disk type (the array may be float64 after scaling) so `myomri info` can report it
+    meta = {"StoredDataType": str(stored)}
+    return Image(array, spacing=spacing, origin=origin, direction=direction, meta=meta, source=str(path))
+
+
+def _read_plain(path: Path):
+    """(array, affine, on-disk dtype) by :mod:`myomri.io._nifti1`, or (None, None, None) for nibabel."""
+    header = read_plain_header(path)
+    if header is None:
+        return None, None, None
+    affine = _check_claims(path, header.shape, header.dtype, header.offset, header.affine, header.pixdim)
+    try:
+        array = read_plain_nifti1(path, header)
+    except MemoryError as exc:
+        raise _too_big(path, header.shape) from exc
+    return (None, None, None) if array is None else (array, affine, header.dtype)
+
+
+def _too_big(path: Path, shape) -> FormatError:
+    # the header passed the size check but the data does not fit in memory
+    return FormatError(
+        f"{path}: the {tuple(shape)} image does not fit in memory; expected an image this machine can hold"
+    )
+
+
+def _read_nibabel(path: Path):
+    import nibabel as nib
+
     try:
         nii: Any = nib.load(str(path))  # reads the header only; the data is read below
     except Exception as exc:  # nibabel raises many types for broken files
@@ -65,19 +101,11 @@ def read_nifti(path: str | os.PathLike) -> Image:
             array = np.asanyarray(nii.dataobj)
         else:
             array = np.asarray(nii.get_fdata(dtype=np.float64))
-    except MemoryError as exc:  # the header passed the size check but the data does not fit in memory
-        raise FormatError(
-            f"{path}: the {nii.shape} image does not fit in memory; expected an image this machine can hold"
-        ) from exc
+    except MemoryError as exc:
+        raise _too_big(path, nii.shape) from exc
     except Exception as exc:  # nibabel raises many types for broken files
         raise FormatError(f"{path}: cannot read as NIfTI ({type(exc).__name__}: {exc})") from exc
-    array = np.asarray(array)
-    if array.ndim > 4:
-        array = array.reshape(array.shape[:4])  # NIfTI may carry trailing singleton dims
-    spacing, origin, direction = geometry_from_affine_ras(affine)
-    # the on-disk type (the array may be float64 after scaling) so `myomri info` can report it
-    meta = {"StoredDataType": str(np.dtype(nii.get_data_dtype()))}
-    return Image(array, spacing=spacing, origin=origin, direction=direction, meta=meta, source=str(path))
+    return np.asarray(array), affine, np.dtype(nii.get_data_dtype())
 
 
 def read_nifti_header(path: str | os.PathLike) -> tuple[tuple[int, ...], str]:
@@ -91,20 +119,25 @@ def read_nifti_header(path: str | os.PathLike) -> tuple[tuple[int, ...], str]:
     MissingFileError, FormatError
         As :func:`read_nifti`: the file is absent, not NIfTI, truncated or has a corrupt header.
     """
-    import nibabel as nib
-
     path = Path(path)
     if not path.exists():
         raise MissingFileError(path, "NIfTI file")
-    try:
-        nii: Any = nib.load(str(path))
-    except Exception as exc:  # nibabel raises many types for broken files
-        raise FormatError(f"{path}: cannot read as NIfTI ({type(exc).__name__}: {exc})") from exc
-    _checked_header(path, nii)
-    shape = tuple(int(d) for d in nii.shape)
+    header = read_plain_header(path)
+    if header is not None:
+        _check_claims(path, header.shape, header.dtype, header.offset, header.affine, header.pixdim)
+        shape, stored = header.shape, header.dtype
+    else:
+        import nibabel as nib
+
+        try:
+            nii: Any = nib.load(str(path))
+        except Exception as exc:  # nibabel raises many types for broken files
+            raise FormatError(f"{path}: cannot read as NIfTI ({type(exc).__name__}: {exc})") from exc
+        _checked_header(path, nii)
+        shape, stored = tuple(int(d) for d in nii.shape), np.dtype(nii.get_data_dtype())
     while len(shape) > 4 and shape[-1] == 1:  # trailing singleton dims, as read_nifti drops them
         shape = shape[:-1]
-    return shape, str(np.dtype(nii.get_data_dtype()))
+    return shape, str(stored)
 
 
 #: Deflate cannot compress more than about 1032:1, so a .nii.gz of N bytes holds at most this
@@ -134,17 +167,28 @@ def _checked_header(path: Path, nii) -> np.ndarray:
         affine = np.asarray(raw.get_best_affine(), dtype=float)
     except Exception:  # noqa: BLE001 - a header nibabel can only read with its fixes: use those
         raw, affine = nii.header, np.asarray(nii.affine, dtype=float)
-    shape = [int(d) for d in nii.shape]
-    n_bytes = float(np.prod([float(d) for d in shape])) * np.dtype(nii.get_data_dtype()).itemsize
+    pixdim = tuple(float(v) for v in raw["pixdim"][1:4])
+    return _check_claims(path, nii.shape, nii.get_data_dtype(), int(raw.get_data_offset()), affine, pixdim)
+
+
+def _check_claims(path: Path, shape, dtype, offset: int, affine: np.ndarray, pixdim) -> np.ndarray:
+    """``affine`` after checking a header's claims against the file, before any voxel is read.
+
+    Refused, with the file named: more data than the file can hold, a non-finite world geometry,
+    a zero voxel size (nibabel would silently replace it by 1).
+    """
+    shape = [int(d) for d in shape]
+    dtype = np.dtype(dtype)
+    n_bytes = float(np.prod([float(d) for d in shape])) * dtype.itemsize
     size = path.stat().st_size
-    claims = f"its header claims {tuple(shape)} voxels of {np.dtype(nii.get_data_dtype())} ({_format_bytes(n_bytes)})"
+    claims = f"its header claims {tuple(shape)} voxels of {dtype} ({_format_bytes(n_bytes)})"
     if path.name.lower().endswith(".gz"):
         if n_bytes > _GZIP_MAX_RATIO * size:
             raise FormatError(
                 f"{path}: {claims}, more than a {_format_bytes(size)} gzip file can hold; "
                 "expected a header that matches the data (corrupt header?)"
             )
-    elif int(raw.get_data_offset()) + n_bytes > size:
+    elif offset + n_bytes > size:
         raise FormatError(
             f"{path}: {claims} but the file holds {_format_bytes(size)}; expected the whole "
             "image (truncated file or corrupt header?)"
@@ -156,10 +200,9 @@ def _checked_header(path: Path, nii) -> np.ndarray:
         )
     zooms = np.linalg.norm(affine[:3, :3], axis=0)
     if np.any(zooms == 0):
-        pixdim = [float(v) for v in raw["pixdim"][1:4]]
         raise FormatError(
             f"{path}: voxel size {np.round(zooms, 6).tolist()} mm has a zero (pixdim "
-            f"{pixdim}); expected positive voxel sizes in the NIfTI header"
+            f"{list(pixdim)}); expected positive voxel sizes in the NIfTI header"
         )
     return affine
 

@@ -1,0 +1,125 @@
+"""The C extension of the feature kernels against the numba versions of the same loops.
+
+Both must give the same numbers bit for bit (the same operations in the same order, no fused
+multiply-add), on ROIs of random shapes, level counts and directions; the PyRadiomics baseline tests
+then hold for either. Under CI the extension must have been built (an install that silently fell
+back to numba would hide a broken build).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from myomri.features import _count_kernels, _engine, _kernels
+from myomri.features._matrices import build_texture_roi
+
+needs_c = pytest.mark.skipif(_engine._C is None and not os.environ.get("CI"), reason="C extension not built")
+
+
+def test_extension_built_under_ci():
+    if os.environ.get("CI"):
+        assert _engine.BACKEND == "c", "the C extension myomri.features._ckernels was not built by the install"
+
+
+def _roi(seed: int, shape=(23, 19, 7), n_levels=17, two_d=False):
+    rng = np.random.default_rng(seed)
+    levels = rng.integers(1, n_levels + 1, size=shape)
+    # smooth a little so zones and runs are longer than one voxel
+    levels = np.where(rng.random(shape) < 0.6, np.roll(levels, 1, axis=0), levels)
+    mask = rng.random(shape) < 0.8
+    return build_texture_roi(levels, mask, spacing=(1.0, 1.2, 3.0), pad=2, drop_axis=2 if two_d else None)
+
+
+def _equal(a, b):
+    for x, y in zip(a, b) if isinstance(a, tuple) else [(a, b)]:
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y), strict=False)
+        assert np.asarray(x).dtype == np.asarray(y).dtype
+
+
+@needs_c
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("two_d", [False, True])
+def test_counts_equal_numba(seed, two_d):
+    roi = _roi(seed, two_d=two_d)
+    _, steps = roi.offsets(distances=[1], bidirectional=False)
+    for flags in [(True, True, True, True), (True, False, False, False), (False, True, True, False), (False,) * 4]:
+        for alpha in (0.0, 1.0, 2.5):
+            args = (roi.levels, roi.roi, steps, roi.n_levels, max(roi.shape), flags, alpha)
+            _equal(_engine.count_directional(*args), _count_kernels.count_directional(*args))
+    _, both = roi.offsets(distances=[1, 2], bidirectional=True)
+    _, far = roi.offsets(distances=[2], bidirectional=False)
+    _equal(_engine.count_glcm(roi.levels, roi.roi, far, roi.n_levels), _count_kernels.count_glcm(roi.levels, roi.roi, far, roi.n_levels))
+    for alpha in (0.0, 1.9):
+        _equal(
+            _engine.count_neighbourhood(roi.levels, roi.roi, both, roi.n_levels, alpha),
+            _count_kernels.count_neighbourhood(roi.levels, roi.roi, both, roi.n_levels, alpha),
+        )
+
+
+@needs_c
+@pytest.mark.parametrize("seed", range(5))
+def test_sums_equal_numba(seed):
+    rng = np.random.default_rng(100 + seed)
+    n_levels = int(rng.integers(2, 40))
+    grey = np.sort(rng.choice(np.arange(1, n_levels + 1), size=min(n_levels, int(rng.integers(2, 30))), replace=False))
+    grey[-1] = n_levels
+    grey = grey.astype(np.float64)
+    g, a = grey.size, int(rng.integers(1, 14))
+    p = rng.random((g, g, a)) * (rng.random((g, g, a)) < 0.4)
+    p[:, :, 0] = 0.0 if seed == 0 else p[:, :, 0]  # an empty direction
+    p /= np.maximum(p.sum(axis=(0, 1), keepdims=True), 1e-300)
+    ii, jj = np.nonzero(p.any(axis=2))
+    eps = float(np.spacing(1))
+    _equal(_engine.glcm_sums(p, grey, ii, jj, n_levels, eps), _kernels.glcm_sums(p, grey, ii, jj, n_levels, eps))
+    sizes = np.sort(rng.choice(np.arange(1, 200), size=int(rng.integers(1, 30)), replace=False)).astype(np.float64)
+    z = np.floor(rng.random((g, sizes.size, a)) * 4) * (rng.random((g, sizes.size, a)) < 0.5)
+    z[:, :, -1] = 0.0  # a direction without counts: NaN features
+    _equal(_engine.zone_sums(z, grey, sizes, eps), _kernels.zone_sums(z, grey, sizes, eps))
+    x = rng.normal(300, 40, size=int(rng.integers(1, 5000)))
+    mean = float(x.mean())
+    lo, hi = np.percentile(x, [10, 90])
+    _equal(_engine.firstorder_sums(x, mean, 7.5, lo, hi), _kernels.firstorder_sums(x, mean, 7.5, lo, hi))
+
+
+@needs_c
+def test_bad_buffers_are_refused_not_overrun():
+    roi = _roi(1)
+    _, steps = roi.offsets(distances=[1], bidirectional=False)
+    c = _engine._C
+    with pytest.raises(ValueError, match="buffer 'out'"):
+        c.count_glcm(roi.levels, roi.roi, steps, roi.n_levels, np.zeros(3))
+    with pytest.raises(ValueError, match="outside the padded box"):
+        c.count_glcm(roi.levels, roi.roi + roi.levels.size, steps, roi.n_levels, np.zeros((roi.n_levels + 1) ** 2 * 13))
+    with pytest.raises(ValueError, match="out of range"):
+        grey = np.array([1.0, 5.0])
+        c.glcm_sums(np.ones((2, 2, 1)) / 4, grey, np.array([0]), np.array([1]), 2, 1, 3, 1e-16, np.empty(26))
+
+
+def test_numba_is_selected_by_the_environment():
+    code = "from myomri.features import _engine; print(_engine.BACKEND)"
+    env = dict(os.environ, MYOMRI_KERNELS="numba")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "numba"
+
+
+@needs_c
+def test_a_fresh_extract_does_not_load_numba_scipy_linalg_or_nibabel(tmp_path):
+    """The start-up the extension and the plain NIfTI reader exist for."""
+    from myomri.io.image import Image
+    from myomri.io.nifti import write_nifti
+
+    rng = np.random.default_rng(0)
+    write_nifti(Image(rng.normal(100, 10, (20, 20, 6)).astype(np.float32), spacing=(1, 1, 2)), tmp_path / "i.nii.gz")
+    write_nifti(Image((rng.random((20, 20, 6)) < 0.7).astype(np.uint8), spacing=(1, 1, 2)), tmp_path / "m.nii.gz")
+    code = (
+        "import sys; from myomri.features.extractor import FeatureExtractor; "
+        f"FeatureExtractor().extract_files({str(tmp_path / 'i.nii.gz')!r}, {str(tmp_path / 'm.nii.gz')!r}); "
+        "print(sorted(m for m in ('numba', 'scipy.linalg', 'nibabel') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
