@@ -70,8 +70,8 @@ def compute_glcm(roi: TextureRoi, *, distances, symmetrical: bool = True, weight
 def glcm_features(p: np.ndarray, grey: np.ndarray, n_levels: int) -> dict[str, float]:
     """Features of normalised GLCMs ``p`` (G, G, A) over the grey levels ``grey`` (G,).
 
-    The per-direction sums come from one numba pass over the cells that are non-zero in some
-    direction (:func:`myomri.features._kernels.glcm_sums`; a zero cell adds exactly 0 to every sum,
+    The per-direction sums come from one compiled pass over the cells that are non-zero in some
+    direction (:func:`myomri.features._engine.glcm_sums`; a zero cell adds exactly 0 to every sum,
     also to p log p, which makes many grey levels cheap); the few per-direction ratios are formed here.
     """
     ii, jj = np.nonzero(p.any(axis=2))

@@ -42,7 +42,7 @@ def compute_glrlm(roi: TextureRoi, *, weighting_norm=None) -> dict[str, float]:
     """The 16 GLRLM features (names without class prefix) of a discretised ROI.
 
     Per direction, the GLSZM formulas with run lengths as sizes (one compiled pass,
-    :func:`myomri.features._kernels.zone_sums`), then the mean over directions.
+    :func:`myomri.features._engine.zone_sums`), then the mean over directions.
     """
     p, j = calculate_glrlm(roi, weighting_norm=weighting_norm)
     sums = zone_sums(

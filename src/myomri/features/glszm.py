@@ -38,7 +38,7 @@ def size_features(p: np.ndarray, i: np.ndarray, j: np.ndarray) -> dict[str, floa
     """Emphasis/non-uniformity/variance/entropy features shared by GLSZM and GLDM (keys GLSZM-style).
 
     ``p`` (G, S) counts, ``i`` grey levels (G,), ``j`` sizes (S,); one compiled pass
-    (:func:`myomri.features._kernels.zone_sums`). Also ``n`` (number of zones).
+    (:func:`myomri.features._engine.zone_sums`). Also ``n`` (number of zones).
     """
     sums = zone_sums(
         np.ascontiguousarray(p, dtype=np.float64)[:, :, None],
