@@ -171,6 +171,7 @@ def startup(root: Path, manifest: Path) -> dict:
 def run_pyradiomics(cli: str, manifest: Path, out: Path) -> tuple[float, float]:
     """Wall and CPU time of PyRadiomics' batch CLI on the same manifest and parameters."""
     cmd = [cli, str(manifest), "-p", str(manifest.with_name("params.yaml")), "-o", str(out), "-f", "csv"]
+    out.unlink(missing_ok=True)  # its batch mode appends to an existing CSV (a second header row)
     return _timed(cmd, dict(os.environ))
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from myomri.features import _count_kernels, _engine, _kernels
 from myomri.features._matrices import build_texture_roi
+from myomri.features.firstorder import _percentiles
 
 needs_c = pytest.mark.skipif(_engine._C is None and not os.environ.get("CI"), reason="C extension not built")
 
@@ -123,3 +124,34 @@ def test_a_fresh_extract_does_not_load_numba_scipy_linalg_or_nibabel(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@needs_c
+@pytest.mark.parametrize("n", [1, 2, 3, 31, 33, 1000, 60000])
+@pytest.mark.parametrize("kind", ["normal", "ties", "constant", "sorted", "reversed", "organ_pipe"])
+def test_selected_order_statistics_are_the_sorted_ones(n, kind):
+    rng = np.random.default_rng(n)
+    x = {
+        "normal": rng.normal(300, 40, n),
+        "ties": rng.integers(0, 7, n).astype(np.float64),  # many equal values: partition ties
+        "constant": np.full(n, 2.5),
+        "sorted": np.sort(rng.normal(size=n)),
+        "reversed": np.sort(rng.normal(size=n))[::-1],
+        "organ_pipe": np.concatenate([np.arange(n // 2), np.arange(n - n // 2)[::-1]]).astype(np.float64),
+    }[kind]
+    before = x.copy()
+    ranks = np.unique(np.concatenate([[0, n - 1], rng.integers(0, n, 9)]))
+    np.testing.assert_array_equal(_engine.order_statistics(x, ranks), np.sort(x)[ranks], strict=True)
+    np.testing.assert_array_equal(x, before)  # the caller's array is not reordered
+    q = (10, 25, 50, 75, 90)
+    np.testing.assert_array_equal(_percentiles(x, q), np.percentile(x, q), strict=True)
+
+
+@needs_c
+def test_select_refuses_bad_ranks():
+    work, out = np.arange(5.0), np.empty(2)
+    for ranks in ([3, 1], [0, 5], [-1, 2]):
+        with pytest.raises(ValueError, match="ranks must be sorted and inside"):
+            _engine._C.select(work, np.array(ranks, dtype=np.int64), out)
+    with pytest.raises(ValueError, match="buffer 'out'"):
+        _engine._C.select(work, np.array([0, 1, 2], dtype=np.int64), out)

@@ -146,3 +146,16 @@ def test_multi_member_gzip(tmp_path):
     multi = tmp_path / "multi.nii.gz"
     multi.write_bytes(gzip.compress(blob[:500]) + gzip.compress(blob[500:]))
     _same(multi)
+
+
+def test_isal_inflate_gives_zlibs_bytes(reference, monkeypatch):
+    """The ISA-L inflate (when installed) and the standard library's zlib read the same voxels."""
+    paths = [p for p in sorted(reference.rglob("*.nii.gz")) if _nifti1.read_plain_header(p) is not None][:6]
+    assert paths
+    fast = [_nifti1.read_plain_nifti1(p, _nifti1.read_plain_header(p)) for p in paths]
+    import zlib
+
+    monkeypatch.setattr(_nifti1, "_inflate", zlib)
+    for p, a in zip(paths, fast):
+        b = _nifti1.read_plain_nifti1(p, _nifti1.read_plain_header(p))
+        np.testing.assert_array_equal(a, b, strict=True)

@@ -28,6 +28,7 @@ __all__ = [
     "count_neighbourhood",
     "firstorder_sums",
     "glcm_sums",
+    "order_statistics",
     "zone_sums",
 ]
 
@@ -199,4 +200,18 @@ def zone_sums(p, i, j, eps):
     n_g, n_s, n_a = p.shape
     out = np.empty((n_a, len(ZONE_SUMS)))
     _C.zone_sums(p, _f64(i), _f64(j), n_g, n_s, n_a, float(eps), out)
+    return out
+
+
+def order_statistics(x, ranks) -> np.ndarray:
+    """``np.sort(x)[ranks]`` for sorted ``ranks``, without sorting: the extension selects them
+    (introselect, ~3x faster than numpy's sort on an ROI's voxels; numpy's own ``partition`` with
+    several ranks is slower than its sort). The values are the same order statistics.
+    """
+    ranks = _i64(ranks)
+    if _C is None:
+        return np.sort(np.asarray(x, dtype=np.float64).ravel())[ranks]
+    work = np.array(x, dtype=np.float64, order="C").ravel()  # a copy: the selection reorders it
+    out = np.empty(ranks.shape[0])
+    _C.select(work, ranks, out)
     return out

