@@ -126,6 +126,32 @@ def test_a_fresh_extract_does_not_load_numba_scipy_linalg_or_nibabel(tmp_path):
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize("user_choice", [None, "2"])
+def test_extract_runs_blas_on_one_thread_unless_the_user_chose(tmp_path, user_choice):
+    """``myomri extract`` sets one BLAS thread before numpy loads (idle OpenBLAS threads spin);
+    a number the user set is kept."""
+    from myomri.io.image import Image
+    from myomri.io.nifti import write_nifti
+
+    rng = np.random.default_rng(1)
+    write_nifti(Image(rng.normal(100, 10, (20, 20, 6)).astype(np.float32), spacing=(1, 1, 2)), tmp_path / "i.nii.gz")
+    write_nifti(Image((rng.random((20, 20, 6)) < 0.7).astype(np.uint8), spacing=(1, 1, 2)), tmp_path / "m.nii.gz")
+    code = (
+        "from myomri.cli import main; "
+        f"main(['extract', {str(tmp_path / 'i.nii.gz')!r}, {str(tmp_path / 'm.nii.gz')!r}, '-o', "
+        f"{str(tmp_path / 'f.csv')!r}]); "
+        "import threadpoolctl; "
+        "import os; print(os.environ['OPENBLAS_NUM_THREADS'], "
+        "sorted({i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    if user_choice:
+        env["OPENBLAS_NUM_THREADS"] = user_choice
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    threads = 1 if user_choice is None else min(2, os.cpu_count() or 1)  # OpenBLAS caps it at the cores
+    assert out.stdout.strip() == f"{user_choice or 1} [{threads}]"
+
+
 @needs_c
 @pytest.mark.parametrize("n", [1, 2, 3, 31, 33, 1000, 60000])
 @pytest.mark.parametrize("kind", ["normal", "ties", "constant", "sorted", "reversed", "organ_pipe"])
