@@ -40,3 +40,29 @@ def test_help_does_not_import_heavy_libraries():
 def test_no_command_prints_help_and_fails(capsys):
     assert main([]) == 2
     assert "usage" in capsys.readouterr().out
+
+
+def test_each_command_module_registers_the_command_it_is_named_after():
+    """``build_parser(command)`` imports one module; it must register that command and only it."""
+    full = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for name in full:
+        sub = next(a for a in build_parser(name)._actions if a.dest == "command")
+        assert set(sub.choices) == {name}
+    assert build_parser("no-such-command") is not None  # unknown: the full parser (argparse says so)
+
+
+def test_a_named_command_imports_only_its_own_module():
+    code = (
+        "import sys; from myomri.cli import main\n"
+        "try:\n    main(['--debug', 'extract', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('myomri.cli.') and m != 'myomri.cli.argtypes'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "['myomri.cli.extract']"
+
+
+def test_an_unknown_command_is_refused_with_the_list(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["extrct"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'extrct'" in capsys.readouterr().err

@@ -323,7 +323,7 @@ def run_batch(
     (each written atomically), ``out`` is not written, and a rerun computes only the rest.
     """
     from ..cores import clamp_jobs
-    from ._batch_run import run_dask, run_local
+    from ._batch_run import run_dask, run_local, start_pool
 
     if executor not in ("joblib", "dask"):
         raise ConfigError(f"executor {executor!r} unknown, expected 'joblib' or 'dask'")
@@ -338,10 +338,17 @@ def run_batch(
     for stray in parts.glob(".*.json"):  # a part being written when an earlier run was killed
         stray.unlink(missing_ok=True)
 
-    results, keys, tasks = _cached_results(rows, parts, p.hash)
+    jobs = clamp_jobs(jobs)[0]
+    pool = start_pool(jobs, len(rows)) if executor == "joblib" else None  # its imports overlap the hashing
+    try:
+        results, keys, tasks = _cached_results(rows, parts, p.hash)
+    except BaseException:
+        if pool is not None:
+            pool.terminate()
+        raise
     n_cached = len(results)
     runner: Iterable[tuple[int, dict]] = (
-        run_local(tasks, plain, clamp_jobs(jobs)[0], extract_case)
+        run_local(tasks, plain, jobs, extract_case, pool)
         if executor == "joblib"
         else run_dask(tasks, plain, scheduler, extract_case)
     )
@@ -354,6 +361,8 @@ def run_batch(
             bar.update(1)
     finally:
         bar.close()
+        if pool is not None:  # the runner closed it; this covers a runner that never started
+            pool.terminate()
 
     out_columns, out_rows, errors = _table_and_errors(rows, results)
     write_csv(out, out_columns, out_rows)
