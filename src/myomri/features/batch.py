@@ -283,6 +283,27 @@ def _refuse_overwriting_inputs(manifest, params, rows: list[dict], outputs: list
     )
 
 
+def _parts_folder(out: Path) -> Path:
+    """``<out>.parts/``, made if missing, without the part a killed run was writing."""
+    parts = out.with_name(out.name + ".parts")
+    parts.mkdir(parents=True, exist_ok=True)
+    for stray in parts.glob(".*.json"):  # a part being written when an earlier run was killed
+        stray.unlink(missing_ok=True)
+    return parts
+
+
+def _collect(runner: Iterable[tuple[int, dict]], results: dict, keys: dict, parts: Path, bar) -> None:
+    """Store each result as it arrives (a part file for every success) and advance the bar."""
+    try:
+        for idx, res in runner:
+            results[idx] = res
+            if res["status"] == "ok":  # failures are retried on the next run
+                atomic_write_text(parts / f"{keys[idx]}.json", json.dumps(res))
+            bar.update(1)
+    finally:
+        bar.close()
+
+
 def run_batch(
     manifest: str | os.PathLike,
     *,
@@ -333,10 +354,7 @@ def run_batch(
     out = Path(out)
     err_path = _errors_path(out)
     _refuse_overwriting_inputs(manifest, params, rows, [out, err_path])
-    parts = out.with_name(out.name + ".parts")
-    parts.mkdir(parents=True, exist_ok=True)
-    for stray in parts.glob(".*.json"):  # a part being written when an earlier run was killed
-        stray.unlink(missing_ok=True)
+    parts = _parts_folder(out)
 
     jobs = clamp_jobs(jobs)[0]
     pool = start_pool(jobs, len(rows)) if executor == "joblib" else None  # its imports overlap the hashing
@@ -352,15 +370,9 @@ def run_batch(
         if executor == "joblib"
         else run_dask(tasks, plain, scheduler, extract_case)
     )
-    bar = progress_bar(len(rows), n_cached, progress)
     try:
-        for idx, res in runner:
-            results[idx] = res
-            if res["status"] == "ok":  # failures are retried on the next run
-                atomic_write_text(parts / f"{keys[idx]}.json", json.dumps(res))
-            bar.update(1)
+        _collect(runner, results, keys, parts, progress_bar(len(rows), n_cached, progress))
     finally:
-        bar.close()
         if pool is not None:  # the runner closed it; this covers a runner that never started
             pool.terminate()
 
