@@ -60,7 +60,7 @@ $(PYRAD_VENV)/.installed:
 	touch $@
 
 # Every row of the speed table (features vs PyRadiomics, T2, study vs scikit-learn + mlxtend, demo),
-# peers timed in the same run; 8.4 minutes on 2 cores with .venv-pyradiomics built, ~15 with its build (measured).
+# peers timed in the same run; ~13 minutes on 2 cores with .venv-pyradiomics built (measured 2026-12-07), ~20 with its build.
 bench: install $(PYRAD_VENV)/.installed
 	$(PIP) install -q -c constraints.txt -e ".[test,bench]"
 	$(COMPILE)
