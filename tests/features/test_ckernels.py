@@ -109,14 +109,19 @@ def test_numba_is_selected_by_the_environment():
 
 
 @needs_c
-def test_a_fresh_extract_does_not_load_numba_scipy_linalg_or_nibabel(tmp_path):
-    """The start-up the extension and the plain NIfTI reader exist for."""
+def _write_case(folder, *, seed: int) -> None:
+    """A small random ROI case: ``i.nii.gz`` (intensities) and ``m.nii.gz`` (mask) in ``folder``."""
     from myomri.io.image import Image
     from myomri.io.nifti import write_nifti
 
-    rng = np.random.default_rng(0)
-    write_nifti(Image(rng.normal(100, 10, (20, 20, 6)).astype(np.float32), spacing=(1, 1, 2)), tmp_path / "i.nii.gz")
-    write_nifti(Image((rng.random((20, 20, 6)) < 0.7).astype(np.uint8), spacing=(1, 1, 2)), tmp_path / "m.nii.gz")
+    rng = np.random.default_rng(seed)
+    write_nifti(Image(rng.normal(100, 10, (20, 20, 6)).astype(np.float32), spacing=(1, 1, 2)), folder / "i.nii.gz")
+    write_nifti(Image((rng.random((20, 20, 6)) < 0.7).astype(np.uint8), spacing=(1, 1, 2)), folder / "m.nii.gz")
+
+
+def test_a_fresh_extract_does_not_load_numba_scipy_linalg_or_nibabel(tmp_path):
+    """The start-up the extension and the plain NIfTI reader exist for."""
+    _write_case(tmp_path, seed=0)
     code = (
         "import sys; from myomri.features.extractor import FeatureExtractor; "
         f"FeatureExtractor().extract_files({str(tmp_path / 'i.nii.gz')!r}, {str(tmp_path / 'm.nii.gz')!r}); "
@@ -130,12 +135,7 @@ def test_a_fresh_extract_does_not_load_numba_scipy_linalg_or_nibabel(tmp_path):
 def test_extract_runs_blas_on_one_thread_unless_the_user_chose(tmp_path, user_choice):
     """``myomri extract`` sets one BLAS thread before numpy loads (idle OpenBLAS threads spin);
     a number the user set is kept."""
-    from myomri.io.image import Image
-    from myomri.io.nifti import write_nifti
-
-    rng = np.random.default_rng(1)
-    write_nifti(Image(rng.normal(100, 10, (20, 20, 6)).astype(np.float32), spacing=(1, 1, 2)), tmp_path / "i.nii.gz")
-    write_nifti(Image((rng.random((20, 20, 6)) < 0.7).astype(np.uint8), spacing=(1, 1, 2)), tmp_path / "m.nii.gz")
+    _write_case(tmp_path, seed=1)
     code = (
         "from myomri.cli import main; "
         f"main(['extract', {str(tmp_path / 'i.nii.gz')!r}, {str(tmp_path / 'm.nii.gz')!r}, '-o', "
