@@ -66,3 +66,11 @@ def test_an_unknown_command_is_refused_with_the_list(capsys):
         main(["extrct"])
     assert exc.value.code == 2
     assert "invalid choice: 'extrct'" in capsys.readouterr().err
+
+
+def test_top_level_help_before_a_command_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["-h", "extract"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "extract" in out and "t2fit" in out and "segment" in out

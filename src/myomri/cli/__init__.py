@@ -70,8 +70,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _named_command(argv: list[str]) -> str | None:
-    # the first word that is not a top-level option (they are --version, --debug, -h/--help)
-    return next((a for a in argv if not a.startswith("-")), None)
+    # the first word that is not a top-level option (they are --version, --debug, -h/--help);
+    # none when the top-level help is asked for before it (that lists every command)
+    for a in argv:
+        if a in ("-h", "--help"):
+            return None
+        if not a.startswith("-"):
+            return a
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
