@@ -44,7 +44,7 @@ def start_pool(jobs: int, n_tasks: int):
     or None where :func:`run_local` runs the cases here or in joblib's processes.
 
     Started before the parent hashes the inputs (the cache keys), so the workers' imports
-    (~0.2 s) overlap that work. The caller closes it (:func:`run_local` does).
+    (~0.2 s) overlap that work. :func:`run_local` uses and closes it.
     """
     if jobs == 1 or n_tasks <= 1:
         return None
@@ -63,12 +63,11 @@ def run_local(
 ) -> Iterator[tuple[int, dict]]:
     """Run ``fn(image, mask, label, params)`` per task: here (``jobs == 1``) or in ``jobs`` processes.
 
-    ``pool``: one made by :func:`start_pool` (used, then closed), else one is started here where
-    needed. Results come back as they finish (not in task order). On an interrupt the workers are
-    stopped at once; results already yielded stay with the caller.
+    ``pool``: the one :func:`start_pool` made (used, then closed); None where it made none: the tasks
+    then run here (one job or one task) or in joblib's processes. Results come back as they finish
+    (not in task order). On an interrupt the workers are stopped at once; results already yielded
+    stay with the caller.
     """
-    if pool is None and len(tasks) > 1:
-        pool = start_pool(jobs, len(tasks))
     if pool is None or not tasks:
         if pool is not None:
             pool.terminate()
