@@ -11,7 +11,7 @@ COMPILE = $(PY) -m compileall -q src/myomri
 
 .PHONY: install browser demo test test-fast lint bench clean
 
-$(VENV)/.installed: pyproject.toml constraints.txt setup.py src/myomri/features/_ckernels.c
+$(VENV)/.installed: pyproject.toml constraints.txt setup.py $(wildcard src/myomri/features/_c*.[ch])
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c constraints.txt -e ".[test]"
