@@ -22,12 +22,11 @@ import numpy as np
 from ..config import init as cfg
 from ..errors import GeometryError, MissingFileError, MyomriError
 from .discover import SeriesInfo
-from .sidecar import SIDECAR_FIELDS, echo_times_ms, sidecar_path
+from .sidecar import SIDECAR_FIELDS, applicable_sidecars, echo_times_ms, parse_name, sidecar_path
 
 __all__ = ["NiftiSeries", "is_nifti_dataset", "scan_nifti_dataset", "classify_nifti", "write_series_file"]
 
 _NIFTI = (".nii.gz", ".nii")
-_ENTITY = re.compile(r"^([A-Za-z0-9]+)-([A-Za-z0-9.]*)$")
 #: Sidecar fields read for classification besides the copied ones (times in the dataset's unit).
 _CLASSIFY_FIELDS = ("EchoTime", "InversionTime", "ScanningSequence", "ImageType", "PulseSequenceType")
 _SAID = {
@@ -49,23 +48,6 @@ class NiftiSeries(SeriesInfo):
     error: str = ""  # why the file cannot be used (unreadable image or sidecar)
 
 
-def _stem(name: str) -> str:
-    return next(name[: -len(e)] for e in _NIFTI if name.lower().endswith(e))
-
-
-def _parse_name(name: str) -> tuple[dict[str, str], tuple[str, ...]]:
-    """``sub-01_echo-2_MESE`` -> ({sub: 01, echo: 2}, ('mese',)); ``sub-01_megre_ph`` -> (..., ('megre', 'ph'))."""
-    entities: dict[str, str] = {}
-    suffix: list[str] = []
-    for token in name.split("_"):
-        m = _ENTITY.match(token)
-        if m and not suffix:
-            entities[m[1].lower()] = m[2]
-        else:
-            suffix.append(token.lower())
-    return entities, tuple(suffix)
-
-
 def is_nifti_dataset(root: str | os.PathLike) -> bool:
     """True for a BIDS / ORMIR-MIDS folder: ``dataset_description.json`` or ``sub-*/`` folders with NIfTI files."""
     root = Path(root)
@@ -74,22 +56,27 @@ def is_nifti_dataset(root: str | os.PathLike) -> bool:
     return any(d.is_dir() and any(f.name.lower().endswith(_NIFTI) for f in d.rglob("*")) for d in root.glob("sub-*"))
 
 
-def _read_sidecar(series: NiftiSeries, path: Path) -> None:
-    side = sidecar_path(path)
-    if not side.is_file():
+def _read_sidecar(series: NiftiSeries, path: Path, root: Path) -> None:
+    try:  # the sidecar beside the file and those it inherits from folders up to the dataset root
+        sides = applicable_sidecars(path, root)
+    except MyomriError as exc:
+        series.error = str(exc)
         return
-    try:
-        data = json.loads(side.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as exc:
-        series.error = f"unreadable JSON sidecar {side.name} ({exc})"
-        return
-    if not isinstance(data, dict):
-        series.error = f"sidecar {side.name} holds a {type(data).__name__}, expected a JSON object"
-        return
+    data: dict[str, Any] = {}
+    for side in sides:
+        try:
+            one = json.loads(side.read_text(encoding="utf-8-sig"))
+        except (OSError, ValueError) as exc:
+            series.error = f"unreadable JSON sidecar {side.name} ({exc})"
+            return
+        if not isinstance(one, dict):
+            series.error = f"sidecar {side.name} holds a {type(one).__name__}, expected a JSON object"
+            return
+        data.update(one)
     series.sidecar = {k: data[k] for k in (*SIDECAR_FIELDS, *_CLASSIFY_FIELDS) if data.get(k) is not None}
     if "EchoTime" in series.sidecar:
         try:
-            series.echo_ms = echo_times_ms(series.sidecar["EchoTime"], side, unit=series.unit)
+            series.echo_ms = echo_times_ms(series.sidecar["EchoTime"], sides[-1], unit=series.unit)
         except MyomriError as exc:
             series.error = str(exc)
 
@@ -98,7 +85,7 @@ def _one_file(root: Path, path: Path, subject: str) -> NiftiSeries:
     from .nifti import read_nifti_header
 
     rel = path.relative_to(root).as_posix()
-    entities, suffix = _parse_name(_stem(path.name))
+    entities, suffix = parse_name(path.name)
     unit = "ms" if any(p.startswith(cfg.ORMIR_FOLDER_PREFIX) for p in path.relative_to(root).parts[:-1]) else "s"
     s = NiftiSeries(subject, rel, suffix=suffix, entities=entities, unit=unit, files=[path])
     try:
@@ -106,7 +93,7 @@ def _one_file(root: Path, path: Path, subject: str) -> NiftiSeries:
     except MyomriError as exc:
         s.error = f"unreadable NIfTI ({str(exc).removeprefix(f'{path}: ')})"
         return s
-    _read_sidecar(s, path)
+    _read_sidecar(s, path, root)
     s.description = str(s.sidecar.get("SeriesDescription", "") or "")
     s.acquisition_type = str(s.sidecar.get("MRAcquisitionType", "") or "")
     s.echo_times = set(s.echo_ms)

@@ -106,7 +106,7 @@ def read_image(
         from .npz import read_npz
 
         return read_npz(path)
-    from .sidecar import read_sidecar, sidecar_path
+    from .sidecar import applicable_sidecars, read_sidecars
 
     if kind == "nrrd":
         from .nrrd import read_nrrd
@@ -116,12 +116,12 @@ def read_image(
         from .nifti import read_nifti
 
         image = read_nifti(path)
-    side = sidecar_path(path)
-    if side.is_file():
-        echo_times, meta = read_sidecar(side)
+    sides = applicable_sidecars(path)  # the one beside it, and inside a dataset the inherited ones
+    if sides:
+        echo_times, meta = read_sidecars(sides)
         image.meta.update(meta)
         if echo_times is not None:
-            image = _attach_echo_times(image, echo_times, side)
+            image = _attach_echo_times(image, echo_times, sides[-1])
     return image
 
 

@@ -4,12 +4,21 @@ BIDS gives times in **seconds** (``EchoTime``, ``RepetitionTime``); myomri keeps
 milliseconds everywhere (``Image.echo_times`` and ``meta``), so times are converted here once.
 Only an allow-list of acquisition fields is read: sidecars written by converters may also carry
 patient or institution fields, and those never reach ``Image.meta``.
+
+Inside a dataset (a folder above the image holds ``dataset_description.json``) sidecars are
+inherited as the BIDS specification's inheritance principle says: a JSON file in the image's folder
+or any folder up to the dataset root applies when its suffix is the image's and every entity in its
+name is in the image's name with the same value; fields of a file nearer the image override those
+of a file further up. Outside a dataset only the file beside the image is read. Why: converters and
+curators put the fields common to a protocol (``MRAcquisitionType``, ``RepetitionTime``) once at the
+top (``acq-mese_MESE.json``), and the T2 fit's slice-profile default depends on them.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +27,10 @@ import numpy as np
 from ..config import io as cfg
 from ..errors import EchoTimeError, FormatError
 
-__all__ = ["sidecar_path", "read_sidecar", "echo_times_ms", "SIDECAR_FIELDS"]
+__all__ = [
+    "sidecar_path", "read_sidecar", "read_sidecars", "echo_times_ms", "parse_name", "dataset_root",
+    "applicable_sidecars", "read_json_object", "SIDECAR_FIELDS",
+]  # fmt: skip
 
 #: Fields copied into ``Image.meta`` (times converted from s to ms).
 SIDECAR_FIELDS = (
@@ -35,17 +47,110 @@ SIDECAR_FIELDS = (
     "MRAcquisitionType",  # 2D/3D: the T2 fit's slice-profile default depends on it
 )
 _SECONDS = {"RepetitionTime"}
+_ENTITY = re.compile(r"^([A-Za-z0-9]+)-([A-Za-z0-9.]*)$")
+_IMAGE_EXTENSIONS = (".nii.gz", ".nii", ".nrrd", ".nhdr")
+# ORMIR-MIDS keeps patient fields in *_patient.json: never a sidecar, whatever its entities
+_NEVER_READ = ("_patient.json",)
 
 
 def sidecar_path(image_path: str | os.PathLike) -> Path:
     """The JSON sidecar that belongs to an image: ``x.nii.gz`` / ``x.nii`` / ``x.nrrd`` -> ``x.json``."""
     p = Path(image_path)
-    name = p.name
-    for ext in (".nii.gz", ".nii", ".nrrd", ".nhdr"):
+    return p.with_name(_strip_extension(p.name) + ".json")
+
+
+def _strip_extension(name: str) -> str:
+    for ext in (*_IMAGE_EXTENSIONS, ".json"):
         if name.lower().endswith(ext):
-            name = name[: -len(ext)]
-            break
-    return p.with_name(name + ".json")
+            return name[: -len(ext)]
+    return name
+
+
+def parse_name(name: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Entities and suffix of a BIDS-style file name (the extension, if any, is dropped).
+
+    ``sub-01_echo-2_MESE.nii.gz`` -> ({sub: 01, echo: 2}, ('mese',)); ``sub-01_megre_ph`` ->
+    ({sub: 01}, ('megre', 'ph')). Entity keys and the suffix are compared in lower case.
+
+    Examples
+    --------
+    >>> parse_name("acq-mese_MESE.json")
+    ({'acq': 'mese'}, ('mese',))
+    """
+    entities: dict[str, str] = {}
+    suffix: list[str] = []
+    for token in _strip_extension(name).split("_"):
+        m = _ENTITY.match(token)
+        if m and not suffix:
+            entities[m[1].lower()] = m[2]
+        else:
+            suffix.append(token.lower())
+    return entities, tuple(suffix)
+
+
+def dataset_root(image_path: str | os.PathLike) -> Path | None:
+    """The nearest folder above the image that holds ``dataset_description.json``, or None."""
+    for folder in Path(image_path).resolve().parents:
+        if (folder / "dataset_description.json").is_file():
+            return folder
+    return None
+
+
+def applicable_sidecars(image_path: str | os.PathLike, root: str | os.PathLike | None = None) -> list[Path]:
+    """The JSON sidecars that apply to an image, the furthest from it first (read in this order).
+
+    Parameters
+    ----------
+    image_path : path-like
+        The NIfTI/NRRD file.
+    root : path-like, optional
+        The dataset folder; default: :func:`dataset_root`. Without one only the sidecar beside the
+        image applies (when it exists).
+
+    Raises
+    ------
+    FormatError
+        Two files at one folder level both apply and neither has exactly the image's name (the BIDS
+        specification forbids it: which one wins would be a guess).
+    """
+    image = Path(image_path)
+    beside = sidecar_path(image)
+    root_path = Path(root).resolve() if root is not None else dataset_root(image)
+    folder = image.resolve().parent
+    if root_path is None or not folder.is_relative_to(root_path):
+        return [beside] if beside.is_file() else []
+    entities, suffix = parse_name(image.name)
+    levels = [folder, *(p for p in folder.parents if p.is_relative_to(root_path))]
+    found: list[Path] = []
+    for level in reversed(levels):  # the dataset root first
+        candidates = [p for p in sorted(level.glob("*.json")) if _applies(p.name, entities, suffix)]
+        exact = [p for p in candidates if p.name == beside.name]
+        if len(candidates) > 1 and not exact:
+            names = ", ".join(p.name for p in candidates)
+            raise FormatError(
+                f"{level}: {len(candidates)} JSON sidecars at one level apply to {image.name} ({names}); "
+                "expected at most one per folder (BIDS inheritance principle): rename or merge them"
+            )
+        found += exact or candidates
+    return found
+
+
+def _applies(name: str, entities: dict[str, str], suffix: tuple[str, ...]) -> bool:
+    if name.lower().endswith(_NEVER_READ):
+        return False
+    theirs, their_suffix = parse_name(name)
+    return their_suffix == suffix and all(entities.get(k) == v for k, v in theirs.items())
+
+
+def read_json_object(path: Path) -> dict:
+    """A sidecar's JSON object (BOM tolerated)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:
+        raise FormatError(f"{path}: cannot read JSON sidecar ({exc})") from exc
+    if not isinstance(data, dict):
+        raise FormatError(f"{path}: sidecar holds a {type(data).__name__}, expected a JSON object")
+    return data
 
 
 def echo_times_ms(value: Any, path: str | os.PathLike, *, unit: str = "s") -> tuple[float, ...]:
@@ -104,14 +209,22 @@ def read_sidecar(path: str | os.PathLike) -> tuple[tuple[float, ...] | None, dic
     EchoTimeError
         ``EchoTime`` is not a positive number/list in seconds.
     """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"{path}: cannot read JSON sidecar ({exc})") from exc
-    if not isinstance(data, dict):
-        raise FormatError(f"{path}: sidecar holds a {type(data).__name__}, expected a JSON object")
-    echo_times = echo_times_ms(data["EchoTime"], path) if "EchoTime" in data else None
+    return read_sidecars([Path(path)])
+
+
+def read_sidecars(paths: list[Path]) -> tuple[tuple[float, ...] | None, dict[str, Any]]:
+    """:func:`read_sidecar` of several inherited sidecars (furthest first, as
+    :func:`applicable_sidecars` lists them): a field of a later file overrides an earlier one."""
+    data: dict[str, Any] = {}
+    echo_from = None
+    for path in paths:
+        one = read_json_object(path)
+        if "EchoTime" in one:
+            echo_from = path  # the file an EchoTime error must name
+        data.update(one)
+    if not paths:
+        return None, {}
+    echo_times = echo_times_ms(data["EchoTime"], echo_from or paths[-1]) if "EchoTime" in data else None
     meta: dict[str, Any] = {}
     for name in SIDECAR_FIELDS:
         if name not in data or data[name] is None:
@@ -120,5 +233,5 @@ def read_sidecar(path: str | os.PathLike) -> tuple[tuple[float, ...] | None, dic
         if name in _SECONDS:
             value = float(value) * 1000.0
         meta[name] = value
-    meta["Sidecar"] = path.name
+    meta["Sidecar"] = " + ".join(p.name for p in paths)
     return echo_times, meta

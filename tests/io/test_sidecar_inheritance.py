@@ -1,0 +1,115 @@
+"""JSON sidecars inherited inside a BIDS / ORMIR-MIDS dataset (the BIDS inheritance principle).
+
+Known answers are the rules of the specification: a JSON file in the image's folder or a folder
+above it, up to the dataset root, applies when its suffix is the image's and its entities are a
+subset of the image's (same values); the nearer file overrides; two applicable files at one level
+are an error; outside a dataset only the file beside the image counts.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from myomri.cli import main
+from myomri.errors import FormatError
+from myomri.io.image import Image
+from myomri.io.nifti import write_nifti
+from myomri.io.nifti_dataset import scan_nifti_dataset
+from myomri.io.read import read_image
+from myomri.io.sidecar import applicable_sidecars, parse_name
+from myomri.t2.dictionary import default_slice_profile, simulate_cpmg
+
+TES = tuple(10.0 * (i + 1) for i in range(17))
+
+
+def _dataset(tmp_path, *, description: bool = True):
+    """``root/sub-01/anat/sub-01_acq-mese_MESE.nii.gz`` (4-D, 17 echoes of T2 35 ms with a slice
+    profile), its own sidecar holding only the echo times, and the root folder."""
+    root = tmp_path / "ds"
+    anat = root / "sub-01" / "anat"
+    anat.mkdir(parents=True)
+    if description:
+        (root / "dataset_description.json").write_text(json.dumps({"Name": "t", "BIDSVersion": "1.9.0"}))
+    sig = 1000.0 * simulate_cpmg(35.0, esp=10.0, n_echoes=17, t1=1400.0, b1=0.9, slice_profile=default_slice_profile())
+    image = anat / "sub-01_acq-mese_MESE.nii.gz"
+    data = np.ascontiguousarray(np.broadcast_to(sig, (6, 5, 2, 17)).astype(np.float32))
+    write_nifti(Image(data, spacing=(1.5, 1.5, 5.0)), image)
+    (anat / "sub-01_acq-mese_MESE.json").write_text(json.dumps({"EchoTime": [t / 1000 for t in TES]}))
+    return root, image
+
+
+def _write(path, fields):
+    path.write_text(json.dumps(fields))
+
+
+def test_parse_name_splits_entities_and_suffix():
+    assert parse_name("sub-01_acq-mese_echo-2_MESE.nii.gz") == ({"sub": "01", "acq": "mese", "echo": "2"}, ("mese",))
+    assert parse_name("acq-mese_MESE.json") == ({"acq": "mese"}, ("mese",))
+    assert parse_name("sub-01_megre_ph.nii") == ({"sub": "01"}, ("megre", "ph"))
+
+
+def test_top_level_fields_reach_the_image_and_the_nearer_file_wins(tmp_path):
+    root, image = _dataset(tmp_path)
+    _write(root / "acq-mese_MESE.json", {"MRAcquisitionType": "2D", "RepetitionTime": 2.5, "FlipAngle": 90})
+    _write(root / "sub-01" / "sub-01_acq-mese_MESE.json", {"FlipAngle": 180, "PatientName": "Doe^Jane"})
+    sides = applicable_sidecars(image)
+    assert [p.relative_to(root).as_posix() for p in sides] == [
+        "acq-mese_MESE.json",
+        "sub-01/sub-01_acq-mese_MESE.json",
+        "sub-01/anat/sub-01_acq-mese_MESE.json",
+    ]
+    img = read_image(image)
+    assert img.meta["MRAcquisitionType"] == "2D"
+    assert img.meta["RepetitionTime"] == pytest.approx(2500.0)  # seconds -> ms
+    assert img.meta["FlipAngle"] == 180  # the subject-level file overrides the dataset-level one
+    assert tuple(img.echo_times) == pytest.approx(TES)
+    assert "PatientName" not in img.meta  # inherited files pass the same allow-list
+
+
+def test_files_of_other_entities_or_suffix_do_not_apply(tmp_path):
+    root, image = _dataset(tmp_path)
+    _write(root / "acq-other_MESE.json", {"MRAcquisitionType": "3D"})  # another acquisition
+    _write(root / "acq-mese_T1w.json", {"MRAcquisitionType": "3D"})  # another suffix
+    _write(root / "sub-02_MESE.json", {"MRAcquisitionType": "3D"})  # another subject
+    _write(root / "sub-01" / "sub-01_acq-mese_patient.json", {"MRAcquisitionType": "3D"})  # patient file
+    assert [p.name for p in applicable_sidecars(image)] == ["sub-01_acq-mese_MESE.json"]
+    assert "MRAcquisitionType" not in read_image(image).meta
+
+
+def test_outside_a_dataset_only_the_file_beside_counts(tmp_path):
+    root, image = _dataset(tmp_path, description=False)
+    _write(root / "acq-mese_MESE.json", {"MRAcquisitionType": "3D"})
+    assert [p.name for p in applicable_sidecars(image)] == ["sub-01_acq-mese_MESE.json"]
+    assert "MRAcquisitionType" not in read_image(image).meta
+
+
+def test_two_applicable_files_at_one_level_are_refused_by_name(tmp_path):
+    root, image = _dataset(tmp_path)
+    _write(root / "MESE.json", {"MRAcquisitionType": "2D"})
+    _write(root / "acq-mese_MESE.json", {"MRAcquisitionType": "3D"})
+    with pytest.raises(FormatError, match=r"2 JSON sidecars at one level.*MESE\.json, acq-mese_MESE\.json"):
+        read_image(image)
+    (series,) = scan_nifti_dataset(root)  # myomri init reports it on that series instead
+    assert "at most one per folder" in series.error
+
+
+def test_init_scan_sees_inherited_fields(tmp_path):
+    root, _ = _dataset(tmp_path)
+    _write(root / "acq-mese_MESE.json", {"MRAcquisitionType": "2D", "SeriesDescription": "T2 MESE"})
+    (series,) = scan_nifti_dataset(root)
+    assert not series.error
+    assert series.sidecar["MRAcquisitionType"] == "2D" and series.sidecar["SeriesDescription"] == "T2 MESE"
+    assert series.echo_ms == pytest.approx(TES)
+
+
+@pytest.mark.parametrize("acquisition,enabled", [("2D", True), ("3D", False)])
+def test_t2fit_slice_profile_default_follows_an_inherited_sidecar(tmp_path, acquisition, enabled):
+    root, image = _dataset(tmp_path)
+    _write(root / "acq-mese_MESE.json", {"MRAcquisitionType": acquisition})
+    out = tmp_path / "o"
+    assert main(["t2fit", str(image), "-o", str(out), "--fat-fraction", "0", "--noise-threshold", "0"]) == 0
+    choice = json.loads((out / "summary.json").read_text())["slice_profile_choice"]
+    assert choice["enabled"] is enabled and choice["source"] == "MRAcquisitionType"
