@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,25 @@ def test_rerun_after_interruption_recomputes_only_missing_cases(cohort, monkeypa
     _case(folder, "s1", 4)
     res = batch.run_batch(_manifest(folder, rows), out=out, params=PARAMS, progress=False)
     assert res.n_cached == 3 and [Path(c).name for c in calls] == ["s1_img.nii.gz"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_first_run_names_its_parts_by_the_keys_a_rerun_looks_up(cohort, jobs):
+    """With nothing cached the workers hash their own cases; the parts they leave must be the
+    ones the parent's lookup finds (the same key as :func:`batch.case_key`)."""
+    folder, rows = cohort
+    out = folder / f"first{jobs}.csv"
+    manifest = _manifest(folder, rows, f"m{jobs}.csv")
+    res = batch.run_batch(manifest, out=out, params=PARAMS, jobs=jobs, progress=False)
+    assert res.n_computed == len(rows) and res.n_cached == 0
+    settings = batch.read_params(PARAMS).hash
+    expected = {batch.case_key(str(folder / r["image"]), str(folder / r["mask"]), None, settings) for r in rows}
+    parts = out.with_name(out.name + ".parts")
+    assert {p.stem for p in parts.glob("*.json")} == expected
+    assert all("key" not in json.loads(p.read_text()) for p in parts.glob("*.json"))
+    again = batch.run_batch(manifest, out=out, params=PARAMS, jobs=jobs, progress=False)
+    assert again.n_cached == len(rows) and again.n_computed == 0
+    pd.testing.assert_frame_equal(again.table, res.table)
 
 
 def test_failing_case_goes_to_errors_file_and_others_continue(cohort):

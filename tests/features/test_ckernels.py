@@ -141,15 +141,18 @@ def test_extract_runs_blas_on_one_thread_unless_the_user_chose(tmp_path, user_ch
         f"main(['extract', {str(tmp_path / 'i.nii.gz')!r}, {str(tmp_path / 'm.nii.gz')!r}, '-o', "
         f"{str(tmp_path / 'f.csv')!r}]); "
         "import threadpoolctl; "
-        "import os; print(os.environ['OPENBLAS_NUM_THREADS'], "
-        "sorted({i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}))"
+        "threads = sorted({i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}); "
+        "from myomri.features.glcm import _one_blas_thread; "
+        "import os; print(os.environ['OPENBLAS_NUM_THREADS'], threads, type(_one_blas_thread(100)).__name__)"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     if user_choice:
         env["OPENBLAS_NUM_THREADS"] = user_choice
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     threads = 1 if user_choice is None else min(2, os.cpu_count() or 1)  # OpenBLAS caps it at the cores
-    assert out.stdout.strip() == f"{user_choice or 1} [{threads}]"
+    # one thread set before numpy loaded: the MCC needs no threadpoolctl limit; the user's 2 keep it
+    limiter = "nullcontext" if user_choice is None else "_ThreadpoolLimiter"
+    assert out.stdout.strip() == f"{user_choice or 1} [{threads}] {limiter}"
 
 
 @needs_c

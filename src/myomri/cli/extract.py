@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 __all__ = ["register", "run"]
@@ -47,24 +46,10 @@ def register(subparsers) -> None:
 
 
 #: BLAS libraries' thread counts, read once when numpy (or SciPy) loads its BLAS
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def single_threaded_blas() -> None:
-    """One BLAS thread for this process and the workers it starts, unless the user chose a number.
-
-    Why: the features' dense algebra is small (13 products and eigen-solves of ~100 x 100 per 3-D
-    ROI); with OpenBLAS's default of one thread per core its idle threads spin after every call. On
-    a 2-core machine that cost a 24-case 3-D batch 0.2 s of its 1.6 s wall time and 0.4 s of CPU
-    time. The variables must be set before numpy is imported: afterwards they change nothing.
-    """
-    if "numpy" not in sys.modules:
-        for var in BLAS_THREAD_VARIABLES:
-            os.environ.setdefault(var, "1")
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the extraction; 0 when every case succeeded, 1 when some failed (:mod:`myomri.outcome`)."""
+    from ..cores import single_threaded_blas
+
     single_threaded_blas()
     from ..errors import InputError
     from ..outcome import exit_code

@@ -11,7 +11,6 @@ runs threads of numpy's BLAS) joblib's processes are used.
 
 from __future__ import annotations
 
-import multiprocessing
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -48,6 +47,8 @@ def start_pool(jobs: int, n_tasks: int):
     """
     if jobs == 1 or n_tasks <= 1:
         return None
+    import multiprocessing  # here: a one-job batch does without it (~7 ms of start-up)
+
     if "fork" not in multiprocessing.get_all_start_methods() or "numpy" in sys.modules:
         return None  # no fork, or BLAS threads may already run here (forking those is unsafe)
     return multiprocessing.get_context("fork").Pool(min(jobs, n_tasks), initializer=_start_worker)

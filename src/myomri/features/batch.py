@@ -22,18 +22,15 @@ Parallelism: joblib processes (``executor="joblib"``, ``jobs`` workers) or a Das
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..errors import ConfigError, InputError, MissingFileError, MyomriError
-from ..io.atomic import atomic_write_text
 from ..io.paths import refuse_output_over_input
+from ._batch_cache import Keyed, cached_results, case_key, collect, parts_folder
 from ._batch_io import progress_bar, read_csv_rows, write_csv
 from .params import Params, read_params
 
@@ -144,27 +141,6 @@ def _manifest_problems(path: Path, rows: list[dict]) -> list[str]:
     return problems
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _file_signature(path: Path) -> list:
-    """Content hash of a file, or name + content hash of every file under a folder (DICOM series).
-
-    Size and modification time are not enough: an uncompressed NIfTI edited in place keeps its
-    size, and a copy tool may keep the mtime. Hashing costs one read of inputs that extraction
-    reads anyway.
-    """
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-        return [[str(p.relative_to(path)), _sha256(p)] for p in files]
-    return [[path.name, _sha256(path)]]
-
-
 def _full_path(base: Path, value: str) -> Path:
     """A manifest path: relative ones are taken relative to the manifest's folder."""
     p = Path(value)
@@ -174,12 +150,6 @@ def _full_path(base: Path, value: str) -> Path:
 def _errors_path(out: Path) -> Path:
     """Where the failed cases of ``out`` are listed (``features.csv`` -> ``features.errors.csv``)."""
     return out.with_name(out.name.removesuffix(".csv") + ".errors.csv")
-
-
-def case_key(image: str, mask: str, label: int | None, settings_hash: str) -> str:
-    """Cache key of one case: settings, version, label and the content hash of every input file."""
-    payload = json.dumps([settings_hash, __version__, label, _file_signature(Path(image)), _file_signature(Path(mask))])
-    return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
 def extract_case(image: str, mask: str, label: int | None, params: dict) -> dict:
@@ -227,24 +197,6 @@ class BatchResult:
         return self._table
 
 
-def _cached_results(rows: list[dict], parts: Path, settings_hash: str):
-    """Results of the manifest rows found in ``parts``, every row's cache key, and the rows to compute."""
-    results: dict[int, dict] = {}
-    keys: dict[int, str] = {}
-    tasks = []
-    for idx, row in enumerate(rows):
-        keys[idx] = key = case_key(row["image"], row["mask"], row["label"], settings_hash)
-        part = parts / f"{key}.json"
-        if part.is_file():
-            try:
-                results[idx] = json.loads(part.read_text())
-                continue
-            except (OSError, ValueError):
-                pass  # unreadable part (should not happen with atomic writes): recompute
-        tasks.append((idx, row["image"], row["mask"], row["label"]))
-    return results, keys, tasks
-
-
 def _table_and_errors(rows: list[dict], results: dict[int, dict]) -> tuple[list[str], list[dict], list[dict]]:
     """The output columns and rows (manifest order) and the list of failed cases."""
     out: list[dict] = []
@@ -281,27 +233,6 @@ def _refuse_overwriting_inputs(manifest, params, rows: list[dict], outputs: list
         },
         outputs,
     )
-
-
-def _parts_folder(out: Path) -> Path:
-    """``<out>.parts/``, made if missing, without the part a killed run was writing."""
-    parts = out.with_name(out.name + ".parts")
-    parts.mkdir(parents=True, exist_ok=True)
-    for stray in parts.glob(".*.json"):  # a part being written when an earlier run was killed
-        stray.unlink(missing_ok=True)
-    return parts
-
-
-def _collect(runner: Iterable[tuple[int, dict]], results: dict, keys: dict, parts: Path, bar) -> None:
-    """Store each result as it arrives (a part file for every success) and advance the bar."""
-    try:
-        for idx, res in runner:
-            results[idx] = res
-            if res["status"] == "ok":  # failures are retried on the next run
-                atomic_write_text(parts / f"{keys[idx]}.json", json.dumps(res))
-            bar.update(1)
-    finally:
-        bar.close()
 
 
 def run_batch(
@@ -354,24 +285,28 @@ def run_batch(
     out = Path(out)
     err_path = _errors_path(out)
     _refuse_overwriting_inputs(manifest, params, rows, [out, err_path])
-    parts = _parts_folder(out)
+    parts = parts_folder(out)
 
     jobs = clamp_jobs(jobs)[0]
     pool = start_pool(jobs, len(rows)) if executor == "joblib" else None  # its imports overlap the hashing
+    fn: Callable[..., dict] = extract_case
     try:
-        results, keys, tasks = _cached_results(rows, parts, p.hash)
+        if any(parts.glob("*.json")):  # an earlier run left results: find them by every case's key
+            results, keys, tasks = cached_results(rows, parts, p.hash)
+        else:  # nothing to look up: each worker hashes its own case, in parallel, not this process first
+            results, keys = {}, {}
+            tasks = [(idx, row["image"], row["mask"], row["label"]) for idx, row in enumerate(rows)]
+            fn = Keyed(extract_case, p.hash)
     except BaseException:
         if pool is not None:
             pool.terminate()
         raise
     n_cached = len(results)
     runner: Iterable[tuple[int, dict]] = (
-        run_local(tasks, plain, jobs, extract_case, pool)
-        if executor == "joblib"
-        else run_dask(tasks, plain, scheduler, extract_case)
+        run_local(tasks, plain, jobs, fn, pool) if executor == "joblib" else run_dask(tasks, plain, scheduler, fn)
     )
     try:
-        _collect(runner, results, keys, parts, progress_bar(len(rows), n_cached, progress))
+        collect(runner, results, keys, parts, progress_bar(len(rows), n_cached, progress))
     finally:
         if pool is not None:  # the runner closed it; this covers a runner that never started
             pool.terminate()

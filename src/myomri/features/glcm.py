@@ -149,8 +149,11 @@ def _one_blas_thread(n_levels: int):
     """Keep BLAS single-threaded for these small dense problems: with several threads (and other
     processes on the cores) OpenBLAS spins, and the products and eigenvalue calls of a 3-D ROI's 13
     directions of ~120 levels took 1.5 s instead of 20 ms in a fresh process on a busy 2-core box.
-    The controller is made once (~15 ms); a limit costs ~10 us."""
-    if n_levels < 8:  # a few levels: nothing for threads to do
+    The controller is made once (~15 ms); a limit costs ~10 us. Neither is needed where the command
+    set one BLAS thread before numpy loaded (:func:`myomri.cores.single_threaded_blas`)."""
+    from myomri.cores import blas_pinned
+
+    if n_levels < 8 or blas_pinned():  # a few levels: nothing for threads to do; or one thread already
         return contextlib.nullcontext()
     if "controller" not in _BLAS:
         try:  # scanning the loaded libraries is slow: do it once
