@@ -254,10 +254,8 @@ def compute_features(
             )
         else:
             if texture is None:
-                levels = np.zeros(values.shape, dtype=np.int32)
-                levels[mask] = levels_roi
                 texture = build_texture_roi(
-                    levels,
+                    levels_roi,
                     mask,
                     spacing=spacing,
                     pad=max(settings["distances"]),
