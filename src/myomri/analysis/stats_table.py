@@ -109,44 +109,76 @@ def characteristics_table(
     base_missing = int(no_group.sum())
     rows = []
     for col in continuous:
-        values = pd.to_numeric(data[col], errors="coerce")
-        if data[col].notna().sum() != values.notna().sum():
-            bad = data.loc[data[col].notna() & values.isna(), col].iloc[0]
-            raise InputError(f"continuous column {col!r} holds a non-numeric value {bad!r}")
-        samples = [values[data[group_col] == g].dropna().to_numpy(dtype=float) for g in groups]
-        label = "mean ± SD" if summaries[col] == "mean_sd" else "median [IQR]"
-        row = {"variable": col, "level": label}
-        row.update({headers[g]: _summarise(s, summaries[col], decimals) for g, s in zip(groups, samples)})
-        row["p_value"], row["test"] = _continuous_p(samples, test, summaries[col])
-        row["n_missing"] = base_missing + int(values.isna().sum())
-        rows.append(row)
+        rows.append(
+            _continuous_row(data, col, group_col, groups, headers, summaries[col], test, decimals, base_missing)
+        )
     for col in categorical:
-        known = data[col].notna()
-        levels = list(pd.unique(data.loc[known, col]))
-        try:
-            levels = sorted(levels)
-        except TypeError:
-            pass
-        counts = pd.crosstab(data.loc[known, col], data.loc[known, group_col])
-        counts = counts.reindex(index=levels, columns=groups, fill_value=0)
-        res = run_contingency_test(counts.to_numpy(), yates=yates)
-        name = res.test + (f" ({res.note})" if res.test.startswith("Fisher") else "")
-        header = {
-            "variable": col,
-            "level": "n (%)",
-            "p_value": res.p_value,
-            "test": name,
-            "n_missing": base_missing + int((~known).sum()),
-        }
-        header.update({headers[g]: "" for g in groups})
-        rows.append(header)
-        totals = counts.sum(axis=0)
-        for level in levels:
-            row = {"variable": col, "level": str(level), "p_value": np.nan, "test": "", "n_missing": np.nan}
-            for g in groups:
-                k, tot = int(counts.loc[level, g]), int(totals[g])
-                pct = 100.0 * k / tot if tot else float("nan")
-                row[headers[g]] = f"{k} ({pct:.{decimals}f}%)"
-            rows.append(row)
+        rows += _categorical_rows(data, col, group_col, groups, headers, yates, decimals, base_missing)
     columns = ["variable", "level", *headers.values(), "p_value", "test", "n_missing"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _continuous_row(
+    data: pd.DataFrame,
+    col: str,
+    group_col: str,
+    groups: list,
+    headers: dict,
+    summary: str,
+    test: str,
+    decimals: int,
+    base_missing: int,
+) -> dict:
+    """The one row of continuous variable ``col``: a summary per group, its p-value and test."""
+    values = pd.to_numeric(data[col], errors="coerce")
+    if data[col].notna().sum() != values.notna().sum():
+        bad = data.loc[data[col].notna() & values.isna(), col].iloc[0]
+        raise InputError(f"continuous column {col!r} holds a non-numeric value {bad!r}")
+    samples = [values[data[group_col] == g].dropna().to_numpy(dtype=float) for g in groups]
+    label = "mean ± SD" if summary == "mean_sd" else "median [IQR]"
+    row: dict = {"variable": col, "level": label}
+    row.update({headers[g]: _summarise(s, summary, decimals) for g, s in zip(groups, samples)})
+    row["p_value"], row["test"] = _continuous_p(samples, test, summary)
+    row["n_missing"] = base_missing + int(values.isna().sum())
+    return row
+
+
+def _categorical_rows(
+    data: pd.DataFrame,
+    col: str,
+    group_col: str,
+    groups: list,
+    headers: dict,
+    yates: bool | None,
+    decimals: int,
+    base_missing: int,
+) -> list[dict]:
+    """The rows of categorical variable ``col``: a header with the test, then ``n (%)`` per level and group."""
+    known = data[col].notna()
+    levels = list(pd.unique(data.loc[known, col]))
+    try:
+        levels = sorted(levels)
+    except TypeError:
+        pass
+    counts = pd.crosstab(data.loc[known, col], data.loc[known, group_col])
+    counts = counts.reindex(index=levels, columns=groups, fill_value=0)
+    res = run_contingency_test(counts.to_numpy(), yates=yates)
+    name = res.test + (f" ({res.note})" if res.test.startswith("Fisher") else "")
+    header = {
+        "variable": col,
+        "level": "n (%)",
+        "p_value": res.p_value,
+        "test": name,
+        "n_missing": base_missing + int((~known).sum()),
+    }
+    header.update({headers[g]: "" for g in groups})
+    rows = [header]
+    totals = counts.sum(axis=0)
+    for level in levels:
+        row = {"variable": col, "level": str(level), "p_value": np.nan, "test": "", "n_missing": np.nan}
+        for g in groups:
+            k, tot = int(counts.loc[level, g]), int(totals[g])
+            pct = 100.0 * k / tot if tot else float("nan")
+            row[headers[g]] = f"{k} ({pct:.{decimals}f}%)"
+        rows.append(row)
+    return rows

@@ -15,7 +15,7 @@ def register(subparsers) -> None:
     """Add the ``t2fit`` subcommand."""
     from ..config import outcome as ocfg
     from ..config import t2 as cfg
-    from .argtypes import fat_t2, n_jobs, output_dir
+    from .argtypes import output_dir
 
     p = subparsers.add_parser(
         "t2fit",
@@ -56,6 +56,13 @@ def register(subparsers) -> None:
         help=f"mono: loglinear|nnls|nlls (default {cfg.MONO_METHOD}); "
         f"epg: lsq|myoqmri matching criterion (default {cfg.EPG_OBJECTIVE})",
     )
+    _add_reading_arguments(p)
+    _add_fit_arguments(p)
+    p.set_defaults(func=run)
+
+
+def _add_reading_arguments(p) -> None:
+    """Options of how the series (its echoes, its layout) and the fitting mask are read."""
     p.add_argument(
         "--echo-times",
         default=None,
@@ -80,6 +87,13 @@ def register(subparsers) -> None:
         help="fit only inside this mask (label map; carried onto the input grid "
         "through world coordinates when it lies on another grid)",
     )
+
+
+def _add_fit_arguments(p) -> None:
+    """Options of the signal model and of the fit itself."""
+    from ..config import t2 as cfg
+    from .argtypes import fat_t2, n_jobs
+
     p.add_argument(
         "--fat-t2",
         type=fat_t2,
@@ -118,7 +132,6 @@ def register(subparsers) -> None:
         "percentile of voxel maxima)",
     )
     p.add_argument("--jobs", type=n_jobs, default=1, help="worker processes (slabs of slices in parallel; default 1)")
-    p.set_defaults(func=run)
 
 
 def _parse_echo_times(text):

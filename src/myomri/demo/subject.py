@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -12,10 +13,10 @@ from .clinical import draw_clinical, draw_demographics
 from .dixon import render_dixon
 from .grids import make_grid, rotation_matrix, voxel_centres
 from .mese import add_rician_noise, mese_signal
-from .phantom import draw_phantom
+from .phantom import Phantom, draw_phantom
 from .readers import draw_reader_roi, truth_roi
 from .stir import render_stir
-from .tissue import draw_disease, normalise_oedema, tissue_maps
+from .tissue import DiseaseState, draw_disease, normalise_oedema, tissue_maps
 
 __all__ = ["SubjectData", "simulate_subject", "b1_field"]
 
@@ -64,18 +65,20 @@ def _to_int16(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x), 0, 32767).astype(np.int16)
 
 
-def simulate_subject(index: int, subject: str, group: str, config: DemoConfig) -> SubjectData:
-    """Render subject ``index`` of ``group``: STIR, MESE, Dixon, label map, ROIs, truth maps."""
-    c = config
-    out = SubjectData(subject, group)
-    demo = draw_demographics(_rng(c, index, "demo"), c, group)
-    rng = _rng(c, index, "anatomy")
-    atrophy = float(rng.beta(1.2, 6.0)) if group in ("PM", "DM", "nonIIM") else float(rng.beta(1.0, 12.0))
-    phantom = draw_phantom(rng, c, female=demo["female"], atrophy=atrophy)
-    state = draw_disease(_rng(c, index, "disease"), c, group, phantom, ars_positive=demo["ars"])
+class _MeseTruth(NamedTuple):
+    """What the planted record needs from the MESE rendering."""
 
-    # --- MESE (its own, slightly rotated/tilted/shifted grid) ---
-    rng = _rng(c, index, "mese")
+    direction: np.ndarray
+    b1_tissue: np.ndarray
+    b1_peak: float
+    t2_realised: float
+    ff_realised: float
+
+
+def _render_mese(
+    out: SubjectData, c: DemoConfig, rng: np.random.Generator, phantom: Phantom, state: DiseaseState
+) -> _MeseTruth:
+    """MESE series and its truth maps, on its own slightly rotated/tilted/shifted grid."""
     direction = rotation_matrix(
         yaw_deg=rng.uniform(-1, 1) * c.mese_max_rotation_deg, tilt_deg=rng.uniform(-1, 1) * c.mese_max_tilt_deg
     )
@@ -113,11 +116,19 @@ def simulate_subject(index: int, subject: str, group: str, config: DemoConfig) -
     out.images["truth_ff"] = mese.with_array(maps.ff.reshape(shape).astype(np.float32))
     out.images["truth_b1"] = mese.with_array(b1.reshape(shape).astype(np.float32))
     out.images["truth_labels"] = mese.with_array(smp.label.reshape(shape).astype(np.uint8))
-    t2_realised = float(maps.t2[muscle].mean())
-    ff_realised = float(maps.ff[muscle].mean())
+    return _MeseTruth(
+        direction=direction,
+        b1_tissue=b1[maps.pd > 0],
+        b1_peak=b1_params["peak"],
+        t2_realised=float(maps.t2[muscle].mean()),
+        ff_realised=float(maps.ff[muscle].mean()),
+    )
 
-    # --- STIR (one thick axial slice) ---
-    rng = _rng(c, index, "stir")
+
+def _render_stir(
+    out: SubjectData, c: DemoConfig, index: int, rng: np.random.Generator, phantom: Phantom, state: DiseaseState
+) -> float:
+    """STIR slice, its truth ROI and every reader's ROI; returns the truth ROI's area in cm^2."""
     stir = make_grid(c.stir_grid)
     spts = voxel_centres(stir)
     ssmp = phantom.sample(spts)
@@ -137,9 +148,13 @@ def simulate_subject(index: int, subject: str, group: str, config: DemoConfig) -
             max_shift=c.reader_max_shift, rng=_rng(c, index, "readers", r),
         )  # fmt: skip
         out.images[f"roi_{reader}"] = stir.with_array(rr[:, :, None].astype(np.uint8))
+    return float(roi.sum() * stir.spacing[0] * stir.spacing[1] / 100.0)
 
-    # --- Dixon water/fat + label map (segmentation reference grid) ---
-    rng = _rng(c, index, "dixon")
+
+def _render_dixon(
+    out: SubjectData, c: DemoConfig, rng: np.random.Generator, phantom: Phantom, state: DiseaseState
+) -> None:
+    """Dixon water/fat and the label map, on the segmentation reference grid."""
     dixon = make_grid(c.dixon_grid, shift=(rng.uniform(-2, 2), rng.uniform(-2, 2), 0.0))
     dpts = voxel_centres(dixon)
     dsmp = phantom.sample(dpts)
@@ -151,14 +166,28 @@ def simulate_subject(index: int, subject: str, group: str, config: DemoConfig) -
     out.images["fat"] = dixon.with_array(fat.reshape(dixon.spatial_shape))
     out.images["dseg"] = dixon.with_array(dsmp.label.reshape(dixon.spatial_shape).astype(np.uint8))
 
-    out.clinical = draw_clinical(_rng(c, index, "clinical"), c, group, demo, t2_realised)
+
+def simulate_subject(index: int, subject: str, group: str, config: DemoConfig) -> SubjectData:
+    """Render subject ``index`` of ``group``: STIR, MESE, Dixon, label map, ROIs, truth maps."""
+    c = config
+    out = SubjectData(subject, group)
+    demo = draw_demographics(_rng(c, index, "demo"), c, group)
+    rng = _rng(c, index, "anatomy")
+    atrophy = float(rng.beta(1.2, 6.0)) if group in ("PM", "DM", "nonIIM") else float(rng.beta(1.0, 12.0))
+    phantom = draw_phantom(rng, c, female=demo["female"], atrophy=atrophy)
+    state = draw_disease(_rng(c, index, "disease"), c, group, phantom, ars_positive=demo["ars"])
+    mese = _render_mese(out, c, _rng(c, index, "mese"), phantom, state)
+    roi_area_cm2 = _render_stir(out, c, index, _rng(c, index, "stir"), phantom, state)
+    _render_dixon(out, c, _rng(c, index, "dixon"), phantom, state)
+
+    out.clinical = draw_clinical(_rng(c, index, "clinical"), c, group, demo, mese.t2_realised)
     out.planted = {
         "subject": subject,
         "group": group,
-        "t2_mean_ms": round(t2_realised, 4),
+        "t2_mean_ms": round(mese.t2_realised, 4),
         "t2_base_ms": round(state.t2_base, 4),
         "t2_elevation_ms": round(state.elevation, 4),
-        "ff_mean": round(ff_realised, 5),
+        "ff_mean": round(mese.ff_realised, 5),
         "pattern_diffuse": round(state.weights[0], 4),
         "pattern_fascial": round(state.weights[1], 4),
         "pattern_patchy": round(state.weights[2], 4),
@@ -168,10 +197,10 @@ def simulate_subject(index: int, subject: str, group: str, config: DemoConfig) -
         "atrophy": round(atrophy, 4),
         "anti_ARS_true": int(demo["ars"]),
         "anti_Jo1_true": int(demo["jo1"]),
-        "b1_min": round(float(b1[maps.pd > 0].min()), 4),
-        "b1_max": round(float(b1[maps.pd > 0].max()), 4),
-        "b1_peak": round(b1_params["peak"], 4),
-        "roi_area_cm2": round(float(roi.sum() * stir.spacing[0] * stir.spacing[1] / 100.0), 2),
-        "mese_yaw_deg": round(float(np.degrees(np.arctan2(direction[1, 0], direction[0, 0]))), 4),
+        "b1_min": round(float(mese.b1_tissue.min()), 4),
+        "b1_max": round(float(mese.b1_tissue.max()), 4),
+        "b1_peak": round(mese.b1_peak, 4),
+        "roi_area_cm2": round(roi_area_cm2, 2),
+        "mese_yaw_deg": round(float(np.degrees(np.arctan2(mese.direction[1, 0], mese.direction[0, 0]))), 4),
     }
     return out

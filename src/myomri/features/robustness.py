@@ -178,10 +178,7 @@ def assess_robustness(
         One row per feature: ``icc``, ``robust_0.75``, ``robust_0.9``, ``mean``, ``sd_within``,
         ``cv_within``, ``n_targets``, ``n_perturbations``, ``note``.
     """
-    import pandas as pd
     from tqdm import tqdm
-
-    from .extractor import FeatureExtractor
 
     if len(cases) < 2:
         raise InputError(
@@ -190,18 +187,7 @@ def assess_robustness(
         )
     if n < 2:
         raise InputError(f"robustness needs at least 2 perturbations, got n={n}")
-    ext = FeatureExtractor(params)
-    columns = ext.feature_columns()
-    settings = ext.params.settings
-    prepare = _identity
-    if settings["normalize"]:
-        # normalisation uses the whole image, never the mask: do it once per target, not per mask
-        plain = ext.params.to_dict()
-        plain["setting"]["normalize"] = False
-        ext = FeatureExtractor(plain)
-        prepare = functools.partial(
-            normalize_image, scale=settings["normalizeScale"], remove_outliers=settings["removeOutliers"]
-        )
+    ext, columns, prepare = _extractor_and_preparation(params)
     values = np.empty((len(cases), n, len(columns)))
     bar = tqdm(total=len(cases) * n, desc="robustness", unit="mask", disable=not progress or None)
     try:
@@ -230,9 +216,38 @@ def assess_robustness(
                 bar.update(1)
     finally:
         bar.close()
+    return _robustness_table(values, columns, n_targets=len(cases), n=n)
+
+
+def _extractor_and_preparation(params):
+    """The extractor, its feature columns and the per-target image preparation.
+
+    With normalisation on, the returned extractor does not normalise: ``prepare`` does it instead.
+    """
+    from .extractor import FeatureExtractor
+
+    ext = FeatureExtractor(params)
+    columns = ext.feature_columns()
+    settings = ext.params.settings
+    prepare = _identity
+    if settings["normalize"]:
+        # normalisation uses the whole image, never the mask: do it once per target, not per mask
+        plain = ext.params.to_dict()
+        plain["setting"]["normalize"] = False
+        ext = FeatureExtractor(plain)
+        prepare = functools.partial(
+            normalize_image, scale=settings["normalizeScale"], remove_outliers=settings["removeOutliers"]
+        )
+    return ext, columns, prepare
+
+
+def _robustness_table(values: np.ndarray, columns, *, n_targets: int, n: int):
+    """Per-feature ICC, robustness flags and within-target spread of ``values`` (targets, raters, features)."""
+    import pandas as pd
+
     icc = icc_1_1(values)
     target_mean = values.mean(axis=1)
-    sd_within = np.sqrt(((values - target_mean[:, None, :]) ** 2).sum(axis=(0, 1)) / (len(cases) * (n - 1)))
+    sd_within = np.sqrt(((values - target_mean[:, None, :]) ** 2).sum(axis=(0, 1)) / (n_targets * (n - 1)))
     mean = values.mean(axis=(0, 1))
     with np.errstate(invalid="ignore", divide="ignore"):
         cv = np.where(mean != 0, sd_within / np.abs(np.where(mean != 0, mean, 1.0)), np.nan)
@@ -247,7 +262,7 @@ def assess_robustness(
             "mean": mean,
             "sd_within": sd_within,
             "cv_within": cv,
-            "n_targets": len(cases),
+            "n_targets": n_targets,
             "n_perturbations": n,
             "note": np.where(constant, "constant", ""),
         }

@@ -221,61 +221,19 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
         _t2_outputs(out, config, t2_table, log)
     features_csv = stage_dir(out, "features") / "features.csv"
     if config.features["enabled"]:
-        inputs = sorted({p for s in config.subjects for r in s.rois for p in (r["image"], r["mask"])})
-        key = cache_key(
-            stage="features",
-            params=config.features["params"],
-            rois=[
-                [s.subject, r["reader"], r["session"], r["label"], sums.of(r["image"]), sums.of(r["mask"])]
-                for s in config.subjects
-                for r in s.rois
-            ],
-            n_inputs=len(inputs),
+        feats = _features_stage(
+            config,
+            out,
+            sums,
+            jobs=jobs,
+            executor=executor,
+            scheduler=scheduler,
+            progress=progress,
+            result=result,
+            log=log,
         )
-        sums.save()
-        fo = stage_dir(out, "features")
-        feats = _cohort_stage(
-            "features",
-            fo,
-            key,
-            lambda: run_features(config, fo, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress),
-            result,
-            log,
-        )
-        for f in (feats or {}).get("failures", []):
-            result.failures.append(
-                {
-                    "stage": "features",
-                    "subject": f["subject"],
-                    "error_type": f["error_type"],
-                    "message": f"reader {f['reader']}: {f['message']}",
-                }
-            )
         if feats is not None and config.analysis.get("tasks"):
-            so = stage_dir(out, "study")
-            key = cache_key(
-                stage="study",
-                analysis=config.analysis,
-                features=sums.of(features_csv),
-                clinical=sums.of(config.clinical),
-            )
-            study = _cohort_stage(
-                "study",
-                so,
-                key,
-                lambda: run_study_stage(config, features_csv, so, jobs=jobs, progress=progress),
-                result,
-                log,
-            )
-            for f in (study or {}).get("failures", []):
-                result.failures.append(
-                    {
-                        "stage": "study",
-                        "subject": "",
-                        "error_type": f["error_type"],
-                        "message": f"{f['classifier']}: {f['message']}",
-                    }
-                )
+            _study_stage(config, out, sums, features_csv, jobs=jobs, progress=progress, result=result, log=log)
     if t2_table is not None and len(t2_table):
         st = stage_dir(out, "stats")
         key = cache_key(
@@ -297,6 +255,69 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
         result.report = write_report(out, config=config, run=result, inputs=inputs)
         log(f"report: {result.report}")
     return result
+
+
+def _features_stage(config, out, sums, *, jobs, executor, scheduler, progress, result, log):
+    """The radiomics feature stage (cached on the ROIs' checksums); its per-ROI failures join the run's."""
+    inputs = sorted({p for s in config.subjects for r in s.rois for p in (r["image"], r["mask"])})
+    key = cache_key(
+        stage="features",
+        params=config.features["params"],
+        rois=[
+            [s.subject, r["reader"], r["session"], r["label"], sums.of(r["image"]), sums.of(r["mask"])]
+            for s in config.subjects
+            for r in s.rois
+        ],
+        n_inputs=len(inputs),
+    )
+    sums.save()
+    fo = stage_dir(out, "features")
+    feats = _cohort_stage(
+        "features",
+        fo,
+        key,
+        lambda: run_features(config, fo, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress),
+        result,
+        log,
+    )
+    for f in (feats or {}).get("failures", []):
+        result.failures.append(
+            {
+                "stage": "features",
+                "subject": f["subject"],
+                "error_type": f["error_type"],
+                "message": f"reader {f['reader']}: {f['message']}",
+            }
+        )
+    return feats
+
+
+def _study_stage(config, out, sums, features_csv, *, jobs, progress, result, log) -> None:
+    """The radiomics study on the feature table; its per-classifier failures join the run's."""
+    so = stage_dir(out, "study")
+    key = cache_key(
+        stage="study",
+        analysis=config.analysis,
+        features=sums.of(features_csv),
+        clinical=sums.of(config.clinical),
+    )
+    study = _cohort_stage(
+        "study",
+        so,
+        key,
+        lambda: run_study_stage(config, features_csv, so, jobs=jobs, progress=progress),
+        result,
+        log,
+    )
+    for f in (study or {}).get("failures", []):
+        result.failures.append(
+            {
+                "stage": "study",
+                "subject": "",
+                "error_type": f["error_type"],
+                "message": f"{f['classifier']}: {f['message']}",
+            }
+        )
 
 
 def _t2_outputs(out: Path, config, t2_table, log) -> None:

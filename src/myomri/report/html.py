@@ -146,6 +146,26 @@ def _methods(config, run) -> str:
     return "".join(f"<p>{html.escape(x)}</p>" for x in p)
 
 
+#: Columns of ``roc.csv`` the report's ROC table shows, in this order.
+_ROC_COLUMNS = (
+    "auc",
+    "auc_ci_low",
+    "auc_ci_high",
+    "p_value",
+    "cutoff",
+    "sensitivity",
+    "sensitivity_ci_low",
+    "sensitivity_ci_high",
+    "specificity",
+    "specificity_ci_low",
+    "specificity_ci_high",
+    "mann_whitney_u",
+    "mann_whitney_p",
+    "n_positive",
+    "n_negative",
+)
+
+
 def _t2_section(inputs: ReportInputs, config) -> list[str]:
     import pandas as pd
 
@@ -168,77 +188,72 @@ def _t2_section(inputs: ReportInputs, config) -> list[str]:
     roc, curve = _csv(st / "roc.csv"), _csv(st / "roc_curve.csv")
     pos, neg = "/".join(config.statistics["positive"]), "/".join(config.statistics["negative"])
     if roc is not None and curve is not None:
-        r = roc.iloc[0]
-        figs.append(
-            _figure(
-                plot_marker_roc(
-                    curve["fpr"],
-                    curve["tpr"],
-                    auc=r["auc"],
-                    ci=(r["auc_ci_low"], r["auc_ci_high"]),
-                    cutoff=r["cutoff"],
-                    label=f"{pos} vs {neg}",
-                ),
-                f"ROC of {marker}: {pos} vs {neg}",
-            )
-        )
+        figs.append(_roc_figure(roc, curve, marker, pos, neg))
+    figs += _heatmap_figures(inputs, subj, gcol, order)
+    parts.append('<div class="figs">' + "".join(figs) + "</div>")
+    if roc is not None:
+        parts += [f"<h3>ROC: {html.escape(pos)} vs {html.escape(neg)}</h3>", frame_to_html(roc, columns=_ROC_COLUMNS)]
+    corr = _csv(st / "correlations.csv")
+    if corr is not None:
+        parts += ["<h3>Correlations</h3>", frame_to_html(corr)]
+        parts.append('<div class="figs">' + "".join(_correlation_figures(subj, corr, config)) + "</div>")
+    parts.append(_overlays(inputs, subj, gcol, order, int(config.report["overlays"])))
+    parts.append(alignment_section(subj))
+    return parts
+
+
+def _roc_figure(roc, curve, marker: str, pos: str, neg: str) -> str:
+    """The marker's ROC curve (positive vs negative groups) with its AUC, CI and cut-off."""
+    r = roc.iloc[0]
+    return _figure(
+        plot_marker_roc(
+            curve["fpr"],
+            curve["tpr"],
+            auc=r["auc"],
+            ci=(r["auc_ci_low"], r["auc_ci_high"]),
+            cutoff=r["cutoff"],
+            label=f"{pos} vs {neg}",
+        ),
+        f"ROC of {marker}: {pos} vs {neg}",
+    )
+
+
+def _heatmap_figures(inputs: ReportInputs, subj, gcol: str, order: list[str]) -> list[str]:
+    """The per-muscle T2 heat map by group, or nothing without a (non-empty) per-muscle table."""
     per_muscle = _csv(inputs.per_muscle) if inputs.per_muscle is not None else None
     if per_muscle is not None and len(per_muscle):
         matrix = per_muscle_matrix(per_muscle, dict(zip(subj["subject"].astype(str), subj[gcol].astype(str))), order)
         if matrix.size:
-            figs.append(_figure(plot_muscle_heatmap(matrix), "per-muscle mean water T2 by group"))
-    parts.append('<div class="figs">' + "".join(figs) + "</div>")
-    if roc is not None:
-        parts += [
-            f"<h3>ROC: {html.escape(pos)} vs {html.escape(neg)}</h3>",
-            frame_to_html(
-                roc,
-                columns=[
-                    "auc",
-                    "auc_ci_low",
-                    "auc_ci_high",
-                    "p_value",
-                    "cutoff",
-                    "sensitivity",
-                    "sensitivity_ci_low",
-                    "sensitivity_ci_high",
-                    "specificity",
-                    "specificity_ci_low",
-                    "specificity_ci_high",
-                    "mann_whitney_u",
-                    "mann_whitney_p",
-                    "n_positive",
-                    "n_negative",
-                ],
-            ),
-        ]
-    corr = _csv(st / "correlations.csv")
-    if corr is not None:
-        parts += ["<h3>Correlations</h3>", frame_to_html(corr)]
-        data, cfigs = subj, []
-        positive = data[gcol].astype(str).isin(config.statistics["positive"])
-        use = data[positive] if config.statistics["within"] == "positive" else data
-        for row in corr.itertuples(index=False):
-            if row.variable in use.columns:
-                x = pd.to_numeric(use[row.variable], errors="coerce").to_numpy(float)
-                cfigs.append(
-                    _figure(
-                        plot_correlation(
-                            x,
-                            use[marker].to_numpy(float),
-                            xlabel=row.variable,
-                            ylabel=marker,
-                            rho=row.rho,
-                            p=row.p_adjusted,
-                            log_x=row.variable in ("CK", "ALT", "AST", "LDH") and np.nanmin(x) > 0,
-                        ),
-                        f"{marker} vs {row.variable}",
-                    )
+            return [_figure(plot_muscle_heatmap(matrix), "per-muscle mean water T2 by group")]
+    return []
+
+
+def _correlation_figures(subj, corr, config) -> list[str]:
+    """The marker against every correlated variable the subject table holds (patients only if so set)."""
+    import pandas as pd
+
+    gcol, marker = config.group_column, config.statistics["marker"]
+    data, cfigs = subj, []
+    positive = data[gcol].astype(str).isin(config.statistics["positive"])
+    use = data[positive] if config.statistics["within"] == "positive" else data
+    for row in corr.itertuples(index=False):
+        if row.variable in use.columns:
+            x = pd.to_numeric(use[row.variable], errors="coerce").to_numpy(float)
+            cfigs.append(
+                _figure(
+                    plot_correlation(
+                        x,
+                        use[marker].to_numpy(float),
+                        xlabel=row.variable,
+                        ylabel=marker,
+                        rho=row.rho,
+                        p=row.p_adjusted,
+                        log_x=row.variable in ("CK", "ALT", "AST", "LDH") and np.nanmin(x) > 0,
+                    ),
+                    f"{marker} vs {row.variable}",
                 )
-        parts.append('<div class="figs">' + "".join(cfigs) + "</div>")
-    parts.append(_overlays(inputs, subj, gcol, order, int(config.report["overlays"])))
-    parts.append(alignment_section(subj))
-    return parts
+            )
+    return cfigs
 
 
 def _overlays(inputs: ReportInputs, subj, gcol: str, order: list[str], n: int) -> str:
