@@ -16,7 +16,7 @@ setup(
     ext_modules=[
         Extension(
             "myomri.features._ckernels",
-            ["src/myomri/features/_ckernels.c", "src/myomri/features/_csums.c"],
+            ["src/myomri/features/_ckernels.c", "src/myomri/features/_csums.c", "src/myomri/features/_cselect.c"],
             depends=["src/myomri/features/_ckernels.h"],
             extra_compile_args=_FLAGS,
             optional=True,

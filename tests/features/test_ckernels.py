@@ -156,6 +156,34 @@ def test_extract_runs_blas_on_one_thread_unless_the_user_chose(tmp_path, user_ch
 
 
 @needs_c
+@pytest.mark.parametrize("n", [4096, 50_000, 200_000])
+@pytest.mark.parametrize(
+    "kind", ["normal", "outlier", "two_values", "tiny_range", "with_inf", "negative", "integers", "skewed"]
+)
+def test_bucketed_order_statistics_are_the_sorted_ones(n, kind):
+    """From 4096 values the extension counts them into buckets first; the cases that push it back
+    to searching the whole array (a far outlier, infinities, a range too narrow to divide) and
+    those that stress the bucket edges (ties, few values, heavy tails) give the sorted values too."""
+    rng = np.random.default_rng(n + len(kind))
+    x = {
+        "normal": rng.normal(300, 40, n),
+        "outlier": np.concatenate([rng.normal(300, 40, n - 1), [1e300]]),
+        "two_values": rng.choice([1.5, 2.5], n),
+        "tiny_range": 1.0 + rng.integers(0, 3, n) * np.finfo(float).eps,
+        "with_inf": np.concatenate([rng.normal(size=n - 2), [np.inf, -np.inf]]),
+        "negative": -rng.exponential(5.0, n),
+        "integers": rng.integers(0, 4000, n).astype(np.float64),
+        "skewed": rng.lognormal(0.0, 3.0, n),
+    }[kind]
+    before = x.copy()
+    ranks = np.unique(np.concatenate([[0, n - 1, n // 2, n // 2 + 1], rng.integers(0, n, 20)]))
+    np.testing.assert_array_equal(_engine.order_statistics(x, ranks), np.sort(x)[ranks], strict=True)
+    np.testing.assert_array_equal(x, before)
+    q = (10, 25, 50, 75, 90)
+    np.testing.assert_array_equal(_percentiles(x, q), np.percentile(x, q), strict=True)
+
+
+@needs_c
 @pytest.mark.parametrize("n", [1, 2, 3, 31, 33, 1000, 60000])
 @pytest.mark.parametrize("kind", ["normal", "ties", "constant", "sorted", "reversed", "organ_pipe"])
 def test_selected_order_statistics_are_the_sorted_ones(n, kind):

@@ -12,8 +12,8 @@
  * zeroed where the loops accumulate) by the Python wrappers in _engine.py; each function checks the
  * buffer sizes against the dimensions it is given and releases the GIL while it counts.
  *
- * Sources: this file (the counting passes, the buffer checks, the module table) and _csums.c (the
- * per-direction sums and the order statistics), sharing _ckernels.h.
+ * Sources: this file (the counting passes, the buffer checks, the module table), _csums.c (the
+ * per-direction sums) and _cselect.c (the order statistics), sharing _ckernels.h.
  *
  * Build: compiled without -ffast-math and with -ffp-contract=off (no fused multiply-add), so every
  * sum is rounded as numba (fastmath off) rounds it.
@@ -253,7 +253,7 @@ static PyMethodDef methods[] = {
     {"glcm_sums", myomri_glcm_sums, METH_VARARGS, "Per-direction sums behind the GLCM features."},
     {"firstorder_sums", myomri_firstorder_sums, METH_VARARGS, "First-order moments, extremes and robust MAD."},
     {"zone_sums", myomri_zone_sums, METH_VARARGS, "Per-direction sums of size-type matrices."},
-    {"select", myomri_order_stats, METH_VARARGS, "Order statistics at sorted ranks (introselect)."},
+    {"select", myomri_order_stats, METH_VARARGS, "Order statistics at sorted ranks (bucket counts, then introselect)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,6 +1,7 @@
 /*
- * Shared by the two sources of the _ckernels extension: _ckernels.c (the counting passes, the
- * buffer checks and the module) and _csums.c (the per-direction sums and the order statistics).
+ * Shared by the three sources of the _ckernels extension: _ckernels.c (the counting passes, the
+ * buffer checks and the module), _csums.c (the per-direction sums) and _cselect.c (the order
+ * statistics).
  * Build flags and conventions: see the comment at the top of _ckernels.c.
  */
 #ifndef MYOMRI_CKERNELS_H
@@ -16,7 +17,7 @@
 /* A buffer of at least n items of the given size, or a ValueError naming the argument. */
 int myomri_check_len(const Py_buffer *b, Py_ssize_t n, Py_ssize_t item, const char *name);
 
-/* The functions of _csums.c (their argument lists are above each definition there). */
+/* The functions of _csums.c and _cselect.c (their argument lists are above each definition there). */
 PyObject *myomri_glcm_sums(PyObject *self, PyObject *args);
 PyObject *myomri_firstorder_sums(PyObject *self, PyObject *args);
 PyObject *myomri_zone_sums(PyObject *self, PyObject *args);

@@ -1,7 +1,7 @@
 /*
  * The second source of the _ckernels extension: the per-direction sums behind the GLCM, first-order
- * and size-zone features (the loops of _kernels.py, in the same floating-point order) and the order
- * statistics of the percentiles. Conventions and build flags: see _ckernels.c.
+ * and size-zone features (the loops of _kernels.py, in the same floating-point order). The order
+ * statistics of the percentiles are in _cselect.c. Conventions and build flags: see _ckernels.c.
  */
 #include "_ckernels.h"
 
@@ -260,83 +260,6 @@ done:
     PyBuffer_Release(&pb);
     PyBuffer_Release(&ib);
     PyBuffer_Release(&jb);
-    PyBuffer_Release(&ob);
-    return result;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/*
- * Put into a[k[0..nk)] the values a sorted copy of a[lo..hi) holds there (k sorted, inside [lo, hi)):
- * quickselect on every side that holds a wanted rank (median-of-three pivot, Hoare partition);
- * after `depth` rounds, or on a short range, the range is sorted (introselect: never quadratic).
- */
-static void select_ranks(double *a, Py_ssize_t lo, Py_ssize_t hi, const int64_t *k, Py_ssize_t nk, int depth)
-{
-    while (nk > 0) {
-        if (hi - lo <= 32 || depth-- == 0) {
-            qsort(a + lo, (size_t)(hi - lo), sizeof(double), cmp_double);
-            return;
-        }
-        Py_ssize_t m = lo + (hi - lo) / 2;
-        double t;
-        if (a[m] < a[lo]) { t = a[m]; a[m] = a[lo]; a[lo] = t; }
-        if (a[hi - 1] < a[lo]) { t = a[hi - 1]; a[hi - 1] = a[lo]; a[lo] = t; }
-        if (a[hi - 1] < a[m]) { t = a[hi - 1]; a[hi - 1] = a[m]; a[m] = t; }
-        double pivot = a[m];
-        Py_ssize_t i = lo - 1, j = hi;
-        for (;;) { /* after it: a[lo..j] <= pivot <= a[j+1..hi), both sides non-empty */
-            do i++; while (a[i] < pivot);
-            do j--; while (a[j] > pivot);
-            if (i >= j)
-                break;
-            t = a[i]; a[i] = a[j]; a[j] = t;
-        }
-        Py_ssize_t nl = 0;
-        while (nl < nk && k[nl] <= j)
-            nl++;
-        if (nl > 0)
-            select_ranks(a, lo, j + 1, k, nl, depth);
-        k += nl;
-        nk -= nl;
-        lo = j + 1;
-    }
-}
-
-/* select(work, ranks, out): out[r] = sorted(work)[ranks[r]] for sorted ranks; work is reordered. */
-PyObject *myomri_order_stats(PyObject *self, PyObject *args)
-{
-    Py_buffer wb = {0}, kb = {0}, ob = {0};
-    if (!PyArg_ParseTuple(args, "w*y*w*", &wb, &kb, &ob))
-        return NULL;
-    PyObject *result = NULL;
-    double *a = wb.buf, *out = ob.buf;
-    const int64_t *k = kb.buf;
-    Py_ssize_t n = wb.len / 8, nk = kb.len / 8;
-    if (myomri_check_len(&ob, nk, 8, "out"))
-        goto done;
-    for (Py_ssize_t r = 0; r < nk; r++) {
-        if (k[r] < 0 || k[r] >= n || (r > 0 && k[r] < k[r - 1])) {
-            PyErr_SetString(PyExc_ValueError, "_ckernels.select: ranks must be sorted and inside the array");
-            goto done;
-        }
-    }
-    Py_BEGIN_ALLOW_THREADS;
-    int depth = 2;
-    for (Py_ssize_t len = n; len > 1; len >>= 1)
-        depth += 2;
-    select_ranks(a, 0, n, k, nk, depth);
-    for (Py_ssize_t r = 0; r < nk; r++)
-        out[r] = a[k[r]];
-    Py_END_ALLOW_THREADS;
-    result = Py_NewRef(Py_None);
-done:
-    PyBuffer_Release(&wb);
-    PyBuffer_Release(&kb);
     PyBuffer_Release(&ob);
     return result;
 }

@@ -204,14 +204,14 @@ def zone_sums(p, i, j, eps):
 
 
 def order_statistics(x, ranks) -> np.ndarray:
-    """``np.sort(x)[ranks]`` for sorted ``ranks``, without sorting: the extension selects them
-    (introselect, ~3x faster than numpy's sort on an ROI's voxels; numpy's own ``partition`` with
-    several ranks is slower than its sort). The values are the same order statistics.
+    """``np.sort(x)[ranks]`` for sorted ``ranks``, without sorting: the extension counts the values
+    into buckets and searches only the buckets of the wanted ranks (see ``_cselect.c``; ~5x faster
+    than numpy's sort on an ROI's voxels, whose ``partition`` with several ranks is slower still).
+    The values are the same order statistics; ``x`` is not reordered.
     """
     ranks = _i64(ranks)
     if _C is None:
         return np.sort(np.asarray(x, dtype=np.float64).ravel())[ranks]
-    work = np.array(x, dtype=np.float64, order="C").ravel()  # a copy: the selection reorders it
     out = np.empty(ranks.shape[0])
-    _C.select(work, ranks, out)
+    _C.select(np.ascontiguousarray(x, dtype=np.float64).ravel(), ranks, out)
     return out
