@@ -156,6 +156,25 @@ def test_extract_runs_blas_on_one_thread_unless_the_user_chose(tmp_path, user_ch
 
 
 @needs_c
+@pytest.mark.parametrize("width", [2.5, 0.1, 25.0, 1.0 / 3.0])
+@pytest.mark.parametrize("offset", [0.0, -1234.567, 1e6 + 0.3])
+def test_compiled_digitize_is_numpys(width, offset):
+    """Values on the edges themselves (where a rounded guess slips by one), between them, and
+    beyond both ends all get np.digitize's bin."""
+    from myomri.preprocess.discretize import compute_bin_edges
+
+    rng = np.random.default_rng(int(width * 10))
+    x = offset + np.concatenate([rng.normal(0, 40 * width, 20_000), np.arange(-50, 50) * width])
+    edges = compute_bin_edges(x, bin_width=width)
+    np.testing.assert_array_equal(_engine.digitize_uniform(x, edges, width), np.digitize(x, edges))
+    on_edges = edges.copy()  # exactly on every edge, and a hair either side
+    probe = np.concatenate([on_edges, np.nextafter(on_edges, -np.inf), np.nextafter(on_edges, np.inf)])
+    np.testing.assert_array_equal(_engine.digitize_uniform(probe, edges, width), np.digitize(probe, edges))
+    outside = np.array([edges[0] - 10 * width, edges[-1] + 10 * width, edges[-1]])
+    np.testing.assert_array_equal(_engine.digitize_uniform(outside, edges, width), np.digitize(outside, edges))
+
+
+@needs_c
 @pytest.mark.parametrize("n", [4096, 50_000, 200_000])
 @pytest.mark.parametrize(
     "kind", ["normal", "outlier", "two_values", "tiny_range", "with_inf", "negative", "integers", "skewed"]

@@ -13,7 +13,7 @@
  * buffer sizes against the dimensions it is given and releases the GIL while it counts.
  *
  * Sources: this file (the counting passes, the buffer checks, the module table), _csums.c (the
- * per-direction sums) and _cselect.c (the order statistics), sharing _ckernels.h.
+ * per-direction sums) and _cselect.c (the order statistics and bin indices), sharing _ckernels.h.
  *
  * Build: compiled without -ffast-math and with -ffp-contract=off (no fused multiply-add), so every
  * sum is rounded as numba (fastmath off) rounds it.
@@ -254,6 +254,7 @@ static PyMethodDef methods[] = {
     {"firstorder_sums", myomri_firstorder_sums, METH_VARARGS, "First-order moments, extremes and robust MAD."},
     {"zone_sums", myomri_zone_sums, METH_VARARGS, "Per-direction sums of size-type matrices."},
     {"select", myomri_order_stats, METH_VARARGS, "Order statistics at sorted ranks (bucket counts, then introselect)."},
+    {"digitize", myomri_digitize, METH_VARARGS, "np.digitize for equally spaced edges, in one pass."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,7 +1,7 @@
 /*
  * Shared by the three sources of the _ckernels extension: _ckernels.c (the counting passes, the
  * buffer checks and the module), _csums.c (the per-direction sums) and _cselect.c (the order
- * statistics).
+ * statistics and bin indices).
  * Build flags and conventions: see the comment at the top of _ckernels.c.
  */
 #ifndef MYOMRI_CKERNELS_H
@@ -22,5 +22,6 @@ PyObject *myomri_glcm_sums(PyObject *self, PyObject *args);
 PyObject *myomri_firstorder_sums(PyObject *self, PyObject *args);
 PyObject *myomri_zone_sums(PyObject *self, PyObject *args);
 PyObject *myomri_order_stats(PyObject *self, PyObject *args);
+PyObject *myomri_digitize(PyObject *self, PyObject *args);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * The third source of the _ckernels extension: order statistics (the values np.sort(x)[ranks]
- * holds) for the first-order percentiles, without sorting. Conventions and build flags: see
- * _ckernels.c.
+ * holds) for the first-order percentiles, without sorting, and the grey-level bin of every ROI
+ * value (np.digitize for equal-width bins). Conventions and build flags: see _ckernels.c.
  *
  * Why two stages: an ROI's percentiles need about ten order statistics of ~10^5 voxels. A pass
  * that counts the values into equal-width buckets between the minimum and the maximum finds the
@@ -200,6 +200,48 @@ PyObject *myomri_order_stats(PyObject *self, PyObject *args)
 done:
     PyBuffer_Release(&xb);
     PyBuffer_Release(&kb);
+    PyBuffer_Release(&ob);
+    return result;
+}
+
+/*
+ * digitize(x, edges, width, out): out[i] = np.digitize(x[i], edges) for increasing, equally spaced
+ * edges (width apart). The guess floor((x - e0) / width) + 1 is moved until edges[g - 1] <= x <
+ * edges[g], the comparisons digitize's binary search makes, so a rounding slip of the guess never
+ * changes the result. x must be finite (the caller checks it).
+ */
+PyObject *myomri_digitize(PyObject *self, PyObject *args)
+{
+    Py_buffer xb = {0}, eb = {0}, ob = {0};
+    double width;
+    if (!PyArg_ParseTuple(args, "y*y*dw*", &xb, &eb, &width, &ob))
+        return NULL;
+    PyObject *result = NULL;
+    const double *x = xb.buf, *e = eb.buf;
+    int64_t *out = ob.buf;
+    Py_ssize_t n = xb.len / 8, ne = eb.len / 8;
+    if (myomri_check_len(&ob, n, 8, "out"))
+        goto done;
+    if (ne < 1 || !(width > 0.0)) {
+        PyErr_SetString(PyExc_ValueError, "_ckernels.digitize: expected at least one edge and a positive width");
+        goto done;
+    }
+    double inv = 1.0 / width; /* any guess is corrected below: a product is as good as numpy's quotient */
+    Py_BEGIN_ALLOW_THREADS;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double v = x[i], guess = floor((v - e[0]) * inv) + 1.0;
+        Py_ssize_t g = !(guess > 0.0) ? 0 : (guess >= (double)ne ? ne : (Py_ssize_t)guess);
+        while (g > 0 && v < e[g - 1])
+            g--;
+        while (g < ne && v >= e[g])
+            g++;
+        out[i] = g;
+    }
+    Py_END_ALLOW_THREADS;
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&xb);
+    PyBuffer_Release(&eb);
     PyBuffer_Release(&ob);
     return result;
 }

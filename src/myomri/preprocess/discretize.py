@@ -92,7 +92,9 @@ def compute_bin_edges(values: np.ndarray, *, bin_width=None, bin_count=None) -> 
     return edges
 
 
-def discretize_values(values: np.ndarray, *, bin_width=None, bin_count=None) -> tuple[np.ndarray, np.ndarray]:
+def discretize_values(
+    values: np.ndarray, *, bin_width=None, bin_count=None, digitize=None
+) -> tuple[np.ndarray, np.ndarray]:
     """Discretise ROI intensities into grey levels 1..Ng as PyRadiomics does.
 
     Parameters
@@ -101,6 +103,10 @@ def discretize_values(values: np.ndarray, *, bin_width=None, bin_count=None) -> 
         Intensities inside the ROI (any shape; finite).
     bin_width, bin_count
         Exactly one must be given.
+    digitize : callable, optional
+        ``digitize(values, edges, width)``, equal to ``np.digitize(values, edges)`` for equally
+        spaced edges, used for a bin width on large ROIs (the feature code passes its compiled
+        one); default: the numpy version of this module.
 
     Returns
     -------
@@ -124,7 +130,7 @@ def discretize_values(values: np.ndarray, *, bin_width=None, bin_count=None) -> 
         # digitize on the edges low + n * W (and several times faster on large ROIs)
         return (values.astype(np.int64) - int(edges[0])) // int(bin_width) + 1, edges
     if bin_count is None and len(edges) > 2 and values.size > _DIRECT_MIN_SIZE:
-        return _digitize_uniform(values, edges, float(bin_width)), edges
+        return (digitize or _digitize_uniform)(values, edges, float(bin_width)), edges
     return np.digitize(values, edges).astype(np.int64), edges
 
 
