@@ -204,34 +204,16 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
     settings = config.settings()
     log(f"myomri {__version__}: {len(config.subjects)} subject(s), executor {executor}, jobs {jobs}")
 
+    # what the per-subject stages (T2, features) are run with
+    stage_args = dict(jobs=jobs, executor=executor, scheduler=scheduler, progress=progress, result=result, log=log)
     t2_table = None
     if config.t2["enabled"]:
-        t2_table = _t2_stage(
-            config,
-            out,
-            sums,
-            jobs=jobs,
-            executor=executor,
-            scheduler=scheduler,
-            progress=progress,
-            result=result,
-            log=log,
-        )
+        t2_table = _t2_stage(config, out, sums, **stage_args)
     if t2_table is not None and len(t2_table):
         _t2_outputs(out, config, t2_table, log)
     features_csv = stage_dir(out, "features") / "features.csv"
     if config.features["enabled"]:
-        feats = _features_stage(
-            config,
-            out,
-            sums,
-            jobs=jobs,
-            executor=executor,
-            scheduler=scheduler,
-            progress=progress,
-            result=result,
-            log=log,
-        )
+        feats = _features_stage(config, out, sums, **stage_args)
         if feats is not None and config.analysis.get("tasks"):
             _study_stage(config, out, sums, features_csv, jobs=jobs, progress=progress, result=result, log=log)
     if t2_table is not None and len(t2_table):
