@@ -113,3 +113,18 @@ def test_t2fit_slice_profile_default_follows_an_inherited_sidecar(tmp_path, acqu
     assert main(["t2fit", str(image), "-o", str(out), "--fat-fraction", "0", "--noise-threshold", "0"]) == 0
     choice = json.loads((out / "summary.json").read_text())["slice_profile_choice"]
     assert choice["enabled"] is enabled and choice["source"] == "MRAcquisitionType"
+
+
+def test_a_link_to_a_dataset_image_reads_its_own_sidecar(tmp_path):
+    """``myomri run`` links a dataset's image into its series folder beside a sidecar of its own
+    (BIDS units, allow-listed fields): that one applies, not the dataset's files at the target."""
+    root, image = _dataset(tmp_path)
+    _write(root / "acq-mese_MESE.json", {"MRAcquisitionType": "3D"})
+    series = tmp_path / "out" / "series"
+    series.mkdir(parents=True)
+    link = series / "mese.nii.gz"
+    link.symlink_to(image)
+    _write(series / "mese.json", {"EchoTime": [t / 1000 for t in TES], "MRAcquisitionType": "2D"})
+    assert applicable_sidecars(link) == [series / "mese.json"]
+    img = read_image(link)
+    assert img.meta["MRAcquisitionType"] == "2D" and tuple(img.echo_times) == pytest.approx(TES)

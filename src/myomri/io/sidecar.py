@@ -89,8 +89,12 @@ def parse_name(name: str) -> tuple[dict[str, str], tuple[str, ...]]:
 
 
 def dataset_root(image_path: str | os.PathLike) -> Path | None:
-    """The nearest folder above the image that holds ``dataset_description.json``, or None."""
-    for folder in Path(image_path).resolve().parents:
+    """The nearest folder above the image that holds ``dataset_description.json``, or None.
+
+    The path is made absolute but links are not followed: a link to a dataset's image placed
+    elsewhere (``myomri run``'s series files) is read with its own sidecar, not the dataset's.
+    """
+    for folder in _absolute(image_path).parents:
         if (folder / "dataset_description.json").is_file():
             return folder
     return None
@@ -115,8 +119,8 @@ def applicable_sidecars(image_path: str | os.PathLike, root: str | os.PathLike |
     """
     image = Path(image_path)
     beside = sidecar_path(image)
-    root_path = Path(root).resolve() if root is not None else dataset_root(image)
-    folder = image.resolve().parent
+    root_path = _absolute(root) if root is not None else dataset_root(image)
+    folder = _absolute(image).parent
     if root_path is None or not folder.is_relative_to(root_path):
         return [beside] if beside.is_file() else []
     entities, suffix = parse_name(image.name)
@@ -133,6 +137,10 @@ def applicable_sidecars(image_path: str | os.PathLike, root: str | os.PathLike |
             )
         found += exact or candidates
     return found
+
+
+def _absolute(path: str | os.PathLike) -> Path:
+    return Path(os.path.abspath(path))  # not resolve(): see dataset_root
 
 
 def _applies(name: str, entities: dict[str, str], suffix: tuple[str, ...]) -> bool:
