@@ -15,7 +15,8 @@ from .errors import InputError
 
 __all__ = ["available_cores", "clamp_jobs", "single_threaded_blas", "blas_pinned", "BLAS_THREAD_VARIABLES"]
 
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# OpenBLAS (pthreads builds), MKL, OpenMP builds of OpenBLAS and BLIS each read their own
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "BLIS_NUM_THREADS")
 _BLAS = {"pinned": False}
 
 

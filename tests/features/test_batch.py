@@ -107,6 +107,31 @@ def test_a_first_run_names_its_parts_by_the_keys_a_rerun_looks_up(cohort, jobs):
     pd.testing.assert_frame_equal(again.table, res.table)
 
 
+def test_an_input_unreadable_on_a_rerun_fails_that_case_only(cohort, monkeypatch):
+    """With parts to look up, the parent hashes every input first; one it cannot read is that
+    case's failure (as on a first run), not the batch's."""
+    from myomri.features import _batch_cache
+
+    folder, rows = cohort
+    out = folder / "unreadable.csv"
+    manifest = _manifest(folder, rows, "unreadable_manifest.csv")
+    batch.run_batch(manifest, out=out, params=PARAMS, progress=False)
+    real = _batch_cache._sha256
+    victim = (folder / rows[1]["image"]).name
+
+    def refuse(path):
+        if Path(path).name == victim:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(_batch_cache, "_sha256", refuse)
+    monkeypatch.setattr(batch, "extract_case", lambda *a: {"status": "failed", "error_type": "PermissionError",
+                                                            "message": f"Permission denied: {a[0]}"})  # fmt: skip
+    res = batch.run_batch(manifest, out=out, params=PARAMS, progress=False)
+    assert res.n_failed == 1 and res.n_cached == len(rows) - 1
+    assert res.errors[0]["error_type"] == "PermissionError"
+
+
 def test_failing_case_goes_to_errors_file_and_others_continue(cohort):
     folder, rows = cohort
     ip, mp = _case(folder, "bad", 7, roi=False)  # empty mask

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from myomri.cli import main
-from myomri.errors import FormatError
+from myomri.errors import EchoTimeError, FormatError
 from myomri.io.image import Image
 from myomri.io.nifti import write_nifti
 from myomri.io.nifti_dataset import scan_nifti_dataset
@@ -67,6 +67,7 @@ def test_top_level_fields_reach_the_image_and_the_nearer_file_wins(tmp_path):
     assert img.meta["FlipAngle"] == 180  # the subject-level file overrides the dataset-level one
     assert tuple(img.echo_times) == pytest.approx(TES)
     assert "PatientName" not in img.meta  # inherited files pass the same allow-list
+    assert "EchoTimeSidecar" not in img.meta  # where the echo times came from is for messages only
 
 
 def test_files_of_other_entities_or_suffix_do_not_apply(tmp_path):
@@ -81,9 +82,42 @@ def test_files_of_other_entities_or_suffix_do_not_apply(tmp_path):
 
 def test_outside_a_dataset_only_the_file_beside_counts(tmp_path):
     root, image = _dataset(tmp_path, description=False)
+    plain = tmp_path / "plain" / "scans"  # no dataset_description.json, no sub- folder
+    plain.mkdir(parents=True)
+    moved = plain / image.name
+    image.rename(moved)
+    (image.parent / "sub-01_acq-mese_MESE.json").rename(plain / "sub-01_acq-mese_MESE.json")
+    _write(tmp_path / "plain" / "acq-mese_MESE.json", {"MRAcquisitionType": "3D"})
+    assert [p.name for p in applicable_sidecars(moved)] == ["sub-01_acq-mese_MESE.json"]
+    assert "MRAcquisitionType" not in read_image(moved).meta
+
+
+def test_sub_folders_make_a_dataset_as_for_init(tmp_path):
+    """Without dataset_description.json the folder holding sub-<label>/ is the dataset, as
+    ``myomri init`` takes it: read_image and the init scan see the same fields."""
+    root, image = _dataset(tmp_path, description=False)
     _write(root / "acq-mese_MESE.json", {"MRAcquisitionType": "3D"})
-    assert [p.name for p in applicable_sidecars(image)] == ["sub-01_acq-mese_MESE.json"]
-    assert "MRAcquisitionType" not in read_image(image).meta
+    assert read_image(image).meta["MRAcquisitionType"] == "3D"
+    (series,) = scan_nifti_dataset(root)
+    assert series.sidecar["MRAcquisitionType"] == "3D"
+
+
+def test_the_file_named_as_the_image_wins_over_another_of_its_folder(tmp_path):
+    root, image = _dataset(tmp_path)
+    _write(image.parent / "MESE.json", {"MRAcquisitionType": "2D", "FlipAngle": 180})
+    _write(image.parent / "sub-01_acq-mese_MESE.json", {"EchoTime": [t / 1000 for t in TES], "FlipAngle": 150})
+    assert [p.name for p in applicable_sidecars(image)] == ["MESE.json", "sub-01_acq-mese_MESE.json"]
+    meta = read_image(image).meta
+    assert meta["MRAcquisitionType"] == "2D" and meta["FlipAngle"] == 150  # merged, the own file last
+
+
+def test_an_echo_time_error_names_the_file_the_echo_times_are_in(tmp_path):
+    root, image = _dataset(tmp_path)
+    _write(root / "acq-mese_MESE.json", {"EchoTime": [0.01, 0.02]})  # 2 echo times for 17 volumes
+    _write(image.parent / "sub-01_acq-mese_MESE.json", {"FlipAngle": 90})
+    with pytest.raises(EchoTimeError, match=r"acq-mese_MESE\.json: 2 echo times for the 17 volumes") as err:
+        read_image(image)
+    assert str(root / "acq-mese_MESE.json") in str(err.value)
 
 
 def test_two_applicable_files_at_one_level_are_refused_by_name(tmp_path):

@@ -68,12 +68,20 @@ class Keyed:
 
 
 def cached_results(rows: list[dict], parts: Path, settings_hash: str):
-    """Results of the manifest rows found in ``parts``, every row's cache key, and the rows to compute."""
+    """Results of the manifest rows found in ``parts``, every row's cache key, and the rows to compute.
+
+    A row whose inputs cannot be read to hash them gets no key and is computed: its case then fails
+    with that error on its own, as on a first run, and nothing is saved for it.
+    """
     results: dict[int, dict] = {}
     keys: dict[int, str] = {}
     tasks = []
     for idx, row in enumerate(rows):
-        keys[idx] = key = case_key(row["image"], row["mask"], row["label"], settings_hash)
+        try:
+            keys[idx] = key = case_key(row["image"], row["mask"], row["label"], settings_hash)
+        except OSError:
+            tasks.append((idx, row["image"], row["mask"], row["label"]))
+            continue
         part = parts / f"{key}.json"
         if part.is_file():
             try:
@@ -100,7 +108,7 @@ def collect(runner: Iterable[tuple[int, dict]], results: dict, keys: dict, parts
         for idx, res in runner:
             key = res.pop("key", None) or keys.get(idx)  # hashed by the worker on a first run
             results[idx] = res
-            if res["status"] == "ok":  # failures are retried on the next run
+            if res["status"] == "ok" and key is not None:  # failures are retried on the next run
                 atomic_write_text(parts / f"{key}.json", json.dumps(res))
             bar.update(1)
     finally:

@@ -104,9 +104,9 @@ static int select_bucketed(const double *x, Py_ssize_t n, const int64_t *k, Py_s
     if (lo == hi)
         return 2;
     Py_ssize_t nb = n / 16 < N_BUCKETS_MAX ? n / 16 : N_BUCKETS_MAX;
-    double scale = (double)nb / (hi - lo);
-    if (!isfinite(scale))
-        return 1;
+    double range = hi - lo, scale = (double)nb / range;
+    if (!isfinite(range) || !isfinite(scale) || !(scale > 0.0))
+        return 1; /* a range that overflows (+-1e308) or is too narrow to divide: no buckets */
     int64_t *start = calloc((size_t)nb + 1, sizeof(int64_t)), *base = malloc((size_t)nb * sizeof(int64_t));
     if (start == NULL || base == NULL) {
         free(start);

@@ -63,20 +63,24 @@ def _read_sidecar(series: NiftiSeries, path: Path, root: Path) -> None:
         series.error = str(exc)
         return
     data: dict[str, Any] = {}
+    echo_from = None
     for side in sides:
+        name = side.relative_to(root).as_posix() if side.is_relative_to(root) else side.name
         try:
             one = json.loads(side.read_text(encoding="utf-8-sig"))
         except (OSError, ValueError) as exc:
-            series.error = f"unreadable JSON sidecar {side.name} ({exc})"
+            series.error = f"unreadable JSON sidecar {name} ({exc})"
             return
         if not isinstance(one, dict):
-            series.error = f"sidecar {side.name} holds a {type(one).__name__}, expected a JSON object"
+            series.error = f"sidecar {name} holds a {type(one).__name__}, expected a JSON object"
             return
+        if "EchoTime" in one:
+            echo_from = side  # an EchoTime error names the file it is in
         data.update(one)
     series.sidecar = {k: data[k] for k in (*SIDECAR_FIELDS, *_CLASSIFY_FIELDS) if data.get(k) is not None}
     if "EchoTime" in series.sidecar:
         try:
-            series.echo_ms = echo_times_ms(series.sidecar["EchoTime"], sides[-1], unit=series.unit)
+            series.echo_ms = echo_times_ms(series.sidecar["EchoTime"], echo_from or sides[-1], unit=series.unit)
         except MyomriError as exc:
             series.error = str(exc)
 

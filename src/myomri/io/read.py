@@ -119,9 +119,10 @@ def read_image(
     sides = applicable_sidecars(path)  # the one beside it, and inside a dataset the inherited ones
     if sides:
         echo_times, meta = read_sidecars(sides)
+        echo_side = Path(meta.pop("EchoTimeSidecar", sides[-1]))  # a mismatch names the file they came from
         image.meta.update(meta)
         if echo_times is not None:
-            image = _attach_echo_times(image, echo_times, sides[-1])
+            image = _attach_echo_times(image, echo_times, echo_side)
     return image
 
 

@@ -89,15 +89,20 @@ def parse_name(name: str) -> tuple[dict[str, str], tuple[str, ...]]:
 
 
 def dataset_root(image_path: str | os.PathLike) -> Path | None:
-    """The nearest folder above the image that holds ``dataset_description.json``, or None.
+    """The dataset an image lies in, or None: the nearest folder above it that holds
+    ``dataset_description.json``, else the folder that holds its ``sub-<label>`` folder (what
+    ``myomri init`` accepts as a dataset, so both read the same sidecars).
 
     The path is made absolute but links are not followed: a link to a dataset's image placed
     elsewhere (``myomri run``'s series files) is read with its own sidecar, not the dataset's.
     """
+    holder = None
     for folder in _absolute(image_path).parents:
         if (folder / "dataset_description.json").is_file():
             return folder
-    return None
+        if holder is None and folder.name.startswith("sub-") and folder.parent != folder:
+            holder = folder.parent
+    return holder
 
 
 def applicable_sidecars(image_path: str | os.PathLike, root: str | os.PathLike | None = None) -> list[Path]:
@@ -114,8 +119,9 @@ def applicable_sidecars(image_path: str | os.PathLike, root: str | os.PathLike |
     Raises
     ------
     FormatError
-        Two files at one folder level both apply and neither has exactly the image's name (the BIDS
-        specification forbids it: which one wins would be a guess).
+        Two files at one folder level both apply, other than the one with exactly the image's name
+        (the BIDS specification forbids it: which one wins would be a guess). The file with the
+        image's own name is read after the other one of its level, so its fields win.
     """
     image = Path(image_path)
     beside = sidecar_path(image)
@@ -128,14 +134,14 @@ def applicable_sidecars(image_path: str | os.PathLike, root: str | os.PathLike |
     found: list[Path] = []
     for level in reversed(levels):  # the dataset root first
         candidates = [p for p in sorted(level.glob("*.json")) if _applies(p.name, entities, suffix)]
-        exact = [p for p in candidates if p.name == beside.name]
-        if len(candidates) > 1 and not exact:
-            names = ", ".join(p.name for p in candidates)
+        others = [p for p in candidates if p.name != beside.name]
+        if len(others) > 1:
+            names = ", ".join(p.name for p in others)
             raise FormatError(
-                f"{level}: {len(candidates)} JSON sidecars at one level apply to {image.name} ({names}); "
+                f"{level}: {len(others)} JSON sidecars at one level apply to {image.name} ({names}); "
                 "expected at most one per folder (BIDS inheritance principle): rename or merge them"
             )
-        found += exact or candidates
+        found += others + [p for p in candidates if p.name == beside.name]
     return found
 
 
@@ -222,7 +228,8 @@ def read_sidecar(path: str | os.PathLike) -> tuple[tuple[float, ...] | None, dic
 
 def read_sidecars(paths: list[Path]) -> tuple[tuple[float, ...] | None, dict[str, Any]]:
     """:func:`read_sidecar` of several inherited sidecars (furthest first, as
-    :func:`applicable_sidecars` lists them): a field of a later file overrides an earlier one."""
+    :func:`applicable_sidecars` lists them): a field of a later file overrides an earlier one.
+    ``meta["EchoTimeSidecar"]`` names the file the echo times came from (for messages)."""
     data: dict[str, Any] = {}
     echo_from = None
     for path in paths:
@@ -242,4 +249,6 @@ def read_sidecars(paths: list[Path]) -> tuple[tuple[float, ...] | None, dict[str
             value = float(value) * 1000.0
         meta[name] = value
     meta["Sidecar"] = " + ".join(p.name for p in paths)
+    if echo_from is not None:
+        meta["EchoTimeSidecar"] = str(echo_from)
     return echo_times, meta
