@@ -17,14 +17,23 @@ def test_version_flag_prints_package_version(capsys):
 
 
 def test_every_subcommand_has_help(capsys):
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    assert sub.choices, "no subcommands registered"
-    for name in sub.choices:
+    commands = _commands(build_parser())
+    assert commands, "no subcommands registered"
+    for name in commands:
         with pytest.raises(SystemExit) as exc:
             main([name, "--help"])
         assert exc.value.code == 0
         assert "usage: myomri" in capsys.readouterr().out
+
+
+def _commands(parser) -> dict:
+    """The subcommands a parser registered (argparse keeps them on its subparsers action)."""
+    return next(a for a in parser._actions if a.dest == "command").choices
+
+
+def _fresh_python(code: str) -> str:
+    """What ``code`` prints in a new interpreter (imports made by this test process do not count)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
 
 
 def test_help_does_not_import_heavy_libraries():
@@ -33,8 +42,7 @@ def test_help_does_not_import_heavy_libraries():
         "heavy = [m for m in ('torch', 'sklearn', 'SimpleITK', 'pandas', 'matplotlib', 'numba', 'dask') "
         "if m in sys.modules]; print(','.join(heavy))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+    assert _fresh_python(code).strip() == ""
 
 
 def test_no_command_prints_help_and_fails(capsys):
@@ -44,10 +52,8 @@ def test_no_command_prints_help_and_fails(capsys):
 
 def test_each_command_module_registers_the_command_it_is_named_after():
     """``build_parser(command)`` imports one module; it must register that command and only it."""
-    full = next(a for a in build_parser()._actions if a.dest == "command").choices
-    for name in full:
-        sub = next(a for a in build_parser(name)._actions if a.dest == "command")
-        assert set(sub.choices) == {name}
+    for name in _commands(build_parser()):
+        assert set(_commands(build_parser(name))) == {name}
     assert build_parser("no-such-command") is not None  # unknown: the full parser (argparse says so)
 
 
@@ -57,8 +63,7 @@ def test_a_named_command_imports_only_its_own_module():
         "try:\n    main(['--debug', 'extract', '--help'])\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in sys.modules if m.startswith('myomri.cli.') and m != 'myomri.cli.argtypes'))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "['myomri.cli.extract']"
+    assert _fresh_python(code).strip().splitlines()[-1] == "['myomri.cli.extract']"
 
 
 def test_an_unknown_command_is_refused_with_the_list(capsys):

@@ -45,7 +45,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-#: BLAS libraries' thread counts, read once when numpy (or SciPy) loads its BLAS
 def run(args: argparse.Namespace) -> int:
     """Run the extraction; 0 when every case succeeded, 1 when some failed (:mod:`myomri.outcome`)."""
     from ..cores import single_threaded_blas

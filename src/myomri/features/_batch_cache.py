@@ -77,10 +77,11 @@ def cached_results(rows: list[dict], parts: Path, settings_hash: str):
     keys: dict[int, str] = {}
     tasks = []
     for idx, row in enumerate(rows):
+        task = (idx, row["image"], row["mask"], row["label"])
         try:
             keys[idx] = key = case_key(row["image"], row["mask"], row["label"], settings_hash)
         except OSError:
-            tasks.append((idx, row["image"], row["mask"], row["label"]))
+            tasks.append(task)
             continue
         part = parts / f"{key}.json"
         if part.is_file():
@@ -89,7 +90,7 @@ def cached_results(rows: list[dict], parts: Path, settings_hash: str):
                 continue
             except (OSError, ValueError):
                 pass  # unreadable part (should not happen with atomic writes): recompute
-        tasks.append((idx, row["image"], row["mask"], row["label"]))
+        tasks.append(task)
     return results, keys, tasks
 
 

@@ -31,7 +31,8 @@ def _ignore_sigint() -> None:
 
 def _start_worker() -> None:
     _ignore_sigint()
-    # load numpy and the feature code now, while the parent still hashes the inputs for the cache
+    # load numpy and the feature code now, while the parent still prepares the tasks (and, with an
+    # earlier run's parts to look up, hashes the inputs for the cache)
     try:
         import myomri.features.extractor  # noqa: F401
     except Exception:  # noqa: BLE001 - a failing initializer makes the pool respawn workers forever;
@@ -42,8 +43,9 @@ def start_pool(jobs: int, n_tasks: int):
     """A fork pool of ``min(jobs, n_tasks)`` workers that start loading the feature code at once,
     or None where :func:`run_local` runs the cases here or in joblib's processes.
 
-    Started before the parent hashes the inputs (the cache keys), so the workers' imports
-    (~0.2 s) overlap that work. :func:`run_local` uses and closes it.
+    Started before the parent prepares the tasks (and hashes the inputs where an earlier run left
+    parts to look up), so the workers' imports (~0.07 s) overlap that work. :func:`run_local` uses
+    and closes it.
     """
     if jobs == 1 or n_tasks <= 1:
         return None

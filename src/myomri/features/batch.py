@@ -288,7 +288,7 @@ def run_batch(
     parts = parts_folder(out)
 
     jobs = clamp_jobs(jobs)[0]
-    pool = start_pool(jobs, len(rows)) if executor == "joblib" else None  # its imports overlap the hashing
+    pool = start_pool(jobs, len(rows)) if executor == "joblib" else None  # its imports overlap what follows
     fn: Callable[..., dict] = extract_case
     try:
         if any(parts.glob("*.json")):  # an earlier run left results: find them by every case's key

@@ -14,6 +14,7 @@ import contextlib
 
 import numpy as np
 
+from myomri.cores import blas_pinned
 from myomri.errors import FeatureError
 from myomri.features import _names
 from myomri.features._engine import GLCM_SUMS, count_glcm, glcm_sums
@@ -151,8 +152,6 @@ def _one_blas_thread(n_levels: int):
     directions of ~120 levels took 1.5 s instead of 20 ms in a fresh process on a busy 2-core box.
     The controller is made once (~15 ms); a limit costs ~10 us. Neither is needed where the command
     set one BLAS thread before numpy loaded (:func:`myomri.cores.single_threaded_blas`)."""
-    from myomri.cores import blas_pinned
-
     if n_levels < 8 or blas_pinned():  # a few levels: nothing for threads to do; or one thread already
         return contextlib.nullcontext()
     if "controller" not in _BLAS:
