@@ -118,11 +118,10 @@ def read_image(
         image = read_nifti(path)
     sides = applicable_sidecars(path)  # the one beside it, and inside a dataset the inherited ones
     if sides:
-        echo_times, meta = read_sidecars(sides)
-        echo_side = Path(meta.pop("EchoTimeSidecar", sides[-1]))  # a mismatch names the file they came from
+        echo_times, meta, echo_side = read_sidecars(sides)
         image.meta.update(meta)
-        if echo_times is not None:
-            image = _attach_echo_times(image, echo_times, echo_side)
+        if echo_times is not None:  # a mismatch names the file the echo times came from
+            image = _attach_echo_times(image, echo_times, echo_side or sides[-1])
     return image
 
 

@@ -223,13 +223,14 @@ def read_sidecar(path: str | os.PathLike) -> tuple[tuple[float, ...] | None, dic
     EchoTimeError
         ``EchoTime`` is not a positive number/list in seconds.
     """
-    return read_sidecars([Path(path)])
+    echo_times, meta, _ = read_sidecars([Path(path)])
+    return echo_times, meta
 
 
-def read_sidecars(paths: list[Path]) -> tuple[tuple[float, ...] | None, dict[str, Any]]:
+def read_sidecars(paths: list[Path]) -> tuple[tuple[float, ...] | None, dict[str, Any], Path | None]:
     """:func:`read_sidecar` of several inherited sidecars (furthest first, as
     :func:`applicable_sidecars` lists them): a field of a later file overrides an earlier one.
-    ``meta["EchoTimeSidecar"]`` names the file the echo times came from (for messages)."""
+    The third value is the file the echo times came from (for messages), None without any."""
     data: dict[str, Any] = {}
     echo_from = None
     for path in paths:
@@ -238,7 +239,7 @@ def read_sidecars(paths: list[Path]) -> tuple[tuple[float, ...] | None, dict[str
             echo_from = path  # the file an EchoTime error must name
         data.update(one)
     if not paths:
-        return None, {}
+        return None, {}, None
     echo_times = echo_times_ms(data["EchoTime"], echo_from or paths[-1]) if "EchoTime" in data else None
     meta: dict[str, Any] = {}
     for name in SIDECAR_FIELDS:
@@ -249,6 +250,4 @@ def read_sidecars(paths: list[Path]) -> tuple[tuple[float, ...] | None, dict[str
             value = float(value) * 1000.0
         meta[name] = value
     meta["Sidecar"] = " + ".join(p.name for p in paths)
-    if echo_from is not None:
-        meta["EchoTimeSidecar"] = str(echo_from)
-    return echo_times, meta
+    return echo_times, meta, echo_from
