@@ -79,3 +79,39 @@ def blas_pinned() -> bool:
     """True when :func:`single_threaded_blas` set one BLAS thread before numpy loaded, in this
     process or in the one that forked it: the features then need no per-call thread limit."""
     return _BLAS["pinned"]
+
+
+#: glibc ``mallopt`` parameters (malloc.h) and the values :func:`keep_freed_memory` sets.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024  # glibc's largest (64-bit): arrays below it come from the heap
+_TRIM_THRESHOLD_BYTES = 1024 * 1024 * 1024
+
+
+def keep_freed_memory() -> bool:
+    """Let this process reuse the memory of freed arrays instead of returning it to the system.
+
+    Why: with glibc's defaults every array of a few MB (a 3-D ROI's box, its grey levels, the
+    matrices) is a fresh ``mmap`` and each of its pages faults on first touch; a 24-case 3-D batch
+    took ~42,000 page faults and 0.12 s of system time on one core, twice that on two workers.
+    Raised thresholds keep such arrays in the heap: ~11,000 faults, 0.05 s, the same peak memory
+    (freed memory is reused, not returned until exit). Numbers are unchanged. For a command's own
+    process (the workers it forks inherit it), not for a library user's.
+
+    Returns
+    -------
+    bool
+        True where glibc accepted both settings; False elsewhere (other C libraries keep their own).
+    """
+    import ctypes
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        libc = ctypes.CDLL(None)
+        # mmap first: setting a trim threshold alone freezes the mmap threshold at 128 kB (every
+        # large array mmapped: 6x the faults)
+        ok = libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES) == 1
+        return ok and libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD_BYTES) == 1
+    except (OSError, AttributeError):
+        return False

@@ -47,9 +47,10 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the extraction; 0 when every case succeeded, 1 when some failed (:mod:`myomri.outcome`)."""
-    from ..cores import single_threaded_blas
+    from ..cores import keep_freed_memory, single_threaded_blas
 
     single_threaded_blas()
+    keep_freed_memory()
     from ..errors import InputError
     from ..outcome import exit_code
 
