@@ -132,6 +132,20 @@ def test_two_applicable_files_at_one_level_are_refused_by_name(tmp_path):
     assert "at most one per folder" in series.error
 
 
+def test_a_broken_inherited_sidecar_is_named_within_the_dataset(tmp_path):
+    root, image = _dataset(tmp_path)
+    (root / "acq-mese_MESE.json").write_text("[1, 2]")
+    with pytest.raises(FormatError, match=r"acq-mese_MESE\.json: sidecar holds a list, expected a JSON object"):
+        read_image(image)
+    (series,) = scan_nifti_dataset(root)  # init's report: named from the dataset root, no absolute path
+    assert series.error == "acq-mese_MESE.json: sidecar holds a list, expected a JSON object"
+    (root / "acq-mese_MESE.json").unlink()
+    (image.parent / "sub-01_acq-mese_MESE.json").write_text("{not json")
+    (series,) = scan_nifti_dataset(root)
+    assert series.error.startswith("sub-01/anat/sub-01_acq-mese_MESE.json: cannot read JSON sidecar")
+    assert str(tmp_path) not in series.error
+
+
 def test_init_scan_sees_inherited_fields(tmp_path):
     root, _ = _dataset(tmp_path)
     _write(root / "acq-mese_MESE.json", {"MRAcquisitionType": "2D", "SeriesDescription": "T2 MESE"})

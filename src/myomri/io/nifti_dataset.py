@@ -22,7 +22,7 @@ import numpy as np
 from ..config import init as cfg
 from ..errors import GeometryError, MissingFileError, MyomriError
 from .discover import SeriesInfo
-from .sidecar import SIDECAR_FIELDS, applicable_sidecars, echo_times_ms, parse_name, sidecar_path
+from .sidecar import SIDECAR_FIELDS, applicable_sidecars, echo_times_ms, merge_sidecars, parse_name, sidecar_path
 
 __all__ = ["NiftiSeries", "is_nifti_dataset", "scan_nifti_dataset", "classify_nifti", "write_series_file"]
 
@@ -59,24 +59,10 @@ def is_nifti_dataset(root: str | os.PathLike) -> bool:
 def _read_sidecar(series: NiftiSeries, path: Path, root: Path) -> None:
     try:  # the sidecar beside the file and those it inherits from folders up to the dataset root
         sides = applicable_sidecars(path, root)
+        data, echo_from = merge_sidecars(sides, root=root)
     except MyomriError as exc:
         series.error = str(exc)
         return
-    data: dict[str, Any] = {}
-    echo_from = None
-    for side in sides:
-        name = side.relative_to(root).as_posix() if side.is_relative_to(root) else side.name
-        try:
-            one = json.loads(side.read_text(encoding="utf-8-sig"))
-        except (OSError, ValueError) as exc:
-            series.error = f"unreadable JSON sidecar {name} ({exc})"
-            return
-        if not isinstance(one, dict):
-            series.error = f"sidecar {name} holds a {type(one).__name__}, expected a JSON object"
-            return
-        if "EchoTime" in one:
-            echo_from = side  # an EchoTime error names the file it is in
-        data.update(one)
     series.sidecar = {k: data[k] for k in (*SIDECAR_FIELDS, *_CLASSIFY_FIELDS) if data.get(k) is not None}
     if "EchoTime" in series.sidecar:
         try:

@@ -29,7 +29,7 @@ from ..errors import EchoTimeError, FormatError
 
 __all__ = [
     "sidecar_path", "read_sidecar", "read_sidecars", "echo_times_ms", "parse_name", "dataset_root",
-    "applicable_sidecars", "read_json_object", "SIDECAR_FIELDS",
+    "applicable_sidecars", "merge_sidecars", "read_json_object", "SIDECAR_FIELDS",
 ]  # fmt: skip
 
 #: Fields copied into ``Image.meta`` (times converted from s to ms).
@@ -156,14 +156,15 @@ def _applies(name: str, entities: dict[str, str], suffix: tuple[str, ...]) -> bo
     return their_suffix == suffix and all(entities.get(k) == v for k, v in theirs.items())
 
 
-def read_json_object(path: Path) -> dict:
-    """A sidecar's JSON object (BOM tolerated)."""
+def read_json_object(path: Path, *, name: str | None = None) -> dict:
+    """A sidecar's JSON object (BOM tolerated); errors name it as ``name`` (default: its path)."""
+    name = str(path) if name is None else name
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
-        raise FormatError(f"{path}: cannot read JSON sidecar ({exc})") from exc
+        raise FormatError(f"{name}: cannot read JSON sidecar ({exc})") from exc
     if not isinstance(data, dict):
-        raise FormatError(f"{path}: sidecar holds a {type(data).__name__}, expected a JSON object")
+        raise FormatError(f"{name}: sidecar holds a {type(data).__name__}, expected a JSON object")
     return data
 
 
@@ -227,17 +228,33 @@ def read_sidecar(path: str | os.PathLike) -> tuple[tuple[float, ...] | None, dic
     return echo_times, meta
 
 
+def merge_sidecars(paths: list[Path], *, root: Path | None = None) -> tuple[dict[str, Any], Path | None]:
+    """The fields of inherited sidecars (furthest first): a later file's field overrides an earlier
+    one's. Also returns the file the merged ``EchoTime`` is in (None without one), for messages.
+    With ``root``, errors name the files relative to it (a dataset scan's reports hold no absolute
+    paths: folder names above a dataset may be a patient's).
+
+    Raises
+    ------
+    FormatError
+        A file that is not readable JSON or does not hold a JSON object.
+    """
+    data: dict[str, Any] = {}
+    echo_from = None
+    for path in paths:
+        name = path.relative_to(root).as_posix() if root is not None and path.is_relative_to(root) else None
+        one = read_json_object(path, name=name if root is None or name is not None else path.name)
+        if "EchoTime" in one:
+            echo_from = path
+        data.update(one)
+    return data, echo_from
+
+
 def read_sidecars(paths: list[Path]) -> tuple[tuple[float, ...] | None, dict[str, Any], Path | None]:
     """:func:`read_sidecar` of several inherited sidecars (furthest first, as
     :func:`applicable_sidecars` lists them): a field of a later file overrides an earlier one.
     The third value is the file the echo times came from (for messages), None without any."""
-    data: dict[str, Any] = {}
-    echo_from = None
-    for path in paths:
-        one = read_json_object(path)
-        if "EchoTime" in one:
-            echo_from = path  # the file an EchoTime error must name
-        data.update(one)
+    data, echo_from = merge_sidecars(paths)
     if not paths:
         return None, {}, None
     echo_times = echo_times_ms(data["EchoTime"], echo_from or paths[-1]) if "EchoTime" in data else None
