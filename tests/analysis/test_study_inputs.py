@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -221,3 +223,19 @@ def test_binary_target_with_gaps_keeps_its_labels_as_written(tmp_path):
     res = run_study(load_study(path))
     assert set(res.performance["task"]) == {"ars"}
     assert any("5 subject(s) without a anti_ars value excluded" in n for n in res.notes), res.notes
+
+
+def test_published_selection_counts_the_sfs_convergence_warnings_into_one_note(tmp_path):
+    # The MLP at scikit-learn's default max_iter stops short on these small tables; before the
+    # selection caught them, each of the SFS's inner fits put one warning on stderr (185 in the demo).
+    from sklearn.exceptions import ConvergenceWarning
+
+    path = write_study(tmp_path, selection={"mode": "published", "k": 2}, classifiers=["mlp"], bootstrap=0,
+                       validation={"folds": 3, "repeats": 1, "seed": 0})  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = run_study(load_study(path))
+    assert [w for w in caught if issubclass(w.category, ConvergenceWarning)] == []
+    sfs_notes = [n for n in res.notes if "selection's SFS fits" in n]
+    assert len(sfs_notes) == 1 and sfs_notes[0].startswith("task groups, mlp: ")
+    assert int(sfs_notes[0].split(": ")[1].split()[0]) > 0

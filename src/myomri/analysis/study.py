@@ -7,6 +7,7 @@ writes them. Every exclusion or fallback is recorded in ``StudyResult.notes`` (n
 from __future__ import annotations
 
 import sys
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -74,15 +75,34 @@ def task_data(ref: pd.DataFrame, clin: pd.DataFrame, task: Task, config: StudyCo
     return list(target.index), y, classes
 
 
-def _published_columns(clf_name: str, X: np.ndarray, y: np.ndarray, config: StudyConfig) -> list[int]:
-    """Selection once on all task data (the paper's procedure; optimistic)."""
+def _published_columns(clf_name: str, X: np.ndarray, y: np.ndarray, config: StudyConfig,
+                       notes: list[str] | None = None, task: str = "") -> list[int]:  # fmt: skip
+    """Selection once on all task data (the paper's procedure; optimistic).
+
+    The SFS's inner fits' ConvergenceWarnings (the MLP at scikit-learn's default ``max_iter``) are
+    counted into one note, as the cross-validation's are, instead of a line each on stderr (185
+    in the demo). Other warnings pass through.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
     from .reduction import ZScore
 
     Z = ZScore().fit_transform(X)
     uni = UnivariateFilter(p_threshold=config.univariate_p, min_features=min(config.k)).fit(Z, y)
     cols = np.flatnonzero(uni.support_)
     sfs = ForwardSFS(make_classifier(clf_name, seed=config.seed), k=config.k)
-    sfs.fit(Z[:, cols], y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        sfs.fit(Z[:, cols], y)
+    n_conv = 0
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            n_conv += 1
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if n_conv and notes is not None:
+        notes.append(f"task {task}, {clf_name}: {n_conv} ConvergenceWarning(s) in the selection's SFS fits "
+                     "(scikit-learn default max_iter)")  # fmt: skip
     return [int(c) for c in cols[sfs.order_]]
 
 
@@ -200,7 +220,8 @@ def _performance(repeats: pd.DataFrame, boot: dict, config: StudyConfig, mode_la
     return perf
 
 
-def _design(clf: str, X_all: np.ndarray, y: np.ndarray, columns: list[str], config: StudyConfig):
+def _design(clf: str, X_all: np.ndarray, y: np.ndarray, columns: list[str], config: StudyConfig,
+            notes: list[str] | None = None, task: str = ""):  # fmt: skip
     """The classifier's pipeline, design matrix and column names under the study's selection mode.
 
     ``nested``: selection inside the pipeline, all candidate columns; ``published``: the columns
@@ -209,7 +230,7 @@ def _design(clf: str, X_all: np.ndarray, y: np.ndarray, columns: list[str], conf
     if config.mode == "nested":
         pipe = build_pipeline(clf, mode="nested", univariate_p=config.univariate_p, k=config.k, seed=config.seed)
         return pipe, X_all, list(columns)
-    idx = list(range(len(columns))) if config.mode == "none" else _published_columns(clf, X_all, y, config)
+    idx = list(range(len(columns))) if config.mode == "none" else _published_columns(clf, X_all, y, config, notes, task)
     return build_pipeline(clf, mode="none", seed=config.seed), X_all[:, idx], [columns[i] for i in idx]
 
 
@@ -288,7 +309,7 @@ def run_study(config: StudyConfig, *, n_jobs: int = 1, progress: bool = False) -
 
             clf_iter = tqdm(config.classifiers, desc=f"task {task.name}", unit="classifier", file=sys.stderr)
         for clf in clf_iter:
-            template, X, cols = _design(clf, X_all, y, columns, config)
+            template, X, cols = _design(clf, X_all, y, columns, config, notes, task.name)
             res = run_repeated_cv(template, X, y, folds=config.folds, repeats=config.repeats, seed=config.seed,
                                   n_jobs=n_jobs, progress=progress, task=f"{task.name}/{clf}")  # fmt: skip
             rows = repeat_metrics(res, y, classes=classes, positive=task.positive)

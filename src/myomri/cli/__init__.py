@@ -82,7 +82,10 @@ def _named_command(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code (0 ok, 1 partial failure, 2 error)."""
+    from ..cores import quiet_worker_restarts
+
     argv = sys.argv[1:] if argv is None else list(argv)
+    quiet_worker_restarts()
     parser = build_parser(_named_command(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
