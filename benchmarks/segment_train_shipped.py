@@ -39,8 +39,9 @@ HELD_OUT_MAPS = ("Helsinki_STIR_THIGH_123_0001.nii.gz", "MyoSegmenTUM_Fat_HV005_
 
 
 def recipe(workdir: Path, output: Path, minutes: float | None, steps: int = 8000, init: Path | None = None,
-           threads: int = 2, stage: int = 2) -> list[str]:
-    """The ``myomri`` argument list of the shipped recipe (``init``: fine-tune that model as ``stage``)."""
+           threads: int = 2, stage: int = 2, device: str = "cpu", base_channels: int | None = None) -> list[str]:
+    """The ``myomri`` argument list of the shipped recipe (``init``: fine-tune that model as ``stage``;
+    ``device``/``base_channels``: the same recipe on a GPU or for a wider network, not the shipped run)."""
     h = MUSCLE / "huashan_thigh_ideal"
     images = [str(h / f"Thigh_00{s}_000{c}.nii.gz") for s in (1, 2) for c in (0, 1)]
     masks = [str(h / f"Thigh_00{s}_seg.nii.gz") for s in (1, 2) for _ in (0, 1)]
@@ -48,7 +49,10 @@ def recipe(workdir: Path, output: Path, minutes: float | None, steps: int = 8000
     args = ["segment", "train", "--label-maps", str(maps), "--exclude", *(m.split("_0")[0] for m in HELD_OUT_MAPS),
             "--images", *images, "--masks", *masks, "--label-scheme", "huashan", "--demo-subjects", "10",
             "--validation-maps", *(str(maps / m) for m in HELD_OUT_MAPS), "--steps", str(steps),
-            "--threads", str(threads), "--resume", "--workdir", str(workdir), "-o", str(output)]  # fmt: skip
+            "--threads", str(threads), "--resume", "--workdir", str(workdir), "-o", str(output),
+            "--device", device]  # fmt: skip
+    if base_channels is not None:
+        args += ["--base-channels", str(base_channels)]
     if init is None:
         args += ["--seed", "0", "--checkpoint", str(workdir / "train.ckpt")]
     else:  # a warm restart of stage K: new draws (seed K-1), the peak learning rate halved per stage
@@ -68,6 +72,8 @@ def main(argv=None) -> int:
     ap.add_argument("--stage2", type=Path, default=None, metavar="MODEL", help="fine-tune this stage-1 model")
     ap.add_argument("--stage3", type=Path, default=None, metavar="MODEL", help="fine-tune this stage-2 model")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="cpu (the shipped run), cuda or auto")
+    ap.add_argument("--base-channels", type=int, default=None, help="a wider new network (default 16)")
     ap.add_argument("-o", "--output", type=Path, default=None)
     args = ap.parse_args(argv)
     from myomri.cli import main as cli
@@ -77,7 +83,8 @@ def main(argv=None) -> int:
     if args.stage2 and args.stage3:
         ap.error("--stage2 and --stage3 name one warm restart each; give one of them")
     init, stage = (args.stage3, 3) if args.stage3 else (args.stage2, 2)
-    argv_ = recipe(args.workdir, out, args.minutes, args.steps, init, args.threads, stage)
+    argv_ = recipe(args.workdir, out, args.minutes, args.steps, init, args.threads, stage, args.device,
+                   args.base_channels)
     print("myomri " + " ".join(shlex.quote(a) for a in argv_), file=sys.stderr)
     return cli(argv_)
 

@@ -15,7 +15,7 @@ import warnings
 from .errors import InputError
 
 __all__ = ["available_cores", "clamp_jobs", "single_threaded_blas", "blas_pinned", "keep_freed_memory",
-           "quiet_worker_restarts", "BLAS_THREAD_VARIABLES"]
+           "quiet_worker_restarts", "BLAS_THREAD_VARIABLES"]  # fmt: skip
 
 # OpenBLAS (pthreads builds), MKL, OpenMP builds of OpenBLAS and BLIS each read their own
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "BLIS_NUM_THREADS")

@@ -174,3 +174,64 @@ def test_corrupted_checkpoint_is_a_clear_error_and_the_old_model_stays(tmp_path,
     err = capsys.readouterr().err
     assert "bad.ckpt" in err and "checkpoint" in err and "Traceback" not in err
     assert (tmp_path / "m.pt").read_bytes() == before
+
+
+def test_training_on_the_cpu_device_named_equals_the_default_and_ends_on_the_cpu():
+    from tests.segment.dl_phantom import TINY_ARCH
+
+    from myomri.segment import recipe
+    from myomri.segment.model_io import new_model
+
+    src = _tiny_sources()
+    kw = dict(steps=3, batch_size=4, seed=5, n_threads=1)
+    default = recipe.train_mixed(new_model(TINY_ARCH, seed=0), src, **kw)
+    named = recipe.train_mixed(new_model(TINY_ARCH, seed=0), src, device="cpu", **kw)
+    auto = recipe.train_mixed(new_model(TINY_ARCH, seed=0), src, device="auto", **kw)
+    a, b = _weights(default), _weights(named)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert all(v.device.type == "cpu" for v in _weights(auto).values())
+    assert named.history[-1]["device"] == "cpu"
+
+
+def test_unknown_or_missing_device_is_a_clear_error():
+    from myomri.errors import InputError
+    from myomri.segment.train import resolve_device
+
+    with pytest.raises(InputError, match="'tpu' is unknown; expected one of"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="sees no CUDA device"):
+            resolve_device("cuda")
+
+
+def test_cli_train_base_channels_sets_the_new_networks_width_and_checks_it(tmp_path, capsys, monkeypatch):
+    from tests.segment.dl_phantom import PIXEL_MM, TILE, TINY_ARCH, make_phantom
+
+    from myomri.cli import main
+    from myomri.config import segment_dl as cfg
+    from myomri.io.nifti import write_nifti
+    from myomri.segment.model_io import load_model
+    from myomri.segment.network import count_parameters
+
+    monkeypatch.setattr(cfg, "NETWORK", TINY_ARCH)
+    monkeypatch.setattr(cfg, "TILE", TILE)
+    monkeypatch.setattr(cfg, "PIXEL_MM", PIXEL_MM)
+    image, lab = make_phantom(seed=1)
+    write_nifti(image, tmp_path / "img.nii.gz")
+    write_nifti(image.with_array(lab), tmp_path / "lab.nii.gz")
+    base = ["segment", "train", "--images", str(tmp_path / "img.nii.gz"), "--masks", str(tmp_path / "lab.nii.gz"),
+            "--steps", "1", "--batch-size", "2", "--threads", "1"]  # fmt: skip
+    width = 2 * TINY_ARCH["base_channels"]
+    assert main(base + ["--base-channels", str(width), "-o", str(tmp_path / "w.pt")]) == 0
+    assert main(base + ["-o", str(tmp_path / "d.pt")]) == 0
+    wide, default = load_model(tmp_path / "w.pt"), load_model(tmp_path / "d.pt")
+    assert wide.arch["base_channels"] == width and default.arch["base_channels"] == TINY_ARCH["base_channels"]
+    # every convolution is twice as wide each way: ~4x the parameters
+    assert 3.5 < count_parameters(wide.network) / count_parameters(default.network) < 4.1
+    capsys.readouterr()
+    assert main(base + ["--base-channels", "12", "-o", str(tmp_path / "x.pt")]) == 2
+    assert "--base-channels 12: expected a multiple of 8" in capsys.readouterr().err
+    assert main(base + ["--base-channels", str(width), "--init", str(tmp_path / "d.pt"), "-o", str(tmp_path / "y.pt")]) == 2
+    err = capsys.readouterr().err
+    assert f"--base-channels {width} with --init" in err and "keeps its width" in err
+    assert not (tmp_path / "x.pt").exists() and not (tmp_path / "y.pt").exists()

@@ -13,7 +13,7 @@ from typing import Any
 __all__ = [
     "PIXEL_MM", "TILE", "PERCENTILE", "CLIP_MAX", "CONTRASTS", "INVERTED_CONTRASTS", "FOREGROUND_FRACTION",
     "NETWORK", "TRAIN", "AUGMENT", "REFINE", "FEDERATED", "MODEL_FORMAT_VERSION", "HUASHAN_TO_MUSCLE",
-    "N_THREADS", "TWO_LEG_DIP", "CONFIDENCE", "TTA_SHIFTS",
+    "N_THREADS", "TWO_LEG_DIP", "CONFIDENCE", "TTA_SHIFTS", "DEVICES", "DEVICE",
 ]  # fmt: skip
 
 #: In-plane pixel size (mm) every slice is resampled to before the network sees it.
@@ -39,6 +39,12 @@ NETWORK: dict[str, Any] = {"arch": "ResUNet2d", "in_channels": 1, "n_classes": 1
 
 #: Torch intra-op threads (the target machine has 2 cores).
 N_THREADS = 2
+
+#: Where ``segment train`` runs the network: the CPU (the recipe's machine, and the default), a
+#: CUDA GPU, or ``auto`` (the GPU when torch sees one). Batches are always drawn on the CPU from the
+#: seeded generator, so the data a run sees do not depend on the device.
+DEVICES = ("cpu", "cuda", "auto")
+DEVICE = "cpu"
 
 #: Test-time augmentation: the network sees every tile as it is and moved by these (rows, columns)
 #: in tile pixels (4 px = 8 mm), and the probabilities are averaged. Measured with the shipped

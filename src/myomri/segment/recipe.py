@@ -175,25 +175,32 @@ def _load_checkpoint(path: Path):
 def train_mixed(model, sources: Sources, *, steps: int, batch_size: int = cfg.TRAIN["batch_size"],
                 learning_rate: float = cfg.TRAIN["learning_rate"], seed: int = 0, max_seconds: float | None = None,
                 checkpoint: Path | None = None, checkpoint_every: int = 200, resume: bool = False,
-                validation=None, eval_every: int = 500, n_threads: int = cfg.N_THREADS, log=None):  # fmt: skip
-    """Train ``model`` on the mixed ``sources`` for ``steps`` steps; returns the model.
+                validation=None, eval_every: int = 500, n_threads: int = cfg.N_THREADS, log=None,
+                device: str = cfg.DEVICE):  # fmt: skip
+    """Train ``model`` on the mixed ``sources`` for ``steps`` steps; returns the model (on the CPU).
 
     With ``resume`` and an existing ``checkpoint`` the model, optimiser, random state and step
     are restored from it first (the sources must be rebuilt identically: same inputs and seed).
+    ``device`` (``cpu``, ``cuda``, ``auto``) is where the network runs; batches are drawn on the
+    CPU either way, so every device sees the same data (GPU arithmetic may still differ in the
+    last bits, so weights are reproducible per device).
     """
     import torch
 
-    from .train import _schedule, segmentation_loss
+    from .train import _schedule, resolve_device, segmentation_loss
 
     if steps < 1 or batch_size < 1:
         raise InputError(f"training needs steps >= 1 and batch size >= 1; got {steps}, {batch_size}")
+    dev = resolve_device(device)
     torch.set_num_threads(n_threads)
     counts = _counts(sources.shares(), batch_size)
     gen = torch.Generator().manual_seed(seed)
+    model.network.to(dev)
     opt = torch.optim.AdamW(model.network.parameters(), lr=learning_rate, weight_decay=cfg.TRAIN["weight_decay"])
     step = 0
     if resume and checkpoint is not None and Path(checkpoint).is_file():
         obj, model = _load_checkpoint(Path(checkpoint))
+        model.network.to(dev)  # before the optimiser, whose state then follows the parameters there
         opt = torch.optim.AdamW(model.network.parameters(), lr=learning_rate,
                                 weight_decay=cfg.TRAIN["weight_decay"])  # fmt: skip
         opt.load_state_dict(obj["optimizer"])
@@ -204,7 +211,7 @@ def train_mixed(model, sources: Sources, *, steps: int, batch_size: int = cfg.TR
     parent, net, start, run = model.lineage, model.network, time.perf_counter(), 0.0
     net.train()
     while step < steps:
-        x, y, flag = _draw(sources, counts, gen)
+        x, y, flag = (t.to(dev) for t in _draw(sources, counts, gen))
         loss = segmentation_loss(net(x), y, flag, dice_weight=cfg.TRAIN["dice_weight"])
         opt.zero_grad()
         loss.backward()
@@ -228,7 +235,9 @@ def train_mixed(model, sources: Sources, *, steps: int, batch_size: int = cfg.TR
         if last:
             break
     net.eval()
+    net.to("cpu")  # saved, scored and run for inference on the CPU
     model.parent = parent
     model.history.append({"step": "train_mixed", "steps": step, "batch_size": batch_size, "learning_rate": learning_rate,
-                          "seed": seed, "batch_shares": counts, "sources": list(sources.names)})  # fmt: skip
+                          "seed": seed, "batch_shares": counts, "sources": list(sources.names),
+                          "device": dev.type})  # fmt: skip
     return model

@@ -244,16 +244,39 @@ def train_model(data: TileSet, *, model=None, epochs: int | None = None, batch_s
     return model
 
 
+def resolve_device(name: str):
+    """The ``torch.device`` for ``name`` (one of :data:`myomri.config.segment_dl.DEVICES`).
+
+    Raises
+    ------
+    InputError
+        An unknown name, or ``cuda`` where torch sees no CUDA device (a CPU build or no GPU).
+    """
+    import torch
+
+    from ..config.segment_dl import DEVICES
+
+    if name not in DEVICES:
+        raise InputError(f"device {name!r} is unknown; expected one of {DEVICES}")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device 'cuda': torch {torch.__version__} sees no CUDA device here "
+                         "(a CPU build, or no GPU); use --device cpu or auto")  # fmt: skip
+    return torch.device(name)
+
+
 def predict_tiles(network, tiles, *, batch_size: int = 16):
     """Softmax probabilities (n, C, T, T) float32 of ``tiles`` (n, T, T)."""
     import torch
 
     network.eval()
+    dev = next(network.parameters()).device  # a network training on a GPU is validated there
     out = []
     with torch.inference_mode():
         for b in range(0, len(tiles), batch_size):
             x = torch.from_numpy(np.ascontiguousarray(tiles[b : b + batch_size], dtype=np.float32))[:, None]
-            out.append(torch.softmax(network(x), dim=1).numpy())
+            out.append(torch.softmax(network(x.to(dev)), dim=1).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0,), np.float32)
 
 
