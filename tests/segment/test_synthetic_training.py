@@ -152,10 +152,10 @@ def test_batches_mix_the_sources_and_flag_the_maps_without_al():
     assert x.shape[0] == y.shape[0] == 10 and flag[:7].all() and not flag[7:].any()
 
 
-def test_corrupted_checkpoint_is_a_clear_error_and_the_old_model_stays(tmp_path, capsys, monkeypatch):
+def _cli_train_args(tmp_path, monkeypatch, steps: int) -> list[str]:
+    """``segment train`` arguments for one tiny phantom image/mask pair, the tiny network as default."""
     from tests.segment.dl_phantom import PIXEL_MM, TILE, TINY_ARCH, make_phantom
 
-    from myomri.cli import main
     from myomri.config import segment_dl as cfg
     from myomri.io.nifti import write_nifti
 
@@ -165,8 +165,14 @@ def test_corrupted_checkpoint_is_a_clear_error_and_the_old_model_stays(tmp_path,
     image, lab = make_phantom(seed=1)
     write_nifti(image, tmp_path / "img.nii.gz")
     write_nifti(image.with_array(lab), tmp_path / "lab.nii.gz")
-    args = ["segment", "train", "--images", str(tmp_path / "img.nii.gz"), "--masks", str(tmp_path / "lab.nii.gz"),
-            "--steps", "2", "--batch-size", "2", "--threads", "1", "-o", str(tmp_path / "m.pt")]
+    return ["segment", "train", "--images", str(tmp_path / "img.nii.gz"), "--masks", str(tmp_path / "lab.nii.gz"),
+            "--steps", str(steps), "--batch-size", "2", "--threads", "1"]  # fmt: skip
+
+
+def test_corrupted_checkpoint_is_a_clear_error_and_the_old_model_stays(tmp_path, capsys, monkeypatch):
+    from myomri.cli import main
+
+    args = _cli_train_args(tmp_path, monkeypatch, steps=2) + ["-o", str(tmp_path / "m.pt")]
     assert main(args) == 0
     before = (tmp_path / "m.pt").read_bytes()
     (tmp_path / "bad.ckpt").write_bytes(b"not a checkpoint at all")
@@ -205,22 +211,13 @@ def test_unknown_or_missing_device_is_a_clear_error():
 
 
 def test_cli_train_base_channels_sets_the_new_networks_width_and_checks_it(tmp_path, capsys, monkeypatch):
-    from tests.segment.dl_phantom import PIXEL_MM, TILE, TINY_ARCH, make_phantom
+    from tests.segment.dl_phantom import TINY_ARCH
 
     from myomri.cli import main
-    from myomri.config import segment_dl as cfg
-    from myomri.io.nifti import write_nifti
     from myomri.segment.model_io import load_model
     from myomri.segment.network import count_parameters
 
-    monkeypatch.setattr(cfg, "NETWORK", TINY_ARCH)
-    monkeypatch.setattr(cfg, "TILE", TILE)
-    monkeypatch.setattr(cfg, "PIXEL_MM", PIXEL_MM)
-    image, lab = make_phantom(seed=1)
-    write_nifti(image, tmp_path / "img.nii.gz")
-    write_nifti(image.with_array(lab), tmp_path / "lab.nii.gz")
-    base = ["segment", "train", "--images", str(tmp_path / "img.nii.gz"), "--masks", str(tmp_path / "lab.nii.gz"),
-            "--steps", "1", "--batch-size", "2", "--threads", "1"]  # fmt: skip
+    base = _cli_train_args(tmp_path, monkeypatch, steps=1)
     width = 2 * TINY_ARCH["base_channels"]
     assert main(base + ["--base-channels", str(width), "-o", str(tmp_path / "w.pt")]) == 0
     assert main(base + ["-o", str(tmp_path / "d.pt")]) == 0
