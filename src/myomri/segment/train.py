@@ -271,7 +271,8 @@ def predict_tiles(network, tiles, *, batch_size: int = 16):
     import torch
 
     network.eval()
-    dev = next(network.parameters()).device  # a network training on a GPU is validated there
+    # a network training on a GPU is validated there; one without parameters runs on the CPU
+    dev = next((p.device for p in network.parameters()), torch.device("cpu"))
     out = []
     with torch.inference_mode():
         for b in range(0, len(tiles), batch_size):
