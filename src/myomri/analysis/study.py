@@ -76,7 +76,7 @@ def task_data(ref: pd.DataFrame, clin: pd.DataFrame, task: Task, config: StudyCo
 
 
 def _published_columns(clf_name: str, X: np.ndarray, y: np.ndarray, config: StudyConfig,
-                       notes: list[str] | None = None, task: str = "") -> list[int]:  # fmt: skip
+                       notes: list[str], task: str) -> list[int]:  # fmt: skip
     """Selection once on all task data (the paper's procedure; optimistic).
 
     The SFS's inner fits' ConvergenceWarnings (the MLP at scikit-learn's default ``max_iter``) are
@@ -100,7 +100,7 @@ def _published_columns(clf_name: str, X: np.ndarray, y: np.ndarray, config: Stud
             n_conv += 1
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if n_conv and notes is not None:
+    if n_conv:
         notes.append(f"task {task}, {clf_name}: {n_conv} ConvergenceWarning(s) in the selection's SFS fits "
                      "(scikit-learn default max_iter)")  # fmt: skip
     return [int(c) for c in cols[sfs.order_]]
@@ -221,7 +221,7 @@ def _performance(repeats: pd.DataFrame, boot: dict, config: StudyConfig, mode_la
 
 
 def _design(clf: str, X_all: np.ndarray, y: np.ndarray, columns: list[str], config: StudyConfig,
-            notes: list[str] | None = None, task: str = ""):  # fmt: skip
+            notes: list[str], task: str):  # fmt: skip
     """The classifier's pipeline, design matrix and column names under the study's selection mode.
 
     ``nested``: selection inside the pipeline, all candidate columns; ``published``: the columns
