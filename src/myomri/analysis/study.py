@@ -26,7 +26,7 @@ from .selection import ForwardSFS, UnivariateFilter
 from .selection_check import check_frame, nested_check_rows
 from .study_checks import check_study, task_labels
 from .study_config import StudyConfig, Task
-from .validation import build_pipeline, check_target, repeat_metrics, run_repeated_cv
+from .validation import WARNING_KEY, build_pipeline, check_target, count_fit_warnings, repeat_metrics, run_repeated_cv
 
 __all__ = ["StudyResult", "load_tables", "task_data", "run_study"]
 
@@ -79,9 +79,8 @@ def _published_columns(clf_name: str, X: np.ndarray, y: np.ndarray, config: Stud
                        notes: list[str], task: str) -> list[int]:  # fmt: skip
     """Selection once on all task data (the paper's procedure; optimistic).
 
-    The SFS's inner fits' ConvergenceWarnings (the MLP at scikit-learn's default ``max_iter``) are
-    counted into one note, as the cross-validation's are, instead of a line each on stderr (185
-    in the demo). Other warnings pass through.
+    The warnings of the SFS's inner fits (ConvergenceWarnings of the MLP at scikit-learn's default
+    ``max_iter``: 185 lines in the demo) are counted into notes, as the cross-validation's are.
     """
     from sklearn.exceptions import ConvergenceWarning
 
@@ -94,15 +93,7 @@ def _published_columns(clf_name: str, X: np.ndarray, y: np.ndarray, config: Stud
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         sfs.fit(Z[:, cols], y)
-    n_conv = 0
-    for w in caught:
-        if issubclass(w.category, ConvergenceWarning):
-            n_conv += 1
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if n_conv:
-        notes.append(f"task {task}, {clf_name}: {n_conv} ConvergenceWarning(s) in the selection's SFS fits "
-                     "(scikit-learn default max_iter)")  # fmt: skip
+    notes += _warning_notes(task, clf_name, count_fit_warnings(caught), "the selection's SFS fits")
     return [int(c) for c in cols[sfs.order_]]
 
 
@@ -170,9 +161,23 @@ def _filter_features(feats, ref, names: list[str], config: StudyConfig, notes: l
     return icc, after_icc, kept
 
 
+def _warning_notes(task_name: str, clf: str, counts: dict, where: str) -> list[str]:
+    """The notes of :func:`~.validation.count_fit_warnings`' counters (those not zero)."""
+    out = []
+    for key, val in counts.items():
+        if val and key == "convergence_warnings":
+            out.append(
+                f"task {task_name}, {clf}: {val} ConvergenceWarning(s) in {where} (scikit-learn default max_iter)"
+            )
+        elif val and key.startswith(WARNING_KEY):
+            category, message = key[len(WARNING_KEY) :].split(": ", 1)
+            out.append(f"task {task_name}, {clf}: {val} {category}(s) in {where}: {message}")
+    return out
+
+
 def _fit_notes(task_name: str, clf: str, fit_notes: dict, n_outer: int) -> list[str]:
     """The study notes of one task x classifier from its cross-validation counters."""
-    out: list[str] = []
+    out = _warning_notes(task_name, clf, fit_notes, "the cross-validation's fits")
     for key, val in fit_notes.items():
         if val and key == "qda_fallback_in_sfs_fits":
             out.append(
@@ -180,10 +185,8 @@ def _fit_notes(task_name: str, clf: str, fit_notes: dict, n_outer: int) -> list[
                 f"(plus a {cfg.QDA_RIDGE:g} x mean-variance diagonal ridge where a feature is "
                 f"constant within a class) in {val} inner SFS fits"
             )
-        elif val and key != "convergence_warnings":
+        elif val and key != "convergence_warnings" and not key.startswith(WARNING_KEY):
             out.append(f"task {task_name}, {clf}: {key.replace('_', ' ')} in {val} of {n_outer} outer folds")
-        elif val:
-            out.append(f"task {task_name}, {clf}: {val} ConvergenceWarning(s) (scikit-learn default max_iter)")
     return out
 
 

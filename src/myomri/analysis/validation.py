@@ -26,7 +26,11 @@ from .metrics import compute_metrics
 from .reduction import ZScore
 from .selection import ForwardSFS, UnivariateFilter
 
-__all__ = ["build_pipeline", "check_target", "CVResult", "run_repeated_cv", "repeat_metrics"]
+__all__ = ["build_pipeline", "check_target", "count_fit_warnings", "CVResult", "run_repeated_cv", "repeat_metrics"]
+
+#: Prefix of the note counters under which :func:`count_fit_warnings` keeps the warnings other than
+#: ConvergenceWarnings, followed by ``<Category>: <first line of the message>``.
+WARNING_KEY = "warning "
 
 
 def build_pipeline(
@@ -81,6 +85,25 @@ class CVResult:
     notes: dict = field(default_factory=dict)
 
 
+def count_fit_warnings(caught) -> dict[str, int]:
+    """Note counters for the warnings recorded around a block of fits.
+
+    ConvergenceWarnings (the MLP at scikit-learn's default ``max_iter``) go under
+    ``convergence_warnings``; every other warning under ``WARNING_KEY + "<Category>: <message>"``
+    (its first line). Why counters: a study reports each warning once with its count, where a line
+    per fold on stderr would repeat it up to folds x repeats times, and dropping it would hide it.
+    """
+    counts = {"convergence_warnings": 0}
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            counts["convergence_warnings"] += 1
+            continue
+        lines = str(w.message).strip().splitlines() or [""]
+        key = f"{WARNING_KEY}{w.category.__name__}: {lines[0][:200]}"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 _THREADS_LIMITED = False
 
 
@@ -104,13 +127,15 @@ def _fit_fold(template, X, y, train, test, limit_threads=False):
         _limit_threads()
     est = clone(template)
     # lean_sklearn: scikit-learn skips only checks that cannot change a result (X is finite,
-    # checked in run_repeated_cv); see lean.py.
+    # checked in run_repeated_cv); see lean.py. Other warnings keep the caller's filters; entering
+    # catch_warnings resets the once-per-location registries, so a "default" warning counts once per
+    # fold in any worker, and the counts do not depend on n_jobs.
     with warnings.catch_warnings(record=True) as caught, lean_sklearn():
         warnings.simplefilter("always", ConvergenceWarning)
         est.fit(X[train], y[train])
         proba = est.predict_proba(X[test])
         pred = est.predict(X[test])
-    notes = {"convergence_warnings": sum(issubclass(w.category, ConvergenceWarning) for w in caught)}
+    notes = count_fit_warnings(caught)
     selected = tuple(range(X.shape[1]))
     if isinstance(est, Pipeline):
         if "univariate" in est.named_steps:
