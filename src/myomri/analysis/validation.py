@@ -127,9 +127,9 @@ def _fit_fold(template, X, y, train, test, limit_threads=False):
         _limit_threads()
     est = clone(template)
     # lean_sklearn: scikit-learn skips only checks that cannot change a result (X is finite,
-    # checked in run_repeated_cv); see lean.py. Other warnings keep the caller's filters; entering
-    # catch_warnings resets the once-per-location registries, so a "default" warning counts once per
-    # fold in any worker, and the counts do not depend on n_jobs.
+    # checked in run_repeated_cv); see lean.py. Other warnings keep the process's filters; entering
+    # catch_warnings resets the once-per-location registries, so a line warning under the "default"
+    # action counts once per fold, here or in a worker (not once per worker process).
     with warnings.catch_warnings(record=True) as caught, lean_sklearn():
         warnings.simplefilter("always", ConvergenceWarning)
         est.fit(X[train], y[train])
