@@ -45,3 +45,23 @@ def test_subjects_per_group_naming_a_group_twice_is_an_error_naming_it(tmp_path,
     err = capsys.readouterr().err
     assert "group PM given more than once" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        ([], None),  # the default check (3) is lowered to short runs' repeats without a word
+        (["--repeats", "2"], None),
+        (["--nested-check", "0", "--repeats", "2"], None),
+        (["--nested-check", "5", "--repeats", "5"], None),
+        (["--nested-check", "150"], "--nested-check 150 is more than the 100 repeats; all 100 are checked"),
+        (["--nested-check", "6", "--repeats", "5"], "--nested-check 6 is more than the 5 repeats; all 5 are checked"),
+        (["--nested-check", "2", "--selection", "nested"], "with --selection nested every repeat is nested"),
+    ],
+)
+def test_a_nested_check_that_cannot_run_as_given_is_said(argv, said):
+    from myomri.cli import build_parser
+    from myomri.cli.demo import nested_check_note
+
+    note = nested_check_note(build_parser("demo").parse_args(["demo", "-o", "d", *argv]))
+    assert note == said if said is None else note.startswith("demo: ") and note.endswith(said)
