@@ -212,6 +212,23 @@ def _roc_points(pos: np.ndarray, neg: np.ndarray):
     return tp, fp, thresholds
 
 
+def _delong_test(pos: np.ndarray, neg: np.ndarray, level: float) -> tuple[float, float, tuple[float, float], float]:
+    """(AUC, DeLong standard error, Wald interval clipped to [0, 1], two-sided p of AUC = 0.5)."""
+    m, n = pos.size, neg.size
+    auc, v10, v01 = delong_components(pos, neg)
+    se = float(np.sqrt(np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n))
+    z = sps.norm.ppf(0.5 + level / 2.0)
+    if se > 0:
+        ci = (max(0.0, auc - z * se), min(1.0, auc + z * se))
+        p_value = float(2.0 * sps.norm.sf(abs(auc - 0.5) / se))
+    else:
+        # Complete separation (or all values tied): the DeLong variance is 0 and the Wald
+        # interval degenerates to the point; report it as such rather than inventing a width.
+        ci = (auc, auc)
+        p_value = 0.0 if auc != 0.5 else 1.0
+    return auc, se, ci, p_value
+
+
 def analyze_roc(
     marker, group, *, positive, direction: str | None = None, level: float | None = None, ci_method: str | None = None
 ) -> RocResult:
@@ -259,17 +276,7 @@ def analyze_roc(
             f"marker: {m} positive and {n} negative cases with values (after dropping {n_missing} "
             "missing); ROC analysis needs at least 2 per group"
         )
-    auc, v10, v01 = delong_components(pos_s, neg_s)
-    se = float(np.sqrt(np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n))
-    z = sps.norm.ppf(0.5 + level / 2.0)
-    if se > 0:
-        ci = (max(0.0, auc - z * se), min(1.0, auc + z * se))
-        p_value = float(2.0 * sps.norm.sf(abs(auc - 0.5) / se))
-    else:
-        # Complete separation (or all values tied): the DeLong variance is 0 and the Wald
-        # interval degenerates to the point; report it as such rather than inventing a width.
-        ci = (auc, auc)
-        p_value = 0.0 if auc != 0.5 else 1.0
+    auc, se, ci, p_value = _delong_test(pos_s, neg_s, level)
 
     tp, fp, thr = _roc_points(pos_s, neg_s)
     tpr, fpr = tp / m, fp / n

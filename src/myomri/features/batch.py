@@ -235,6 +235,20 @@ def _refuse_overwriting_inputs(manifest, params, rows: list[dict], outputs: list
     )
 
 
+def _pending_cases(
+    rows: list[dict], parts: Path, settings_hash: str
+) -> tuple[dict[int, dict], dict[int, str], list[tuple[int, str, str, int | None]], Callable[..., dict]]:
+    """(cached results, cache keys, the cases still to compute, the function a worker runs on each)."""
+    if any(parts.glob("*.json")):  # an earlier run left results: find them by every case's key
+        results, keys, tasks = cached_results(rows, parts, settings_hash)
+        fn: Callable[..., dict] = extract_case
+    else:  # nothing to look up: each worker hashes its own case, in parallel, not this process first
+        results, keys = {}, {}
+        tasks = [(idx, row["image"], row["mask"], row["label"]) for idx, row in enumerate(rows)]
+        fn = Keyed(extract_case, settings_hash)
+    return results, keys, tasks, fn
+
+
 def run_batch(
     manifest: str | os.PathLike,
     *,
@@ -289,14 +303,8 @@ def run_batch(
 
     jobs = clamp_jobs(jobs)[0]
     pool = start_pool(jobs, len(rows)) if executor == "joblib" else None  # its imports overlap what follows
-    fn: Callable[..., dict] = extract_case
     try:
-        if any(parts.glob("*.json")):  # an earlier run left results: find them by every case's key
-            results, keys, tasks = cached_results(rows, parts, p.hash)
-        else:  # nothing to look up: each worker hashes its own case, in parallel, not this process first
-            results, keys = {}, {}
-            tasks = [(idx, row["image"], row["mask"], row["label"]) for idx, row in enumerate(rows)]
-            fn = Keyed(extract_case, p.hash)
+        results, keys, tasks, fn = _pending_cases(rows, parts, p.hash)
     except BaseException:
         if pool is not None:
             pool.terminate()

@@ -266,6 +266,21 @@ def _group_echoes(path: Path, frames: list[Frame], unreadable: list[str], allow_
     return {k: v for k, v in echoes.items() if k not in short}, [float(k) for k in short]
 
 
+def _assemble(path: Path, stacks: list[list[Frame]]) -> np.ndarray:
+    """The voxel array of the sorted echo stacks: ``[i, j, k]`` for one echo, ``[i, j, k, echo]`` for several."""
+    pixels = _load_pixels(path, [fr for s in stacks for fr in s])
+    # every frame or none, so the volume has one dtype: the stored integer type when no frame changes
+    rescale = any(fr.slope != 1.0 or fr.intercept != 0.0 for s in stacks for fr in s)
+    vols = []
+    for stack in stacks:
+        planes = []
+        for fr in stack:
+            p = pixels[(fr.path, fr.index)]
+            planes.append(p * fr.slope + fr.intercept if rescale else p)
+        vols.append(np.stack(planes, axis=-1).transpose(1, 0, 2))  # [row, col, k] -> [i, j, k]
+    return vols[0] if len(vols) == 1 else np.stack(vols, axis=-1)
+
+
 def read_dicom(
     path: str | os.PathLike, *, series: str | int | None = None, allow_missing_echoes: bool = False
 ) -> Image:
@@ -313,16 +328,7 @@ def read_dicom(
             raise GeometryError(f"{path}: echo {key} ms starts at another position than echo {keys[0]} ms")
         stacks.append(stack)
         direction_k, spacing_k = (dk, sk) if direction_k is None else (direction_k, spacing_k)
-    pixels = _load_pixels(path, [fr for s in stacks for fr in s])
-    rescale = any(fr.slope != 1.0 or fr.intercept != 0.0 for s in stacks for fr in s)
-    vols = []
-    for stack in stacks:
-        planes = []
-        for fr in stack:
-            p = pixels[(fr.path, fr.index)]
-            planes.append(p * fr.slope + fr.intercept if rescale else p)
-        vols.append(np.stack(planes, axis=-1).transpose(1, 0, 2))  # [row, col, k] -> [i, j, k]
-    array = vols[0] if len(vols) == 1 else np.stack(vols, axis=-1)
+    array = _assemble(path, stacks)
     direction = np.column_stack([f0.row_cosine, f0.col_cosine, cast(Any, direction_k)])
     spacing = (f0.pixel_spacing[1], f0.pixel_spacing[0], spacing_k)
     meta = acquisition_meta(headers[f0.path])

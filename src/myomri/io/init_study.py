@@ -261,6 +261,24 @@ def _roi_rows(rec: dict, records: list[dict], base: Path, rows: list[dict]) -> l
     ]
 
 
+def _unreadable_rows(unreadable: list[tuple[Path, str]], dataset: str | os.PathLike) -> list[dict]:
+    """``series.csv`` rows of the files that could not be read, each skipped with its reason."""
+    return [
+        {
+            "subject": "",
+            "series_uid": "",
+            "series_number": "",
+            "description": "",
+            "n_files": 1,
+            "role": "",
+            "status": "skipped",
+            "reason": reason,
+            "path": os.path.relpath(p, dataset),
+        }
+        for p, reason in unreadable
+    ]
+
+
 def init_study(
     dataset: str | os.PathLike,
     output: str | os.PathLike,
@@ -307,20 +325,7 @@ def init_study(
                 rec[col] = os.path.relpath(used, base)
                 next(r for r in rows if r["series_uid"] == s.series_uid and r["status"] == "used")["path"] = rec[col]
         manifest += _roi_rows(rec, roi_records.get(sid, []), base, rows)
-    rows += [
-        {
-            "subject": "",
-            "series_uid": "",
-            "series_number": "",
-            "description": "",
-            "n_files": 1,
-            "role": "",
-            "status": "skipped",
-            "reason": reason,
-            "path": os.path.relpath(p, dataset),
-        }
-        for p, reason in unreadable
-    ]
+    rows += _unreadable_rows(unreadable, dataset)
     atomic_write_text(
         base / "manifest.csv",
         _csv(manifest, ["subject", "reader", "session", *cfg.ROLE_COLUMNS.values(), "mask", "label"]),

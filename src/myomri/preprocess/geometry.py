@@ -87,6 +87,37 @@ def _inside(idx: np.ndarray, shape, slab_half: float | None) -> tuple[np.ndarray
     return r, ok
 
 
+def _pull_labels(src: np.ndarray, tgt_shape, t2s: np.ndarray, src_half: float | None) -> np.ndarray:
+    """The label map on a ``tgt_shape`` grid, each voxel taking its nearest ``src`` voxel (0 outside).
+
+    ``t2s`` is the 4x4 index->index affine (target voxel -> fractional ``src`` voxel), composed
+    once by the caller; ``src_half`` is :func:`_slab_half` of a single-slice ``src``, else None.
+    """
+    # one target slice at a time so the coordinate arrays stay small even for 512 x 512 x 200 grids
+    out = np.zeros(tgt_shape, dtype=src.dtype)
+    ti = np.arange(tgt_shape[0], dtype=float)[:, np.newaxis]
+    tj = np.arange(tgt_shape[1], dtype=float)[np.newaxis, :]
+    # per mask axis, the in-plane part of the affine as a (ni, nj) array: computed once, the
+    # slices only add a constant (no (n, 3) coordinate arrays, no matrix products per slice)
+    planes = [ti * t2s[a, 0] + tj * t2s[a, 1] for a in range(3)]
+    flat_src = src.reshape(-1)  # C order: flat = (i * nj + j) * nk + k
+    n0, n1, n2 = src.shape[:3]
+    for k in range(tgt_shape[2]):
+        f0, f1, f2 = (planes[a] + (k * t2s[a, 2] + t2s[a, 3]) for a in range(3))
+        r0, r1 = _round(f0), _round(f1)
+        inside = (r0 >= 0) & (r0 < n0) & (r1 >= 0) & (r1 < n1)
+        if src_half is None:
+            r2 = _round(f2)
+            inside &= (r2 >= 0) & (r2 < n2)
+        else:  # single-slice mask: a slab around its plane (see transfer_mask's docstring)
+            r2 = np.zeros_like(r0)
+            inside &= np.abs(f2) <= src_half + 1e-9
+        if inside.any():
+            flat = (r0[inside] * n1 + r1[inside]) * n2 + r2[inside]
+            out[:, :, k][inside] = flat_src[flat]
+    return out
+
+
 def transfer_mask(
     mask: Image, target: Image, *, slab_thickness: float | None = None, min_overlap: float = 0.0
 ) -> tuple[Image, float]:
@@ -131,7 +162,6 @@ def transfer_mask(
     """
     mask = validate_mask(mask)
     src = mask.array
-    src_shape = mask.spatial_shape
     tgt_shape = target.spatial_shape
     src_half = _slab_half(mask, slab_thickness)
     tgt_half = _slab_half(target, None)
@@ -141,37 +171,9 @@ def transfer_mask(
     _, ok = _inside(target.world_to_index(mask.index_to_world(labelled)), tgt_shape, tgt_half)
     overlap = float(ok.mean()) if labelled.size else 0.0
 
-    # transfer: pull a label for every target voxel centre, one target slice at a time so the
-    # coordinate arrays stay small even for 512 x 512 x 200 grids
-    out = np.zeros(tgt_shape, dtype=src.dtype)
-    # index->index affine (target voxel -> fractional mask voxel), composed once
-    t2w = np.eye(4)
-    t2w[:3, :3] = target.direction * np.asarray(target.spacing)[np.newaxis, :]
-    t2w[:3, 3] = target.origin
-    s2w = np.eye(4)
-    s2w[:3, :3] = mask.direction * np.asarray(mask.spacing)[np.newaxis, :]
-    s2w[:3, 3] = mask.origin
-    t2s = np.linalg.solve(s2w, t2w)
-    ti = np.arange(tgt_shape[0], dtype=float)[:, np.newaxis]
-    tj = np.arange(tgt_shape[1], dtype=float)[np.newaxis, :]
-    # per mask axis, the in-plane part of the affine as a (ni, nj) array: computed once, the
-    # slices only add a constant (no (n, 3) coordinate arrays, no matrix products per slice)
-    planes = [ti * t2s[a, 0] + tj * t2s[a, 1] for a in range(3)]
-    flat_src = src.reshape(-1)  # C order: flat = (i * nj + j) * nk + k
-    n0, n1, n2 = src_shape
-    for k in range(tgt_shape[2]):
-        f0, f1, f2 = (planes[a] + (k * t2s[a, 2] + t2s[a, 3]) for a in range(3))
-        r0, r1 = _round(f0), _round(f1)
-        inside = (r0 >= 0) & (r0 < n0) & (r1 >= 0) & (r1 < n1)
-        if src_half is None:
-            r2 = _round(f2)
-            inside &= (r2 >= 0) & (r2 < n2)
-        else:  # single-slice mask: a slab around its plane (see the docstring)
-            r2 = np.zeros_like(r0)
-            inside &= np.abs(f2) <= src_half + 1e-9
-        if inside.any():
-            flat = (r0[inside] * n1 + r1[inside]) * n2 + r2[inside]
-            out[:, :, k][inside] = flat_src[flat]
+    # transfer: pull a label for every target voxel centre through the index->index affine
+    # (target voxel -> fractional mask voxel), composed once for the whole grid
+    out = _pull_labels(src, tgt_shape, np.linalg.solve(mask.affine_lps, target.affine_lps), src_half)
 
     if overlap <= min_overlap or not out.any():
         raise GeometryError(

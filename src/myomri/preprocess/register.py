@@ -175,6 +175,29 @@ def _metric(fs, ms, transform, *, bins: int, sampling: float) -> float:
     return float(reg.MetricEvaluate(fs, ms))
 
 
+def _execute(reg, fs, ms, moving: Image, fixed: Image):
+    """The Euler3D transform ``reg`` finds aligning ``ms`` onto ``fs`` (``moving``, ``fixed`` name them in a FitError)."""
+    import SimpleITK as sitk
+
+    # the pyramid's shrink and smoothing filters take ITK's global thread count, not the method's:
+    # with several threads the same inputs gave corrections differing by 0.02 mm from run to run
+    threads = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(cfg.N_THREADS)
+    try:
+        found = reg.Execute(fs, ms)
+    except RuntimeError as exc:  # ITK's message is many lines; keep its first
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise FitError(
+            f"registration of {moving.source or 'moving image'} onto {fixed.source or 'fixed image'} failed: {first}"
+        ) from None
+    finally:
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(threads)
+    # Execute returns a composite (inPlace=False); its one member is the Euler transform
+    while found.GetName() == "CompositeTransform":
+        found = sitk.CompositeTransform(found).GetNthTransform(0)
+    return sitk.Euler3DTransform(found)
+
+
 def register_rigid(
     moving: Image,
     fixed: Image,
@@ -225,23 +248,7 @@ def register_rigid(
     before = _metric(fs, ms, init, bins=bins, sampling=sampling)
     reg = _method(bins=bins, sampling=sampling)
     reg.SetInitialTransform(init, inPlace=False)
-    # the pyramid's shrink and smoothing filters take ITK's global thread count, not the method's:
-    # with several threads the same inputs gave corrections differing by 0.02 mm from run to run
-    threads = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
-    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(cfg.N_THREADS)
-    try:
-        found = reg.Execute(fs, ms)
-    except RuntimeError as exc:  # ITK's message is many lines; keep its first
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise FitError(
-            f"registration of {moving.source or 'moving image'} onto {fixed.source or 'fixed image'} failed: {first}"
-        ) from None
-    finally:
-        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(threads)
-    # Execute returns a composite (inPlace=False); its one member is the Euler transform
-    while found.GetName() == "CompositeTransform":
-        found = sitk.CompositeTransform(found).GetNthTransform(0)
-    found = sitk.Euler3DTransform(found)
+    found = _execute(reg, fs, ms, moving, fixed)
     params = found.GetParameters()
     rot = (float(np.degrees(params[0])), float(np.degrees(params[1])), float(np.degrees(params[2])))
     trans = (float(params[3]), float(params[4]), float(params[5]))
