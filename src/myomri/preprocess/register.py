@@ -185,10 +185,10 @@ def _execute(reg, fs, ms, moving: Image, fixed: Image):
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(cfg.N_THREADS)
     try:
         found = reg.Execute(fs, ms)
-    except RuntimeError as exc:  # ITK's message is many lines; keep its first
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    except RuntimeError as exc:  # ITK's message is many lines; its last one describes the failure
+        last = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise FitError(
-            f"registration of {moving.source or 'moving image'} onto {fixed.source or 'fixed image'} failed: {first}"
+            f"registration of {moving.source or 'moving image'} onto {fixed.source or 'fixed image'} failed: {last}"
         ) from None
     finally:
         sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(threads)
