@@ -19,6 +19,34 @@ __all__ = [
 
 
 @njit(cache=True, nogil=True)
+def _glcm_distribution_sums(p_sum, p_diff, n_levels, eps, row):
+    """The sums of one direction's sum and difference distributions, into ``row`` (:data:`GLCM_SUMS` order:
+    columns 9-11, 18-22, 24 and 25)."""
+    diff_avg = 0.0
+    for k in range(n_levels):
+        diff_avg += k * p_diff[k]
+    diff_var = diff_ent = idm = idmn = idd = idn = inv_var = 0.0
+    nn = float(n_levels)
+    for k in range(n_levels):
+        d = p_diff[k]
+        diff_var += (k - diff_avg) * (k - diff_avg) * d
+        diff_ent -= d * np.log2(d + eps)
+        idm += d / (1.0 + k * k)
+        idmn += d / (1.0 + k * k / (nn * nn))
+        idd += d / (1.0 + k)
+        idn += d / (1.0 + k / nn)
+        if k > 0:
+            inv_var += d / (k * k)
+    sum_avg = sum_ent = 0.0
+    for k in range(2 * n_levels - 1):
+        sum_avg += (k + 2) * p_sum[k]
+        sum_ent -= p_sum[k] * np.log2(p_sum[k] + eps)
+    row[9], row[10], row[11] = diff_avg, diff_ent, diff_var
+    row[18], row[19], row[20], row[21], row[22] = idm, idmn, idd, idn, inv_var
+    row[24], row[25] = sum_avg, sum_ent
+
+
+@njit(cache=True, nogil=True)
 def glcm_sums(p, grey, ii, jj, n_levels, eps):
     """Per-direction sums behind the GLCM features, in one pass over the non-zero cells.
 
@@ -84,31 +112,12 @@ def glcm_sums(p, grey, ii, jj, n_levels, eps):
                 for j in range(n_g):
                     q = px[i] * py[j]
                     hxy2 -= q * np.log2(q + eps)
-        diff_avg = 0.0
-        for k in range(n_levels):
-            diff_avg += k * p_diff[k]
-        diff_var = diff_ent = idm = idmn = idd = idn = inv_var = 0.0
-        nn = float(n_levels)
-        for k in range(n_levels):
-            d = p_diff[k]
-            diff_var += (k - diff_avg) * (k - diff_avg) * d
-            diff_ent -= d * np.log2(d + eps)
-            idm += d / (1.0 + k * k)
-            idmn += d / (1.0 + k * k / (nn * nn))
-            idd += d / (1.0 + k)
-            idn += d / (1.0 + k / nn)
-            if k > 0:
-                inv_var += d / (k * k)
-        sum_avg = sum_ent = 0.0
-        for k in range(2 * n_levels - 1):
-            sum_avg += (k + 2) * p_sum[k]
-            sum_ent -= p_sum[k] * np.log2(p_sum[k] + eps)
         row = out[a]
         row[0], row[1], row[2], row[3], row[4], row[5], row[6] = autoc, ux, prom, shade, tend, contrast, corm
-        row[7], row[8], row[9], row[10], row[11], row[12] = var_x, var_y, diff_avg, diff_ent, diff_var, energy
+        row[7], row[8], row[12] = var_x, var_y, energy
         row[13], row[14], row[15], row[16], row[17] = hxy, hx, hy, hxy1, hxy2
-        row[18], row[19], row[20], row[21], row[22] = idm, idmn, idd, idn, inv_var
-        row[23], row[24], row[25] = maxp, sum_avg, sum_ent
+        row[23] = maxp
+        _glcm_distribution_sums(p_sum, p_diff, n_levels, eps, row)
     return out
 
 
