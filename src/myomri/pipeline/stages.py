@@ -87,7 +87,6 @@ def run_t2_subject(task: dict) -> dict:
     from ..outcome import fit_failure
     from ..preprocess.align_labels import carry_aligned
     from ..t2.maps import write_fit
-    from ..tables.roistats import roi_statistics
 
     out = Path(task["outdir"])
     out.mkdir(parents=True, exist_ok=True)
@@ -126,6 +125,19 @@ def run_t2_subject(task: dict) -> dict:
     write_nifti(grid.with_array(lab.astype(np.uint8)), out / "labels.nii.gz")
     if confidence is not None:  # the dl segmenter's per-slice record (on its own grid's slices)
         _write_json(out / "labels.json", {"segmentation": "myomri dl", "grid": "segmented image", **confidence})
+    table = _t2_table(fit, lab, task)
+    with atomic_path(out / "roi_stats.csv") as tmp:
+        table.to_csv(tmp, index=False)
+    summary = _t2_summary(task, table, counts, overlap, profile, alignment)
+    if confidence is not None:
+        summary["segmentation_low_confidence"] = bool(confidence["low_confidence"])
+    return summary
+
+
+def _t2_table(fit, lab: np.ndarray, task: dict):
+    """The subject's ROI statistics of water T2 (and the EPG fat fraction), per muscle and ``all``."""
+    from ..tables.roistats import roi_statistics
+
     t2_unfit = np.where(fit.fitted, fit.t2, 0.0)  # roistats excludes 0 (unfitted) voxels and counts them
     # muscle names only where the labels' scheme is known: the DL model writes myomri's thigh labels
     scheme = "myomri" if task["segmentation"]["method"] == "dl" else None
@@ -134,10 +146,13 @@ def run_t2_subject(task: dict) -> dict:
     if fit.ff is not None:
         ff_tab = roi_statistics(np.where(fit.fitted, fit.ff, np.nan), lab, combine=True, scheme=scheme)
         table["ff_mean"] = ff_tab["mean"].to_numpy()
-    with atomic_path(out / "roi_stats.csv") as tmp:
-        table.to_csv(tmp, index=False)
+    return table
+
+
+def _t2_summary(task: dict, table, counts: dict, overlap: float, profile, alignment: dict) -> dict:
+    """The subject summary: whole-muscle T2 (row ``all`` of ``table``), fit counts, slice profile, alignment."""
     whole = table[table["label"].astype(str) == "all"].iloc[0]
-    summary = {
+    return {
         "subject": task["subject"],
         "t2_mean": float(whole["mean"]),
         "t2_median": float(whole["median"]),
@@ -152,9 +167,6 @@ def run_t2_subject(task: dict) -> dict:
         "slice_profile_reason": profile.reason,
         **_alignment_columns(alignment),
     }
-    if confidence is not None:
-        summary["segmentation_low_confidence"] = bool(confidence["low_confidence"])
-    return summary
 
 
 def _write_json(path: Path, value: dict) -> None:
