@@ -18,8 +18,10 @@ def register(subparsers) -> None:
         help="per-label count, mean, SD, median and IQR of a map (T2, FF, vendor map)",
         description=(
             "Statistics of a quantitative map (a fitted t2.nii.gz, a scanner T2 map, an FF map) "
-            "in every label of a mask. Map voxels equal to 0 (not fitted) are excluded and "
-            "counted. A mask on another grid is carried onto the map through world "
+            "in every label of a mask. Voxels the fit left out are excluded and counted: those "
+            "its status map marks (a t2fit folder's status.nii.gz, found beside MAP or given with "
+            "--status), so that a fat fraction of 0 counts as a value; else map voxels equal to 0. "
+            "A mask on another grid is carried onto the map through world "
             "coordinates; the overlap fraction is written in the table."
         ),
     )
@@ -41,6 +43,14 @@ def register(subparsers) -> None:
         help="add the whole-muscle value over all labels (and per side with --label-scheme myomri)",
     )
     p.add_argument(
+        "--status",
+        default="auto",
+        metavar="auto|none|FILE",
+        help="t2fit's status map: voxels it marks as not fitted are left out and every other value counts, "
+        "0 included (auto, the default: status.nii.gz beside MAP where t2fit wrote it, with its "
+        "summary.json; none: map voxels equal to 0 are left out instead)",
+    )
+    p.add_argument(
         "--vendor-layout",
         choices=("map", "qmritools"),
         default="map",
@@ -57,15 +67,56 @@ def run(args: argparse.Namespace) -> int:
     from ..t2.vendor import read_vendor_t2map
     from ..tables.roistats import map_roi_statistics, read_names
 
-    refuse_output_over_input({"map": args.map, "mask": args.mask, "label file": args.labels}, [args.output])
+    refuse_output_over_input(
+        {"map": args.map, "mask": args.mask, "label file": args.labels, "status map": _status_path(args)}, [args.output]
+    )
     if args.vendor_layout == "qmritools":
         value_map = read_vendor_t2map(args.map, layout="qmritools")
     else:
         value_map = read_image(args.map)
     mask = read_mask(args.mask)
     names = read_names(args.labels) if args.labels else None
-    table, overlap = map_roi_statistics(value_map, mask, names=names, combine=args.combine, scheme=args.label_scheme)
+    status = _status_path(args)
+    unfitted = 0.0
+    if status is not None:  # the fit's own record of what it left out: zeros in MAP are then values
+        value_map, unfitted = _mark_unfitted(value_map, read_image(status)), float("nan")
+        print(f"roi-stats: voxels left out by the fit from {status}", file=sys.stderr)
+    table, overlap = map_roi_statistics(value_map, mask, names=names, combine=args.combine, scheme=args.label_scheme,
+                                        unfitted_value=unfitted)  # fmt: skip
     with atomic_path(args.output) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     print(f"roi-stats: {len(table)} rows, mask overlap {overlap:.3f}; written {args.output}", file=sys.stderr)
     return 0
+
+
+def _status_path(args: argparse.Namespace) -> str | None:
+    """The status map to use: the one given, t2fit's beside MAP for "auto", or None."""
+    from pathlib import Path
+
+    if args.status == "none" or (args.status == "auto" and args.vendor_layout != "map"):
+        return None
+    if args.status != "auto":
+        return args.status
+    folder = Path(args.map).parent
+    # t2fit writes status.nii.gz and summary.json beside its maps; both, so that a stray file named
+    # status.nii.gz in some other folder is not taken for a fit's record
+    found = folder / "status.nii.gz"
+    return str(found) if found.is_file() and (folder / "summary.json").is_file() else None
+
+
+def _mark_unfitted(value_map, status):
+    """``value_map`` with NaN where ``status`` (t2fit's codes, same grid) says no value was fitted."""
+    import numpy as np
+
+    from ..errors import InputError
+    from ..preprocess.geometry import grid_mismatches
+    from ..t2.fit import AT_BOUND, FITTED
+
+    if grid_mismatches(status, value_map):
+        raise InputError(
+            f"{status.source}: the status map is not on the grid of {value_map.source or 'the map'}; "
+            "expected the status.nii.gz t2fit wrote with that map"
+        )
+    codes = np.asarray(status.array)
+    fitted = (codes == FITTED) | (codes == AT_BOUND)
+    return value_map.with_array(np.where(fitted, np.asarray(value_map.array, dtype=float), np.nan))

@@ -48,9 +48,13 @@ T2_SLICE: str = "all"
 T2_SLICE_PROFILE: str | bool = "auto"
 
 # --- segmentation ---
-SEGMENTATION_KEYS: tuple[str, ...] = ("method", "model", "align")
+SEGMENTATION_KEYS: tuple[str, ...] = ("method", "model", "align", "label_scheme")
 SEGMENTATION_METHODS: tuple[str, ...] = ("given", "classical", "dl")
 SEGMENTATION_METHOD: str = "given"
+#: Label scheme of the muscle labels, which names the muscles and sides in ``roi_stats.csv`` and
+#: ``t2_per_muscle.csv``: "auto" is myomri's thigh scheme for ``dl`` (the network writes it) and unknown
+#: (``label_<value>``) otherwise; "myomri" declares given labels to follow it (checked); null: unknown.
+SEGMENTATION_LABEL_SCHEME: str | None = "auto"
 #: Rigidly register the segmentation's series (Dixon water, the image the labels were drawn on) onto
 #: the first MESE echo before carrying the muscle labels across (``preprocess.register``; sanity bound
 #: in ``config.register``). ``align: false`` in the t2 or the segmentation section turns it off.

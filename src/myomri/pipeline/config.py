@@ -10,7 +10,8 @@ Layout (relative paths are resolved against the study file's folder; defaults in
     columns: {stir: image, roi: mask, mese: mese, labels: dseg, water: dixon_water, fat: dixon_fat}
     seed: 0
     t2: {enabled: true, model: epg, fat_fraction: fit, fat_t2: 151, slices: all, align: true, slice_profile: auto}
-    segmentation: {method: given}  # given (labels column) | classical | dl; align: false also here
+    segmentation: {method: given}  # given (labels column) | classical | dl; align: false also here;
+                                   # label_scheme: myomri where given labels follow myomri's thigh scheme
     features: {enabled: true, params: {setting: ..., imageType: ..., featureClass: ...}}
     analysis: {...}                # the ``myomri study`` schema without features/clinical
     statistics: {positive: [PM, DM, ADM], negative: [HC], correlations: [CK, ALT, AST, LDH, ILD_score]}
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import cast
 
 from ..config import pipeline as cfg
+from ..config.labels import LABEL_SCHEMES
 from ..config.schema import (
     is_int,
     is_number,
@@ -157,9 +159,12 @@ def _segmentation_section(raw: dict, base: Path, problems: list[str]) -> dict:
         "segmentation",
         cfg.SEGMENTATION_KEYS,
         problems,
-        {"method": cfg.SEGMENTATION_METHOD, "model": None, "align": cfg.ALIGN},
-    )
+        {"method": cfg.SEGMENTATION_METHOD, "model": None, "align": cfg.ALIGN,
+         "label_scheme": cfg.SEGMENTATION_LABEL_SCHEME},
+    )  # fmt: skip
     want_choice(seg["method"], "segmentation.method", cfg.SEGMENTATION_METHODS, problems)
+    if seg["label_scheme"] is not None:
+        want_choice(seg["label_scheme"], "segmentation.label_scheme", ("auto", *LABEL_SCHEMES), problems)
     want_bool(seg["align"], "segmentation.align", problems)
     model = seg["model"]
     if model is not None and want_str(model, "segmentation.model", problems, what="a model file path or null"):

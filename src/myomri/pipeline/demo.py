@@ -66,7 +66,7 @@ def demo_study(
             "slices": t2_slices,
             "align": False,
         },
-        "segmentation": {"method": "given"},
+        "segmentation": {"method": "given", "label_scheme": "myomri"},  # the cohort's dseg follows it
         "features": {"enabled": True, "params": copy.deepcopy(cfg.FEATURE_PARAMS)},
         "analysis": analysis,
         "statistics": {"positive": list(cfg.STAT_POSITIVE), "negative": list(cfg.STAT_NEGATIVE)},

@@ -139,14 +139,24 @@ def _t2_table(fit, lab: np.ndarray, task: dict):
     from ..tables.roistats import roi_statistics
 
     t2_unfit = np.where(fit.fitted, fit.t2, 0.0)  # roistats excludes 0 (unfitted) voxels and counts them
-    # muscle names only where the labels' scheme is known: the DL model writes myomri's thigh labels
-    scheme = "myomri" if task["segmentation"]["method"] == "dl" else None
+    scheme = _label_scheme(task["segmentation"])
     table = roi_statistics(t2_unfit, lab, combine=True, scheme=scheme)
     table.insert(0, "subject", task["subject"])
     if fit.ff is not None:
-        ff_tab = roi_statistics(np.where(fit.fitted, fit.ff, np.nan), lab, combine=True, scheme=scheme)
+        # unfitted voxels are NaN here: a fat fraction of exactly 0 is a value, not a voxel left out
+        ff = np.where(fit.fitted, fit.ff, np.nan)
+        ff_tab = roi_statistics(ff, lab, combine=True, scheme=scheme, unfitted_value=np.nan)
         table["ff_mean"] = ff_tab["mean"].to_numpy()
     return table
+
+
+def _label_scheme(seg: dict) -> str | None:
+    """The muscle labels' scheme: as the study file declares it, or for "auto" myomri's thigh scheme
+    where the DL model wrote them, else unknown (labels then keep ``label_<value>`` names)."""
+    scheme = seg.get("label_scheme", "auto")
+    if scheme == "auto":
+        return "myomri" if seg["method"] == "dl" else None
+    return scheme
 
 
 def _t2_summary(task: dict, table, counts: dict, overlap: float, profile, alignment: dict) -> dict:

@@ -69,7 +69,8 @@ def roi_statistics(values, labels, *, names=None, combine=False, scheme=None, un
     scheme : {None, 'myomri'}
         Label scheme of ``labels``; None (unknown) names labels ``label_<value>``.
     unfitted_value : float
-        Map value of voxels a fit left out (excluded and counted).
+        Map value of voxels a fit left out (excluded and counted). NaN: only non-finite values are
+        left out, for maps where 0 is a value (a fat fraction map whose unfitted voxels are NaN).
 
     Returns
     -------
@@ -153,7 +154,8 @@ def read_names(path: str | os.PathLike) -> dict[int, str]:
     return names
 
 
-def map_roi_statistics(value_map: Image, mask: Image, *, names=None, combine=False, scheme=None):
+def map_roi_statistics(value_map: Image, mask: Image, *, names=None, combine=False, scheme=None,
+                       unfitted_value=cfg.ROI_UNFITTED_VALUE):  # fmt: skip
     """``roi_statistics`` of two images; a mask on another grid is carried onto the map's grid
     through world coordinates. Returns ``(table, overlap)`` (overlap 1.0 on the same grid)."""
     from ..preprocess.geometry import grid_mismatches, transfer_mask
@@ -165,7 +167,8 @@ def map_roi_statistics(value_map: Image, mask: Image, *, names=None, combine=Fal
         mask, overlap = transfer_mask(mask, value_map)
         transferred = True
     try:
-        table = roi_statistics(value_map.array, mask.array, names=names, combine=combine, scheme=scheme)
+        table = roi_statistics(value_map.array, mask.array, names=names, combine=combine, scheme=scheme,
+                               unfitted_value=unfitted_value)  # fmt: skip
     except MaskError as exc:  # name the mask file
         raise MaskError(f"{mask.source or 'mask'}: {exc}") from exc
     table["mask_transferred"] = transferred
