@@ -101,3 +101,14 @@ def test_stage_failing_for_one_subject_run_goes_on_and_report_lists_it(cohort_co
     # the failed subject is retried on the next run, the others are not recomputed
     again = run_pipeline(config, tmp_path / "out", progress=False, report=False)
     assert again.computed["t2"] == [] and [f["subject"] for f in again.failures if f["stage"] == "t2"] == ["sub-003"]
+    assert (again.stages["t2"]["status"], again.stages["t2"]["n_failed"]) == ("cached", 1)
+
+
+def test_a_t2_stage_whose_every_subject_failed_says_failed_not_cached(cohort_copy, tmp_path):
+    _subset(cohort_copy, ["sub-003"])
+    bad = cohort_copy / "sub-003" / "mese" / "sub-003_mese.nii.gz"
+    bad.unlink()  # a hard link to the shared cohort: replace, never write through it
+    bad.write_bytes(gzip.compress(b"not a nifti file at all"))
+    config = load_pipeline(write_study(cohort_copy, t2_only_study(cohort_copy)))
+    result = run_pipeline(config, tmp_path / "out", progress=False, report=False)
+    assert (result.stages["t2"]["status"], result.stages["t2"]["n_failed"]) == ("failed", 1)

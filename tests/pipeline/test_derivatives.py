@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from myomri import __version__
+from myomri.config.labels import label_value
 from myomri.io.nifti import read_nifti
 
 pytestmark = pytest.mark.slow
@@ -50,7 +51,9 @@ def test_per_muscle_table_matches_the_derivative_maps(finished_run):
     assert list(tidy.columns) == ["subject", "side", "muscle", "n_voxels", "t2_mean", "t2_sd", "t2_median",
                                   "t2_iqr", "ff_mean"]
     summary = pd.read_csv(result.outdir / "stages" / "t2" / "t2_subjects.csv", dtype={"subject": str})
-    pooled = tidy[tidy["muscle"] == "all"].set_index("subject")
+    # the demo's labels follow myomri's thigh scheme (its study says so): muscle and side split, as the README says
+    assert set(tidy["side"]) == {"R", "L", "both"} and "VL" in set(tidy["muscle"])
+    pooled = tidy[(tidy["muscle"] == "all") & (tidy["side"] == "both")].set_index("subject")
     np.testing.assert_allclose(pooled.loc[summary["subject"], "t2_mean"], summary["t2_mean"])
     sid = summary["subject"].iloc[0]
     anat = result.outdir / "derivatives" / "myomri" / f"sub-{sid.removeprefix('sub-')}" / "anat"
@@ -58,8 +61,9 @@ def test_per_muscle_table_matches_the_derivative_maps(finished_run):
     lab = read_nifti(next(anat.glob("*_dseg.nii.gz"))).array
     mine = tidy[(tidy["subject"] == sid) & (tidy["muscle"] != "all")]
     assert mine["n_voxels"].sum() == int(pooled.loc[sid, "n_voxels"])
-    for row in mine.itertuples():
-        value = int(row.muscle.removeprefix("label_")) if row.muscle.startswith("label_") else None
-        if value is not None:
-            sel = (lab == value) & (t2 != 0)
-            assert row.n_voxels == sel.sum() and row.t2_mean == pytest.approx(t2[sel].mean(), rel=1e-5)
+    for row in mine.itertuples():  # each row equals the derivative maps inside its label value
+        sel = (lab == label_value(row.muscle, row.side)) & (t2 != 0)
+        assert row.n_voxels == sel.sum() and row.t2_mean == pytest.approx(t2[sel].mean(), rel=1e-5)
+    for side in ("R", "L"):
+        one = tidy[(tidy["subject"] == sid) & (tidy["side"] == side)]
+        assert one[one["muscle"] != "all"]["n_voxels"].sum() == int(one[one["muscle"] == "all"]["n_voxels"].iloc[0])

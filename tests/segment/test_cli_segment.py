@@ -129,3 +129,27 @@ def test_cli_dl_without_torch_names_the_extra_to_install(dixon, capsys, monkeypa
     err = capsys.readouterr().err
     assert "pip install 'myomri[torch]'" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_cli_a_fat_image_with_the_water_images_pixels_is_refused(dixon, capsys):
+    folder, _ = dixon
+    out = folder / "same.nii.gz"
+    water = str(folder / "water.nii.gz")
+    (folder / "copy.nii.gz").write_bytes((folder / "water.nii.gz").read_bytes())  # another file, same pixels
+    for fat in (water, str(folder / "copy.nii.gz")):
+        assert main(["segment", water, "--fat", fat, "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"--fat {fat}" in err and "same pixels as IMAGE" in err
+    assert not out.exists()
+
+
+def test_cli_a_swapped_dixon_pair_is_warned_of(dixon, capsys):
+    folder, _ = dixon
+    rc = main(["segment", str(folder / "fat.nii.gz"), "--fat", str(folder / "water.nii.gz"),
+               "-o", str(folder / "t.nii.gz")])  # fmt: skip
+    captured = capsys.readouterr()
+    assert rc == 0 and "femur found in 0/2 slices" in captured.out
+    assert "warning: no femur found in" in captured.err and "not swapped" in captured.err
+    assert main(["segment", str(folder / "water.nii.gz"), "--fat", str(folder / "fat.nii.gz"),
+                 "-o", str(folder / "u.nii.gz")]) == 0  # fmt: skip
+    assert "warning" not in capsys.readouterr().err  # the right pair: no warning

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 __all__ = ["register", "run"]
 
@@ -138,6 +139,11 @@ def run(args: argparse.Namespace) -> int:
     from ..segment.methods import segment
 
     fat = _read(args.fat, args.series) if args.fat else None
+    if fat is not None and fat.shape == image.shape and np.array_equal(fat.array, image.array):
+        raise InputError(
+            f"--fat {args.fat}: holds the same pixels as IMAGE {args.image}; expected the Dixon fat image "
+            "beside the water image (with --series, both are read from that one series)"
+        )
     tissue = segment(image, args.method, fat=fat)
     if args.mask == "tissue":
         out = tissue
@@ -154,4 +160,11 @@ def run(args: argparse.Namespace) -> int:
         + ", ".join(parts)
         + f"; femur found in {n_femur}/{tissue.array.shape[2]} slices"
     )
+    if not counts[1] or not n_femur:  # an axial thigh always holds muscle and the femur: inputs likely wrong
+        print(
+            f"segment: warning: {'no muscle' if not counts[1] else 'no femur'} found in {args.image}; expected an "
+            "axial thigh image "
+            + ("(IMAGE the Dixon water image, --fat the fat image, not swapped)" if args.fat else "with bright fat"),
+            file=sys.stderr,
+        )
     return 0

@@ -50,27 +50,53 @@ def _float(value) -> float | None:
         return None
 
 
+#: Enhanced MR's EchoPulseSequence in the classic ScanningSequence words the rules below read.
+_PULSE_SEQUENCE_WORDS = {"SPIN": "SE", "GRADIENT": "GR", "BOTH": "SE\\GR"}
+
+
+def _enhanced(ds) -> tuple[list, str, float | None]:
+    """Echo times, sequence words and inversion time of an enhanced multi-frame MR object, which keeps
+    them per frame (``MREchoSequence``), as ``EchoPulseSequence`` and in ``MRModifierSequence``."""
+    from pydicom.multival import MultiValue
+
+    groups = list(ds.get("PerFrameFunctionalGroupsSequence") or ())
+    groups += list(ds.get("SharedFunctionalGroupsSequence") or ())
+    tes, ir, ti = [], False, None
+    for group in groups:
+        for echo in group.get("MREchoSequence") or ():
+            tes.append(echo.get("EffectiveEchoTime"))
+        for modifier in group.get("MRModifierSequence") or ():
+            if str(modifier.get("InversionRecovery", "")).upper() == "YES":
+                ir = True
+                times = modifier.get("InversionTimes")  # one value, or several (a MultiValue)
+                if times not in (None, ""):
+                    ti = _float(times[0] if isinstance(times, MultiValue) else times)
+    words = _PULSE_SEQUENCE_WORDS.get(str(ds.get("EchoPulseSequence", "") or "").upper(), "")
+    return tes, "\\".join(w for w in (words, "IR" if ir else "") if w), ti
+
+
 def _add(series: dict, ds, path: Path) -> None:
     key = (str(ds.get("PatientID", "") or ""), str(ds.get("SeriesInstanceUID", "") or ""))
+    multi = "PerFrameFunctionalGroupsSequence" in ds
+    tes, pulse_words, multi_ti = _enhanced(ds) if multi else ([ds.get("EchoTime")], "", None)
     info = series.get(key)
     if info is None:
         num = ds.get("SeriesNumber")
+        seq = ds.get("ScanningSequence")
         info = series[key] = SeriesInfo(
             key[0],
             key[1],
             number=int(num) if num not in (None, "") else None,
             description=str(ds.get("SeriesDescription", "") or ""),
             image_type=tuple(str(v).upper() for v in (ds.get("ImageType") or ())),
-            scanning_sequence="\\".join(ds.get("ScanningSequence") or ())
-            if not isinstance(ds.get("ScanningSequence"), str)
-            else ds.get("ScanningSequence"),
+            scanning_sequence=(seq if isinstance(seq, str) else "\\".join(seq or ())) or pulse_words,
             acquisition_type=str(ds.get("MRAcquisitionType", "") or ""),
-            inversion_time=_float(ds.get("InversionTime")),
+            inversion_time=_float(ds.get("InversionTime")) if multi_ti is None else multi_ti,
             repetition_time=_float(ds.get("RepetitionTime")),
         )
-    te = _float(ds.get("EchoTime"))
-    if te is not None:
-        info.echo_times.add(round(te, io_cfg.ECHO_TIME_DECIMALS))
+    for te in map(_float, tes):
+        if te is not None:
+            info.echo_times.add(round(te, io_cfg.ECHO_TIME_DECIMALS))
     info.files.append(path)
 
 

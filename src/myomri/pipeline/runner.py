@@ -132,10 +132,13 @@ def _t2_stage(config, out, sums, *, jobs, executor, scheduler, progress, result,
     table = pd.DataFrame([rows[s] for s in order])
     with atomic_path(base / "t2_subjects.csv") as tmp:
         table.to_csv(tmp, index=False)
+    n_failed = len(todo) - len(computed)
     result.stages["t2"] = {
-        "status": "computed" if computed else "cached",
+        # "failed" when no subject has a T2 result: a fresh run whose every fit failed is not "cached"
+        "status": "computed" if computed else ("failed" if n_failed and not rows else "cached"),
         "n_subjects": len(rows),
         "n_computed": len(computed),
+        "n_failed": n_failed,
         "align_refused": [s for s in order if rows[s].get("align") == "refused"],
     }
     return table

@@ -35,8 +35,10 @@ def t2_task(spec, settings: dict, outdir: Path) -> dict:
     }
 
 
-def _muscle_labels(task: dict, water):
-    """The label map to average T2 in, on its own grid: given labels, classical or DL masks of ``water``."""
+def _muscle_labels(task: dict, water, mese):
+    """The label map to average T2 in, on its own grid: given labels, classical or DL masks of ``water``;
+    DL masks of the MESE series' first echo where the subject has no Dixon water (the network is
+    trained contrast-agnostic; the study file checks that classical segmentation has its water)."""
     from ..io.read import read_image, read_mask
 
     method = task["segmentation"]["method"]
@@ -45,8 +47,8 @@ def _muscle_labels(task: dict, water):
     from ..segment.methods import muscle_labels
 
     fat = read_image(task["fat"]) if method == "classical" and task["fat"] else None
-    water = read_image(task["water"]) if water is None else water
-    return muscle_labels(water, method, fat=fat, model=task["segmentation"].get("model"))
+    source = water if water is not None else mese.volume(0)
+    return muscle_labels(source, method, fat=fat, model=task["segmentation"].get("model"))
 
 
 def _model(settings: dict, image):
@@ -94,16 +96,17 @@ def run_t2_subject(task: dict) -> dict:
     if image.array.ndim != 4:
         raise InputError(f"{task['mese']}: expected a multi-echo (4-D) series, got shape {image.shape}")
     water = read_image(task["water"]) if task["water"] else None
-    labels = _muscle_labels(task, water)
+    labels = _muscle_labels(task, water, image)
     confidence = labels.meta.get("confidence")  # the dl segmenter's record, before the labels are carried
     # the labels follow the series they were drawn on (Dixon water) once it is aligned to the MESE echo 1
     labels, overlap, alignment = carry_aligned(
         labels, image, moving=water, align=task["t2"]["align"] and task["segmentation"]["align"]
     )
-    _write_json(
-        out / "alignment.json",
-        {"subject": task["subject"], "moving": "Dixon water", "fixed": "MESE echo 1", **alignment},
+    moving = (
+        "MESE echo 1 (segmented there)" if water is None and task["segmentation"]["method"] == "dl" else "Dixon water"
     )
+    _write_json(out / "alignment.json", {"subject": task["subject"], "moving": moving, "fixed": "MESE echo 1",
+                                         **alignment})  # fmt: skip
     lab = np.asarray(labels.array).astype(np.int16)
     if task["t2"]["slices"] == "centre":
         keep = np.zeros(lab.shape[2], bool)
