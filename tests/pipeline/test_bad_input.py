@@ -112,3 +112,17 @@ def test_a_t2_stage_whose_every_subject_failed_says_failed_not_cached(cohort_cop
     config = load_pipeline(write_study(cohort_copy, t2_only_study(cohort_copy)))
     result = run_pipeline(config, tmp_path / "out", progress=False, report=False)
     assert (result.stages["t2"]["status"], result.stages["t2"]["n_failed"]) == ("failed", 1)
+
+
+def test_a_study_left_with_no_classification_task_says_its_study_stage_was_skipped(cohort_copy, tmp_path, capsys):
+    from myomri.cli.run import print_summary
+
+    _subset(cohort_copy, ["sub-001", "sub-002"])
+    study = small_study(cohort_copy)
+    study["t2"]["enabled"] = False
+    study["analysis"]["tasks"] = []  # as myomri demo leaves it when the cohort supports no task
+    result = run_pipeline(load_pipeline(write_study(cohort_copy, study)), tmp_path / "out", progress=False,
+                          report=False)  # fmt: skip
+    assert result.stages["study"]["status"] == "skipped" and "analysis.tasks is empty" in result.stages["study"]["reason"]
+    print_summary(result)
+    assert "study: skipped: no classification task" in capsys.readouterr().err

@@ -86,7 +86,8 @@ def print_summary(result) -> None:
     """One line per stage and the report path."""
     for name, info in result.stages.items():
         if isinstance(info, dict):
-            print(f"{name}: {info.get('status')}", file=sys.stderr)
+            reason = f": {info['reason']}" if info.get("status") == "skipped" and info.get("reason") else ""
+            print(f"{name}: {info.get('status')}{reason}", file=sys.stderr)
             if info.get("align_refused"):  # the sanity bound's warning (preprocess.register)
                 print(
                     f"warning: series alignment refused (beyond the sanity bound) for "

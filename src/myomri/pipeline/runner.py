@@ -219,6 +219,10 @@ def _run(config, outdir, *, jobs, executor, scheduler, progress, report) -> RunR
         feats = _features_stage(config, out, sums, **stage_args)
         if feats is not None and config.analysis.get("tasks"):
             _study_stage(config, out, sums, features_csv, jobs=jobs, progress=progress, result=result, log=log)
+        elif feats is not None:  # said, not silent: the report would only show an empty section
+            reason = "no classification task (analysis.tasks is empty; the study's reductions list any left out)"
+            result.stages["study"] = {"status": "skipped", "reason": reason}
+            log(f"study: skipped: {reason}")
     if t2_table is not None and len(t2_table):
         st = stage_dir(out, "stats")
         key = cache_key(
