@@ -46,6 +46,11 @@ CASES = [
     (["run", "{f}", "-o", "{d}/out", "--jobs", "0"], "--jobs"),
     (["study", "run", "{f}", "-o", ""], "-o/--output"),
     (["study", "run", "{f}", "-o", "{d}/s", "--jobs", "0"], "--jobs"),
+    (["view", "{f}", "--port", "99999"], "--port"),
+    (["view", "{f}", "--port", "-1"], "--port"),
+    (["federate", "serve", "--store", "{d}/s", "--port", "70000"], "--port"),
+    (["t2fit", "{f}", "-o", "{d}/m", "--noise-threshold", "-1"], "--noise-threshold"),
+    (["t2fit", "{f}", "-o", "{d}/m", "--noise-threshold", "nan"], "--noise-threshold"),
 ]
 
 

@@ -143,3 +143,21 @@ def test_xlsx_without_openpyxl_says_so(tree, tmp_path):
     table.write_bytes(b"PK")
     with pytest.raises(InputError, match="openpyxl"):
         init_study(tree, tmp_path / "s" / "study.yaml", clinical=table)
+
+
+@pytest.mark.parametrize(
+    "name, content, said",
+    [
+        ("clin.nii.gz", b"\x1f\x8b not a table", "of type '.gz'; expected a .csv, .tsv or .xlsx file"),
+        ("clin", b"patient_id,group\n", "of type '(none)'; expected a .csv, .tsv or .xlsx file"),
+        ("clin.csv", b"\xff\xfe\x00\x01binary", "not a readable CSV table (UnicodeDecodeError"),
+        ("clin.tsv", b"", "not a readable TSV table (EmptyDataError"),
+    ],
+)
+def test_a_clinical_table_that_is_not_one_is_named_with_what_was_expected(tree, tmp_path, name, content, said):
+    table = tmp_path / name
+    table.write_bytes(content)
+    with pytest.raises(InputError) as err:
+        init_study(tree, tmp_path / "s" / "study.yaml", clinical=table)
+    assert str(err.value).startswith(f"{table}: ") and said in str(err.value)
+    assert not (tmp_path / "s" / "study.yaml").exists()

@@ -8,7 +8,10 @@ import argparse
 import math
 from pathlib import Path
 
-__all__ = ["usable_jobs", "n_jobs", "seed", "positive_int", "positive_float", "fat_t2", "output_file", "output_dir"]
+__all__ = [
+    "usable_jobs", "n_jobs", "seed", "positive_int", "positive_float", "non_negative_float", "port", "fat_t2",
+    "output_file", "output_dir",
+]  # fmt: skip
 
 
 def _int(text: str, expected: str) -> int:
@@ -62,14 +65,31 @@ def positive_int(text: str) -> int:
     return value
 
 
-def positive_float(text: str) -> float:
-    """A finite number > 0 (learning rate, time limits)."""
+def _finite(text: str, ok, expected: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a finite number > 0")
+    if not (math.isfinite(value) and ok(value)):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected {expected}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (learning rate, time limits)."""
+    return _finite(text, lambda v: v > 0, "a finite number > 0")
+
+
+def non_negative_float(text: str) -> float:
+    """A finite number >= 0 (a signal threshold: 0 fits every voxel, a negative one means nothing)."""
+    return _finite(text, lambda v: v >= 0, "a finite number >= 0")
+
+
+def port(text: str) -> int:
+    """A TCP port from 0 (a free one) to 65535."""
+    value = _int(text, "a port number from 0 to 65535")
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a port number from 0 to 65535")
     return value
 
 

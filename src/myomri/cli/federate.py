@@ -12,6 +12,7 @@ __all__ = ["register", "run"]
 def register(subparsers) -> None:
     """Add the ``federate`` command and its four subcommands."""
     from ..config.segment_dl import FEDERATED as F
+    from .argtypes import port
 
     top = subparsers.add_parser(
         "federate", help="federated learning: serve a model, push refined weights, pull the merged model",
@@ -40,7 +41,7 @@ def register(subparsers) -> None:
         help="data size the initial model represents in the weighted average (default 1)",
     )
     s.add_argument("--host", default=F["host"], help=f"address to listen on (default {F['host']})")
-    s.add_argument("--port", type=int, default=F["port"], help=f"port (default {F['port']})")
+    s.add_argument("--port", type=port, default=F["port"], help=f"port (default {F['port']})")
     s.add_argument(
         "--tolerance",
         type=float,

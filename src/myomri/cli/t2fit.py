@@ -92,7 +92,7 @@ def _add_reading_arguments(p) -> None:
 def _add_fit_arguments(p) -> None:
     """Options of the signal model and of the fit itself."""
     from ..config import t2 as cfg
-    from .argtypes import fat_t2, n_jobs
+    from .argtypes import fat_t2, n_jobs, non_negative_float
 
     p.add_argument(
         "--fat-t2",
@@ -125,7 +125,7 @@ def _add_fit_arguments(p) -> None:
     )
     p.add_argument(
         "--noise-threshold",
-        type=float,
+        type=non_negative_float,
         default=None,
         help="do not fit voxels whose maximum signal is below this (default: "
         f"{cfg.NOISE_AUTO_FRACTION:g} x the {cfg.NOISE_AUTO_PERCENTILE:g}th "

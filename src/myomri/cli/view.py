@@ -11,6 +11,8 @@ __all__ = ["register", "run", "build_catalog"]
 
 def register(subparsers) -> None:
     """Add the ``view`` subcommand."""
+    from .argtypes import port
+
     p = subparsers.add_parser(
         "view",
         help="review and correct label maps in the browser (local, offline)",
@@ -37,7 +39,7 @@ def register(subparsers) -> None:
         default=None,
         help="segmentation model that 'learn from corrections' refines (default: the shipped one)",
     )
-    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--port", type=port, default=0, help="port on 127.0.0.1 (default: a free one)")
     p.add_argument("--no-browser", action="store_true", help="print the URL only; do not open a browser")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     p.set_defaults(func=run)

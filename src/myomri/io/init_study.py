@@ -137,14 +137,16 @@ def read_clinical(path: Path, ids: dict[str, str]):
                 "install it or save the table as CSV/TSV"
             ) from None
         table = pd.read_excel(path, dtype=str)
+    elif suffix in (".csv", ".tsv", ".tab", ".txt"):
+        try:
+            table = pd.read_csv(path, sep="\t" if suffix in (".tsv", ".tab") else ",", dtype=str,
+                                na_values=["n/a", "NA", ""], keep_default_na=False)  # fmt: skip
+        except (UnicodeDecodeError, ValueError) as exc:  # pandas' ParserError and EmptyDataError are ValueErrors
+            raise InputError(
+                f"{path}: not a readable {suffix[1:].upper()} table ({type(exc).__name__}: {exc})"
+            ) from None
     else:
-        table = pd.read_csv(
-            path,
-            sep="\t" if suffix in (".tsv", ".tab") else ",",
-            dtype=str,
-            na_values=["n/a", "NA", ""],
-            keep_default_na=False,
-        )
+        raise InputError(f"{path}: clinical table of type {suffix or '(none)'!r}; expected a .csv, .tsv or .xlsx file")
     col = next((c for c in cfg.CLINICAL_ID_COLUMNS if c in table.columns), None)
     if col is None:
         raise InputError(
