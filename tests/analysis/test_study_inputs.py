@@ -239,3 +239,23 @@ def test_published_selection_counts_the_sfs_convergence_warnings_into_one_note(t
     sfs_notes = [n for n in res.notes if "selection's SFS fits" in n]
     assert len(sfs_notes) == 1 and sfs_notes[0].startswith("task groups, mlp: ")
     assert int(sfs_notes[0].split(": ")[1].split()[0]) > 0
+
+
+def test_a_pipeline_study_file_given_to_study_says_to_use_run(tmp_path):
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump({"subjects": "manifest.csv", "clinical": "participants.tsv",
+                                                         "segmentation": {"method": "dl"}}))  # fmt: skip
+    with pytest.raises(ConfigError) as err:
+        load_study(tmp_path / "study.yaml")
+    assert err.value.problems[0].startswith("subjects: this is a pipeline study file") and "myomri run" in err.value.problems[0]
+
+
+def test_a_bids_participants_tsv_is_a_clinical_table(tmp_path):
+    path = write_study(tmp_path, **FAST)
+    clinical = pd.read_csv(tmp_path / "clinical.csv", dtype=str).rename(columns={"subject": "participant_id"})
+    clinical.to_csv(tmp_path / "participants.tsv", sep="\t", index=False)
+    study = yaml.safe_load(path.read_text())
+    study["clinical"] = "participants.tsv"
+    path.write_text(yaml.safe_dump(study))
+    as_tsv = run_study(load_study(path))
+    as_csv = run_study(load_study(write_study(tmp_path, **FAST)))
+    pd.testing.assert_frame_equal(as_tsv.repeats, as_csv.repeats)

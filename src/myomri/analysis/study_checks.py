@@ -79,10 +79,12 @@ def minimum_class_size(*, folds: int, mode: str, classifiers) -> int:
 
 
 def _read_csv(path, what: str, problems: list[str], dtype=None) -> pd.DataFrame | None:
+    """A CSV table, or TSV where the name says so (``.tsv``, ``.tab``: BIDS' participants.tsv)."""
+    tsv = str(path).lower().endswith((".tsv", ".tab"))
     try:
-        return pd.read_csv(path, dtype=dtype or {"subject": str, "reader": str})
+        return pd.read_csv(path, sep="\t" if tsv else ",", dtype=dtype or {"subject": str, "reader": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        problems.append(str(FormatError(f"{what} {path}: not a readable CSV table ({exc})")))
+        problems.append(str(FormatError(f"{what} {path}: not a readable {'TSV' if tsv else 'CSV'} table ({exc})")))
         return None
 
 
@@ -113,6 +115,8 @@ def read_tables(config: StudyConfig, problems: list[str]):
     # targets are labels compared as written: read as text, so a 0/1 column with gaps stays '0'/'1'
     # (type inference would make it float and the labels '0.0'/'1.0')
     clin = _read_csv(config.clinical, "clinical table", problems, dtype=str)
+    if clin is not None and "subject" not in clin.columns and "participant_id" in clin.columns:
+        clin = clin.rename(columns={"participant_id": "subject"})  # a BIDS participants table's id column
     for name, table, need, src in (
         ("features table", feats, ("subject", "reader"), config.features),
         ("clinical table", clin, ("subject",), config.clinical),

@@ -229,6 +229,9 @@ def parse_study(raw: dict, *, base: Path | None = None, source: str = "<dict>") 
     if not isinstance(raw, dict):
         raise ConfigError([f"expected a mapping at the top level, got {type(raw).__name__}"], source)
     base = base or Path(".")
+    if "subjects" in raw and "subjects" not in cfg.STUDY_KEYS:  # said first: the other problems follow from it
+        problems.append("subjects: this is a pipeline study file (images per subject); run it with 'myomri run "
+                        "STUDY -o OUTDIR'. 'myomri study' takes a features table and a clinical table")  # fmt: skip
     for extra in sorted(set(raw) - set(cfg.STUDY_KEYS)):
         problems.append(f"{extra}: unknown key (allowed: {', '.join(cfg.STUDY_KEYS)})")
     paths = {}
