@@ -13,6 +13,7 @@ __all__ = [
     "MyomriError",
     "InputError",
     "MissingFileError",
+    "OutputError",
     "FormatError",
     "GeometryError",
     "MaskError",
@@ -52,6 +53,10 @@ class MissingFileError(MyomriError, FileNotFoundError):
     def __init__(self, path: str | os.PathLike, what: str = "file"):
         self.path = os.fspath(path)
         super().__init__(f"{what} not found: {self.path}")
+
+
+class OutputError(MyomriError, OSError):
+    """An output cannot be written where it was asked for (a folder without write permission, a full disk)."""
 
 
 class FormatError(InputError):

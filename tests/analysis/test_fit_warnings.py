@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.exceptions import ConvergenceWarning
-
 from tests.analysis._study_synth import write_study
+
 from myomri.analysis import study as study_module
 from myomri.analysis import validation
 from myomri.analysis.study import run_study

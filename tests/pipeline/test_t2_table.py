@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from tests.pipeline.test_config_types import _problems, _study
+
 from myomri.pipeline import load_pipeline
 from myomri.pipeline.stages import _t2_table
 from myomri.t2.fit import BELOW_NOISE, FITTED, Fit

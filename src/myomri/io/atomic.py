@@ -24,9 +24,12 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     format from the extension still work. On error the temporary file is removed.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = suffix if suffix is not None else "".join(path.suffixes)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name.split('.')[0]}.", suffix=suffix, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name.split('.')[0]}.", suffix=suffix, dir=path.parent)
+    except OSError as exc:  # named by the output asked for, not by the hidden temporary file
+        raise _output_error(path, exc) from None
     tmp_path = Path(tmp)
     try:  # from the first statement after mkstemp: an interrupt there leaves no stray file either
         os.close(fd)
@@ -38,6 +41,13 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _output_error(path: Path, exc: OSError):
+    from ..errors import OutputError
+
+    return OutputError(f"{path}: cannot be written ({exc.strerror or type(exc).__name__} in {path.parent}); "
+                       "expected a folder this user can write to")  # fmt: skip
 
 
 def _current_umask() -> int:
@@ -63,8 +73,11 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     (or Ctrl-C) the temporary folder is removed and ``path`` is left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    except OSError as exc:
+        raise _output_error(path, exc) from None
     old = None
     try:
         yield tmp
