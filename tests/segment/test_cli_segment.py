@@ -153,3 +153,10 @@ def test_cli_a_swapped_dixon_pair_is_warned_of(dixon, capsys):
     assert main(["segment", str(folder / "water.nii.gz"), "--fat", str(folder / "fat.nii.gz"),
                  "-o", str(folder / "u.nii.gz")]) == 0  # fmt: skip
     assert "warning" not in capsys.readouterr().err  # the right pair: no warning
+
+
+def test_cli_dl_with_a_compartment_mask_is_refused_before_reading(dixon, capsys):
+    folder, _ = dixon
+    out = folder / "c.nii.gz"
+    assert main(["segment", str(folder / "water.nii.gz"), "--method", "dl", "--mask", "compartment", "-o", str(out)]) == 2
+    assert "--mask compartment: the dl method labels each muscle" in capsys.readouterr().err and not out.exists()

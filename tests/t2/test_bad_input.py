@@ -176,3 +176,10 @@ def test_cli_jobs_2_with_estimated_fat_t2_reports_it_free(tmp_path):
     assert abs(s["settings"]["fat_t2_ms"] - 175.0) < 1.0 and s["settings"]["pure_fat_voxels"] == 48
     assert "fat_t2 (one value for the volume)" in s["free_parameters"]
     assert "fat_t2_ms" not in s["fixed_parameters"]
+
+
+def test_a_mono_exponential_method_given_to_the_epg_model_says_whose_method_it_is():
+    with pytest.raises(InputError) as err:
+        EPGModel(np.arange(1, 11) * 10.0, objective="nnls")
+    assert "EPG fit method (objective) 'nnls' unknown; expected one of ['lsq', 'myoqmri']" in str(err.value)
+    assert "methods of the mono-exponential model" in str(err.value)

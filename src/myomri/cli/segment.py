@@ -131,6 +131,11 @@ def run(args: argparse.Namespace) -> int:
             f"--fat {args.fat}: the dl method segments one image (IMAGE, --contrast); "
             "use --method classical for a Dixon water/fat pair"
         )
+    if args.method == "dl" and args.mask == "compartment":
+        raise InputError(
+            "--mask compartment: the dl method labels each muscle and draws no fascia compartment; "
+            "expected --mask tissue (the muscle labels) or muscle (a 0/1 mask), or --method classical"
+        )
     image = _read(args.image, args.series)
     if args.method == "dl":  # per-muscle labels, not the tissue map: its own writer
         from .segment_dl import run_dl

@@ -196,7 +196,7 @@ def run_dl(args: argparse.Namespace, image) -> int:
     from ..segment.infer import segment_dl
 
     labels = segment_dl(image, model=args.model, contrast=args.contrast, n_threads=_threads_default(), tta=args.tta)
-    out = labels if args.mask in ("tissue", "compartment") else labels.with_array((labels.array > 0).astype(np.uint8))
+    out = labels if args.mask == "tissue" else labels.with_array((labels.array > 0).astype(np.uint8))
     path = write_image(out, args.output)
     conf = labels.meta["confidence"]
     sidecar = write_confidence(conf, path, model=labels.meta["model_lineage"])

@@ -108,7 +108,10 @@ class EPGModel:
         self.chunk_voxels = int(chunk_voxels)
         self.threads = threads
         if objective not in OBJECTIVES:
-            raise InputError(f"objective must be one of {sorted(OBJECTIVES)}, got {objective!r}")
+            raise InputError(
+                f"EPG fit method (objective) {objective!r} unknown; expected one of {sorted(OBJECTIVES)} "
+                "(loglinear, nnls and nlls are methods of the mono-exponential model)"
+            )
         self.objective = objective
         self.source = source
         if self.drop_first_echo and self.echo_times.size - 1 < cfg.MIN_ECHOES:
