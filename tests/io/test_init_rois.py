@@ -73,3 +73,10 @@ def test_readers_the_analysis_does_not_compare_are_refused(tree, tmp_path):
     rois = _rois(tmp_path / "rois", readers=("A", "B"))
     with pytest.raises(InputError, match=r"readers \['A', 'B'\] found.*'R1'"):
         init_study(tree, tmp_path / "s" / "study.yaml", rois=rois)
+
+
+def test_an_roi_folder_holding_no_roi_is_refused(tree, tmp_path):
+    (tmp_path / "rois").mkdir()
+    with pytest.raises(InputError, match="no reader ROI found; expected"):
+        init_study(tree, tmp_path / "s" / "study.yaml", rois=tmp_path / "rois")
+    assert not (tmp_path / "s" / "study.yaml").exists()

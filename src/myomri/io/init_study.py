@@ -221,10 +221,14 @@ def _rois(rois, ids: dict[str, str]) -> dict[str, list[dict]]:
     from .init_rois import find_rois
 
     found = find_rois(rois, ids)
+    if not found:  # radiomics would be on with nothing to extract
+        raise InputError(
+            f"--rois {rois}: no reader ROI found; expected <PatientID or sub-id>/<anything>_reader-<ID>_roi.nii.gz"
+        )
     rep = ANALYSIS["reproducibility"]
     wanted = {ANALYSIS["reference_reader"], *rep["inter"], *rep["intra"]}
     readers = {r["reader"] for recs in found.values() for r in recs}
-    if found and not wanted <= readers:
+    if not wanted <= readers:
         raise InputError(
             f"--rois {rois}: readers {sorted(readers)} found; the study's reproducibility analysis "
             f"compares readers {sorted(wanted)} (inter {rep['inter']}, intra {rep['intra']}): name the "
