@@ -119,3 +119,19 @@ def test_cli_train_refine_and_segment_with_dl(tmp_path, monkeypatch, capsys):
     assert main(["segment", "refine", "--model", str(tmp_path / "img0.nii.gz"), "--images",
                  str(tmp_path / "img1.nii.gz"), "--masks", str(tmp_path / "lab1.nii.gz"), "-o", str(m2)]) == 2
     assert "cannot read the segmentation model" in capsys.readouterr().err
+
+
+def test_a_training_mask_on_another_grid_is_named_as_the_mask(tmp_path):
+    import numpy as np
+
+    from myomri.errors import GeometryError
+    from myomri.io.image import Image
+    from myomri.io.nifti import write_nifti
+    from myomri.segment.train import load_cases
+
+    write_nifti(Image(np.ones((8, 8, 2), np.float32)), tmp_path / "img.nii.gz")
+    write_nifti(Image(np.ones((8, 8, 2), np.uint8), spacing=(2.0, 2.0, 5.0)), tmp_path / "seg.nii.gz")
+    with pytest.raises(GeometryError) as err:
+        load_cases([(str(tmp_path / "img.nii.gz"), str(tmp_path / "seg.nii.gz"), "myomri", "water")], progress=False)
+    msg = str(err.value)
+    assert msg.startswith("mask grid") and "seg.nii.gz) does not match image grid" in msg and "img.nii.gz" in msg

@@ -63,7 +63,7 @@ def load_cases(cases, *, tile: int | None = None, pixel_mm: float | None = None,
     for img_path, mask_path, scheme, contrast in tqdm(list(cases), desc="cases", disable=not progress):
         image = read_image(img_path)
         mask = read_mask(mask_path)
-        check_same_grid(image, mask)
+        check_same_grid(mask, image)  # names: ("mask", "image")
         try:
             indices = muscle_indices(mask.array, scheme=scheme)
         except InputError as exc:
