@@ -67,3 +67,20 @@ def test_per_muscle_table_matches_the_derivative_maps(finished_run):
     for side in ("R", "L"):
         one = tidy[(tidy["subject"] == sid) & (tidy["side"] == side)]
         assert one[one["muscle"] != "all"]["n_voxels"].sum() == int(one[one["muscle"] == "all"]["n_voxels"].iloc[0])
+
+
+def test_roi_stats_on_the_stage_fat_fraction_map_gives_runs_ff_means(finished_run, tmp_path):
+    # run writes status.nii.gz beside ff.nii.gz: roi-stats then counts the fitted voxels of FF 0 as run does
+    from myomri.cli import main
+
+    _, result = finished_run
+    tidy = pd.read_csv(result.outdir / "t2_per_muscle.csv", dtype={"subject": str, "side": str})
+    sid = tidy["subject"].iloc[0]
+    stage = result.outdir / "stages" / "t2" / sid
+    out = tmp_path / "ff.csv"
+    assert main(["roi-stats", str(stage / "ff.nii.gz"), str(stage / "labels.nii.gz"), "--label-scheme", "myomri",
+                 "-o", str(out)]) == 0  # fmt: skip
+    mine = tidy[(tidy["subject"] == sid) & (tidy["muscle"] != "all")]
+    by_name = pd.read_csv(out).set_index("name")["mean"]
+    for row in mine.itertuples():
+        assert by_name[f"{row.muscle}_{row.side}"] == pytest.approx(row.ff_mean, rel=1e-5)

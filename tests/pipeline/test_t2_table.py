@@ -7,7 +7,7 @@ import pytest
 from tests.pipeline.test_config_types import _problems, _study
 
 from myomri.pipeline import load_pipeline
-from myomri.pipeline.stages import _t2_table
+from myomri.pipeline.t2_tables import t2_roi_table as _t2_table
 from myomri.t2.fit import BELOW_NOISE, FITTED, Fit
 
 
@@ -47,3 +47,16 @@ def test_the_demo_declares_its_labels_and_an_unknown_scheme_is_a_problem(tmp_pat
     assert load_pipeline(_study(tmp_path)).segmentation["label_scheme"] == "myomri"
     problems = _problems(_study(tmp_path, segmentation={"method": "given", "label_scheme": "dafne"}))
     assert "segmentation.label_scheme: 'dafne' is not one of ['auto', 'myomri']" in problems
+    classical = _problems(_study(tmp_path, segmentation={"method": "classical", "label_scheme": "myomri"}))
+    assert "the classical method writes one muscle label" in classical
+
+
+def test_given_labels_declared_myomri_but_outside_it_are_refused_naming_the_file():
+    from myomri.errors import MaskError
+    from myomri.pipeline.t2_tables import check_label_scheme
+
+    labels = np.array([1, 13, 30], np.int16).reshape(3, 1, 1)
+    task = {"labels": "sub-1_dseg.nii.gz", "segmentation": {"method": "given", "label_scheme": "myomri"}}
+    with pytest.raises(MaskError, match=r"sub-1_dseg.nii.gz: label\(s\) \[30\] are not in the myomri thigh scheme"):
+        check_label_scheme(labels, task)
+    check_label_scheme(labels, {**task, "segmentation": {"method": "given", "label_scheme": "auto"}})  # not declared

@@ -50,13 +50,15 @@ def test_status_none_falls_back_to_zeros_as_unfitted(tmp_path):
     assert (row["n"], row["n_excluded"], row["mean"]) == (2, 4, pytest.approx(0.3))
 
 
-def test_a_status_file_without_t2fits_summary_is_not_taken_unless_named(tmp_path):
-    ff, mask = _fit_folder(tmp_path / "maps", summary=False)
+def test_a_status_file_found_beside_the_map_on_another_grid_is_not_used_and_said(tmp_path, capsys):
+    ff, mask = _fit_folder(tmp_path / "maps", summary=False)  # run's stage folders hold no summary.json
     assert main(["roi-stats", str(ff), str(mask), "-o", str(tmp_path / "c.csv")]) == 0
-    assert _row(tmp_path / "c.csv")["n"] == 2  # not a t2fit folder: zeros are the unfitted voxels
-    status = str(tmp_path / "maps" / "status.nii.gz")
-    assert main(["roi-stats", str(ff), str(mask), "--status", status, "-o", str(tmp_path / "d.csv")]) == 0
-    assert _row(tmp_path / "d.csv")["n"] == 4
+    assert _row(tmp_path / "c.csv")["n"] == 4  # found beside the map: used
+    write_nifti(Image(np.zeros((5, 1, 1), np.uint8)), tmp_path / "maps" / "status.nii.gz")  # another grid
+    capsys.readouterr()
+    assert main(["roi-stats", str(ff), str(mask), "-o", str(tmp_path / "d.csv")]) == 0
+    assert _row(tmp_path / "d.csv")["n"] == 2  # not used: zeros are the unfitted voxels, and it says so
+    assert "is not on the map's grid and is not used" in capsys.readouterr().err
 
 
 def test_a_status_map_on_another_grid_is_refused_by_name(tmp_path, capsys):

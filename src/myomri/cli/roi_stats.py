@@ -19,7 +19,7 @@ def register(subparsers) -> None:
         description=(
             "Statistics of a quantitative map (a fitted t2.nii.gz, a scanner T2 map, an FF map) "
             "in every label of a mask. Voxels the fit left out are excluded and counted: those "
-            "its status map marks (a t2fit folder's status.nii.gz, found beside MAP or given with "
+            "its status map marks (the status.nii.gz t2fit and run write, found beside MAP or given with "
             "--status), so that a fat fraction of 0 counts as a value; else map voxels equal to 0. "
             "A mask on another grid is carried onto the map through world "
             "coordinates; the overlap fraction is written in the table."
@@ -47,8 +47,8 @@ def register(subparsers) -> None:
         default="auto",
         metavar="auto|none|FILE",
         help="t2fit's status map: voxels it marks as not fitted are left out and every other value counts, "
-        "0 included (auto, the default: status.nii.gz beside MAP where t2fit wrote it, with its "
-        "summary.json; none: map voxels equal to 0 are left out instead)",
+        "0 included (auto, the default: status.nii.gz beside MAP, as t2fit and run write it, when it is on "
+        "MAP's grid; none: map voxels equal to 0 are left out instead)",
     )
     p.add_argument(
         "--vendor-layout",
@@ -79,8 +79,13 @@ def run(args: argparse.Namespace) -> int:
     status = _status_path(args)
     unfitted = 0.0
     if status is not None:  # the fit's own record of what it left out: zeros in MAP are then values
-        value_map, unfitted = _mark_unfitted(value_map, read_image(status)), float("nan")
-        print(f"roi-stats: voxels left out by the fit from {status}", file=sys.stderr)
+        marked = _mark_unfitted(value_map, read_image(status), given=args.status != "auto")
+        if marked is None:
+            print(f"roi-stats: {status} is not on the map's grid and is not used; voxels equal to 0 are left out",
+                  file=sys.stderr)  # fmt: skip
+        else:
+            value_map, unfitted = marked, float("nan")
+            print(f"roi-stats: voxels left out by the fit from {status}", file=sys.stderr)
     table, overlap = map_roi_statistics(value_map, mask, names=names, combine=args.combine, scheme=args.label_scheme,
                                         unfitted_value=unfitted)  # fmt: skip
     with atomic_path(args.output) as tmp:
@@ -90,32 +95,34 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _status_path(args: argparse.Namespace) -> str | None:
-    """The status map to use: the one given, t2fit's beside MAP for "auto", or None."""
+    """The status map to use: the one given, or for "auto" the status.nii.gz beside a MAP file (t2fit and
+    run write one beside their maps); None otherwise."""
     from pathlib import Path
 
     if args.status == "none" or (args.status == "auto" and args.vendor_layout != "map"):
         return None
     if args.status != "auto":
         return args.status
-    folder = Path(args.map).parent
-    # t2fit writes status.nii.gz and summary.json beside its maps; both, so that a stray file named
-    # status.nii.gz in some other folder is not taken for a fit's record
-    found = folder / "status.nii.gz"
-    return str(found) if found.is_file() and (folder / "summary.json").is_file() else None
+    found = Path(args.map).parent / "status.nii.gz"
+    return str(found) if Path(args.map).is_file() and found.is_file() else None
 
 
-def _mark_unfitted(value_map, status):
-    """``value_map`` with NaN where ``status`` (t2fit's codes, same grid) says no value was fitted."""
+def _mark_unfitted(value_map, status, *, given: bool):
+    """``value_map`` with NaN where ``status`` (t2fit's codes, same grid) says no value was fitted; None
+    for a status map found beside MAP on another grid (a map put in a fit's folder), an error if given."""
     import numpy as np
 
     from ..errors import InputError
     from ..preprocess.geometry import grid_mismatches
     from ..t2.fit import AT_BOUND, FITTED
 
-    if grid_mismatches(status, value_map):
+    differ = grid_mismatches(status, value_map)
+    if differ and not given:
+        return None
+    if differ:
         raise InputError(
-            f"{status.source}: the status map is not on the grid of {value_map.source or 'the map'}; "
-            "expected the status.nii.gz t2fit wrote with that map"
+            f"{status.source}: the status map is not on the grid of {value_map.source or 'the map'} "
+            f"[{'; '.join(differ)}]; expected the status.nii.gz t2fit wrote with that map"
         )
     codes = np.asarray(status.array)
     fitted = (codes == FITTED) | (codes == AT_BOUND)

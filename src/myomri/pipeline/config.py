@@ -164,7 +164,10 @@ def _segmentation_section(raw: dict, base: Path, problems: list[str]) -> dict:
     )  # fmt: skip
     want_choice(seg["method"], "segmentation.method", cfg.SEGMENTATION_METHODS, problems)
     if seg["label_scheme"] is not None:
-        want_choice(seg["label_scheme"], "segmentation.label_scheme", ("auto", *LABEL_SCHEMES), problems)
+        ok = want_choice(seg["label_scheme"], "segmentation.label_scheme", ("auto", *LABEL_SCHEMES), problems)
+        if ok and seg["label_scheme"] != "auto" and seg["method"] == "classical":
+            problems.append(f"segmentation.label_scheme: {seg['label_scheme']!r} names muscles; the classical "
+                            "method writes one muscle label, expected auto or null with it")  # fmt: skip
     want_bool(seg["align"], "segmentation.align", problems)
     model = seg["model"]
     if model is not None and want_str(model, "segmentation.model", problems, what="a model file path or null"):

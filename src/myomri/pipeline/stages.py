@@ -78,7 +78,7 @@ def run_t2_subject(task: dict) -> dict:
     """Fit one subject's MESE series inside its muscles; write maps and ROI statistics.
 
     Writes ``t2.nii.gz``, ``labels.nii.gz`` (muscle labels on the MESE grid; 0 where not fitted),
-    ``ff.nii.gz`` (EPG), ``roi_stats.csv`` and ``alignment.json`` (the rigid correction of the Dixon
+    ``ff.nii.gz`` (EPG), ``status.nii.gz`` (the fit's voxel codes), ``roi_stats.csv`` and ``alignment.json`` (the rigid correction of the Dixon
     series onto MESE echo 1 and the mask overlap with and without it) into ``task['outdir']``;
     returns the subject summary.
     """
@@ -89,6 +89,7 @@ def run_t2_subject(task: dict) -> dict:
     from ..outcome import fit_failure
     from ..preprocess.align_labels import carry_aligned
     from ..t2.maps import write_fit
+    from .t2_tables import check_label_scheme, t2_roi_table, t2_summary
 
     out = Path(task["outdir"])
     out.mkdir(parents=True, exist_ok=True)
@@ -113,10 +114,15 @@ def run_t2_subject(task: dict) -> dict:
         keep[lab.shape[2] // 2] = True
         lab[:, :, ~keep] = 0
     if not lab.any():
+        if task["labels"] or task["water"]:
+            raise InputError(
+                f"{task['labels'] or task['water']}: no muscle label lands on the MESE grid of "
+                f"{task['mese']} (overlap {overlap:.2f}); check the series' geometry"
+            )
         raise InputError(
-            f"{task['labels'] or task['water']}: no muscle label lands on the MESE grid of "
-            f"{task['mese']} (overlap {overlap:.2f}); check the series' geometry"
+            f"{task['mese']}: the network found no muscle in the first echo; expected an axial thigh series"
         )
+    check_label_scheme(lab, task)  # before the fit: a wrong declaration fails in seconds, naming the file
     model, profile = _model(task["t2"], image)
     fit = model.fit(np.asarray(image.array, dtype=float), lab > 0)
     counts = fit.counts()
@@ -125,78 +131,24 @@ def run_t2_subject(task: dict) -> dict:
         raise FitError(f"{task['mese']}: the T2 fit inside the muscles failed: {failure}")
     grid = image.volume(0)
     write_fit(fit, grid, out, maps=("t2", "ff"), summary=False)
+    # the fit's record of what it left out: roi-stats on ff.nii.gz then counts a fat fraction of 0 as run does
+    write_nifti(grid.with_array(fit.status.astype(np.uint8)), out / "status.nii.gz")
     write_nifti(grid.with_array(lab.astype(np.uint8)), out / "labels.nii.gz")
     if confidence is not None:  # the dl segmenter's per-slice record (on its own grid's slices)
         _write_json(out / "labels.json", {"segmentation": "myomri dl", "grid": "segmented image", **confidence})
-    table = _t2_table(fit, lab, task)
+    table = t2_roi_table(fit, lab, task)
     with atomic_path(out / "roi_stats.csv") as tmp:
         table.to_csv(tmp, index=False)
-    summary = _t2_summary(task, table, counts, overlap, profile, alignment)
+    summary = t2_summary(task, table, counts, overlap, profile, alignment)
     if confidence is not None:
         summary["segmentation_low_confidence"] = bool(confidence["low_confidence"])
     return summary
-
-
-def _t2_table(fit, lab: np.ndarray, task: dict):
-    """The subject's ROI statistics of water T2 (and the EPG fat fraction), per muscle and ``all``."""
-    from ..tables.roistats import roi_statistics
-
-    t2_unfit = np.where(fit.fitted, fit.t2, 0.0)  # roistats excludes 0 (unfitted) voxels and counts them
-    scheme = _label_scheme(task["segmentation"])
-    table = roi_statistics(t2_unfit, lab, combine=True, scheme=scheme)
-    table.insert(0, "subject", task["subject"])
-    if fit.ff is not None:
-        # unfitted voxels are NaN here: a fat fraction of exactly 0 is a value, not a voxel left out
-        ff = np.where(fit.fitted, fit.ff, np.nan)
-        ff_tab = roi_statistics(ff, lab, combine=True, scheme=scheme, unfitted_value=np.nan)
-        table["ff_mean"] = ff_tab["mean"].to_numpy()
-    return table
-
-
-def _label_scheme(seg: dict) -> str | None:
-    """The muscle labels' scheme: as the study file declares it, or for "auto" myomri's thigh scheme
-    where the DL model wrote them, else unknown (labels then keep ``label_<value>`` names)."""
-    scheme = seg.get("label_scheme", "auto")
-    if scheme == "auto":
-        return "myomri" if seg["method"] == "dl" else None
-    return scheme
-
-
-def _t2_summary(task: dict, table, counts: dict, overlap: float, profile, alignment: dict) -> dict:
-    """The subject summary: whole-muscle T2 (row ``all`` of ``table``), fit counts, slice profile, alignment."""
-    whole = table[table["label"].astype(str) == "all"].iloc[0]
-    return {
-        "subject": task["subject"],
-        "t2_mean": float(whole["mean"]),
-        "t2_median": float(whole["median"]),
-        "t2_sd": float(whole["sd"]),
-        "ff_mean": float(whole["ff_mean"]) if "ff_mean" in table else None,
-        "n_voxels": int(whole["n"]),
-        "n_excluded": int(whole["n_excluded"]),
-        "mask_overlap": float(overlap),
-        "fit_failed": int(counts.get("failed", 0)),
-        "slices": task["t2"]["slices"],
-        "slice_profile": profile.enabled,
-        "slice_profile_reason": profile.reason,
-        **_alignment_columns(alignment),
-    }
 
 
 def _write_json(path: Path, value: dict) -> None:
     from ..io.atomic import atomic_write_text
 
     atomic_write_text(path, json.dumps(value, indent=1))
-
-
-def _alignment_columns(record: dict) -> dict:
-    """The subject summary's flat view of an alignment record (the full record is alignment.json)."""
-    return {
-        "align": record["status"],
-        "align_translation_mm": round(float(record["translation_norm_mm"]), 3),
-        "align_rotation_deg": round(float(record["rotation_angle_deg"]), 3),
-        "mask_overlap_unaligned": float(record["overlap_unaligned"]),
-        "mask_dice_unaligned": round(float(record["dice_vs_unaligned"]), 4),
-    }
 
 
 def clinical_frame(config, *, numeric: bool = True):
