@@ -56,7 +56,7 @@ class MissingFileError(MyomriError, FileNotFoundError):
 
 
 class OutputError(MyomriError, OSError):
-    """An output cannot be written where it was asked for (a folder without write permission, a full disk)."""
+    """An output cannot be written where it was asked for (its folder cannot be made, or not written to)."""
 
 
 class FormatError(InputError):

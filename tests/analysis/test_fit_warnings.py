@@ -50,12 +50,12 @@ def test_count_fit_warnings_keeps_category_and_first_line():
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_cv_fold_warnings_are_counted_once_per_fold_and_none_escape(n_jobs):
+def test_cv_fold_warnings_are_counted_per_occurrence_and_none_escape(n_jobs):
     X, y = _data()
     with warnings.catch_warnings(record=True) as escaped:
         res = validation.run_repeated_cv(WarningLDA(), X, y, folds=3, repeats=2, seed=0, n_jobs=n_jobs)
     key = f"warning UserWarning: {PLANTED}"
-    assert res.notes[key] == 6  # 3 folds x 2 repeats, the repeated line once per fold, for any n_jobs
+    assert res.notes[key] == 12  # 3 folds x 2 repeats x 2 occurrences each, for any n_jobs
     assert res.notes["convergence_warnings"] == 6
     assert [w for w in escaped if PLANTED in str(w.message)] == []
 

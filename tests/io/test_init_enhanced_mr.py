@@ -77,3 +77,11 @@ def test_init_and_run_take_a_siemens_enhanced_mese_export_with_no_dixon(referenc
     assert bool(subject["segmentation_low_confidence"])  # a calf through the thigh network: flagged
     record = json.loads(next((tmp_path / "out").rglob("alignment.json")).read_text())
     assert record["moving"] == "MESE echo 1 (segmented there)"
+
+
+def test_a_multi_frame_object_keeping_its_echo_time_at_the_top_level_keeps_it():
+    ds = _enhanced("SPIN", [])
+    ds.EchoTime = 20.0  # e.g. a legacy-converted object: no MREchoSequence per frame
+    series: dict = {}
+    _add(series, ds, Path("x.dcm"))
+    assert next(iter(series.values())).echo_times == {20.0}

@@ -148,8 +148,8 @@ def test_xlsx_without_openpyxl_says_so(tree, tmp_path):
 @pytest.mark.parametrize(
     "name, content, said",
     [
-        ("clin.nii.gz", b"\x1f\x8b not a table", "of type '.gz'; expected a .csv, .tsv or .xlsx file"),
-        ("clin", b"patient_id,group\n", "of type '(none)'; expected a .csv, .tsv or .xlsx file"),
+        ("clin.nii.gz", b"\x1f\x8b not a table", "of type '.gz'; expected a .csv, .tsv, .tab, .txt, .xlsx or .xlsm file"),
+        ("clin", b"patient_id,group\n", "of type '(none)'; expected a .csv, .tsv, .tab, .txt, .xlsx or .xlsm file"),
         ("clin.csv", b"\xff\xfe\x00\x01binary", "not a readable CSV table (UnicodeDecodeError"),
         ("clin.tsv", b"", "not a readable TSV table (EmptyDataError"),
     ],

@@ -7,7 +7,6 @@ writes them. Every exclusion or fallback is recorded in ``StudyResult.notes`` (n
 from __future__ import annotations
 
 import sys
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -26,7 +25,15 @@ from .selection import ForwardSFS, UnivariateFilter
 from .selection_check import check_frame, nested_check_rows
 from .study_checks import check_study, task_labels
 from .study_config import StudyConfig, Task
-from .validation import WARNING_KEY, build_pipeline, check_target, count_fit_warnings, repeat_metrics, run_repeated_cv
+from .validation import (
+    WARNING_KEY,
+    build_pipeline,
+    check_target,
+    count_fit_warnings,
+    recorded_fit_warnings,
+    repeat_metrics,
+    run_repeated_cv,
+)
 
 __all__ = ["StudyResult", "load_tables", "task_data", "run_study"]
 
@@ -82,16 +89,13 @@ def _published_columns(clf_name: str, X: np.ndarray, y: np.ndarray, config: Stud
     The warnings of the SFS's inner fits (ConvergenceWarnings of the MLP at scikit-learn's default
     ``max_iter``: 185 lines in the demo) are counted into notes, as the cross-validation's are.
     """
-    from sklearn.exceptions import ConvergenceWarning
-
     from .reduction import ZScore
 
     Z = ZScore().fit_transform(X)
     uni = UnivariateFilter(p_threshold=config.univariate_p, min_features=min(config.k)).fit(Z, y)
     cols = np.flatnonzero(uni.support_)
     sfs = ForwardSFS(make_classifier(clf_name, seed=config.seed), k=config.k)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
+    with recorded_fit_warnings() as caught:
         sfs.fit(Z[:, cols], y)
     notes += _warning_notes(task, clf_name, count_fit_warnings(caught), "the selection's SFS fits")
     return [int(c) for c in cols[sfs.order_]]
@@ -171,7 +175,7 @@ def _warning_notes(task_name: str, clf: str, counts: dict, where: str) -> list[s
             )
         elif val and key.startswith(WARNING_KEY):
             category, message = key[len(WARNING_KEY) :].split(": ", 1)
-            out.append(f"task {task_name}, {clf}: {val} {category}(s) in {where}: {message}")
+            out.append(f"task {task_name}, {clf}: {val} {category}(s) in {where}: {message or '(no message)'}")
     return out
 
 

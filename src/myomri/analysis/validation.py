@@ -8,6 +8,7 @@ filter and SFS, then the classifier) on its training part only. Outer folds run 
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass, field
 
@@ -26,7 +27,15 @@ from .metrics import compute_metrics
 from .reduction import ZScore
 from .selection import ForwardSFS, UnivariateFilter
 
-__all__ = ["build_pipeline", "check_target", "count_fit_warnings", "CVResult", "run_repeated_cv", "repeat_metrics"]
+__all__ = [
+    "build_pipeline",
+    "check_target",
+    "count_fit_warnings",
+    "recorded_fit_warnings",
+    "CVResult",
+    "run_repeated_cv",
+    "repeat_metrics",
+]
 
 #: Prefix of the note counters under which :func:`count_fit_warnings` keeps the warnings other than
 #: ConvergenceWarnings, followed by ``<Category>: <first line of the message>``.
@@ -85,6 +94,21 @@ class CVResult:
     notes: dict = field(default_factory=dict)
 
 
+@contextlib.contextmanager
+def recorded_fit_warnings():
+    """Record, not print, every occurrence of the warnings a block of fits gives (yields their list).
+
+    Every category Python shows by default is recorded each time it occurs, so that a count means
+    occurrences on every path (a "default" filter would keep one per location and block); the ones it
+    hides by default (deprecation, import and resource warnings of library internals) stay hidden.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+            warnings.filterwarnings("ignore", category=category)
+        yield caught
+
+
 def count_fit_warnings(caught) -> dict[str, int]:
     """Note counters for the warnings recorded around a block of fits.
 
@@ -127,11 +151,9 @@ def _fit_fold(template, X, y, train, test, limit_threads=False):
         _limit_threads()
     est = clone(template)
     # lean_sklearn: scikit-learn skips only checks that cannot change a result (X is finite,
-    # checked in run_repeated_cv); see lean.py. Other warnings keep the process's filters; entering
-    # catch_warnings resets the once-per-location registries, so a line warning under the "default"
-    # action counts once per fold, here or in a worker (not once per worker process).
-    with warnings.catch_warnings(record=True) as caught, lean_sklearn():
-        warnings.simplefilter("always", ConvergenceWarning)
+    # checked in run_repeated_cv); see lean.py. Warnings are recorded with fixed filters, so the counts
+    # are the same here and in a worker process.
+    with recorded_fit_warnings() as caught, lean_sklearn():
         est.fit(X[train], y[train])
         proba = est.predict_proba(X[test])
         pred = est.predict(X[test])

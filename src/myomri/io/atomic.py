@@ -44,8 +44,12 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
 
 
 def _output_error(path: Path, exc: OSError):
+    """The :class:`~myomri.errors.OutputError` of an output whose folder cannot be made or written."""
     from ..errors import OutputError
 
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):  # a file where a folder of the path should be
+        return OutputError(f"{path}: cannot be written (a file stands where its folder {path.parent} should be); "
+                           "expected a folder path")  # fmt: skip
     return OutputError(f"{path}: cannot be written ({exc.strerror or type(exc).__name__} in {path.parent}); "
                        "expected a folder this user can write to")  # fmt: skip
 

@@ -78,7 +78,8 @@ def _enhanced(ds) -> tuple[list, str, float | None]:
 def _add(series: dict, ds, path: Path) -> None:
     key = (str(ds.get("PatientID", "") or ""), str(ds.get("SeriesInstanceUID", "") or ""))
     multi = "PerFrameFunctionalGroupsSequence" in ds
-    tes, pulse_words, multi_ti = _enhanced(ds) if multi else ([ds.get("EchoTime")], "", None)
+    tes, pulse_words, multi_ti = _enhanced(ds) if multi else ([], "", None)
+    tes = tes or [ds.get("EchoTime")]  # a multi-frame object may keep its one TE at the top level, as the reader reads
     info = series.get(key)
     if info is None:
         num = ds.get("SeriesNumber")

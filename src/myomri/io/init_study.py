@@ -146,7 +146,9 @@ def read_clinical(path: Path, ids: dict[str, str]):
                 f"{path}: not a readable {suffix[1:].upper()} table ({type(exc).__name__}: {exc})"
             ) from None
     else:
-        raise InputError(f"{path}: clinical table of type {suffix or '(none)'!r}; expected a .csv, .tsv or .xlsx file")
+        raise InputError(
+            f"{path}: clinical table of type {suffix or '(none)'!r}; expected a .csv, .tsv, .tab, .txt, .xlsx or .xlsm file"
+        )
     col = next((c for c in cfg.CLINICAL_ID_COLUMNS if c in table.columns), None)
     if col is None:
         raise InputError(
