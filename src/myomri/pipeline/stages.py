@@ -37,8 +37,8 @@ def t2_task(spec, settings: dict, outdir: Path) -> dict:
 
 def _muscle_labels(task: dict, water, mese):
     """The label map to average T2 in, on its own grid: given labels, classical or DL masks of ``water``;
-    DL masks of the MESE series' first echo where the subject has no Dixon water (the network is
-    trained contrast-agnostic; the study file checks that classical segmentation has its water)."""
+    DL masks of the MESE series' first echo where the subject has no Dixon water (the shipped
+    network is trained contrast-agnostic; the study file checks that classical segmentation has its water)."""
     from ..io.read import read_image, read_mask
 
     method = task["segmentation"]["method"]
