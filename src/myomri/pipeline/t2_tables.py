@@ -56,18 +56,17 @@ def t2_summary(task: dict, table, counts: dict, overlap: float, profile, alignme
 
 
 def check_label_scheme(lab: np.ndarray, task: dict) -> None:
-    """Raise :class:`~myomri.errors.MaskError` naming the label file when labels declared myomri's are not."""
-    from ..config import labels as lab_cfg
+    """Raise :class:`~myomri.errors.MaskError` naming the label file when labels declared myomri's are not
+    (the check ``roi_statistics`` makes after the fit, made before it)."""
     from ..errors import MaskError
+    from ..tables.roistats import check_scheme
 
-    if label_scheme(task["segmentation"]) != "myomri" or task["segmentation"]["method"] == "dl":
+    if task["segmentation"]["method"] == "dl":  # the network writes myomri's labels
         return
-    outside = sorted(set(np.unique(lab).tolist()) - {0, *lab_cfg.LABEL_VALUES})
-    if outside:
-        raise MaskError(
-            f"{task['labels']}: label(s) {outside[:10]} are not in the myomri thigh scheme (1..{max(lab_cfg.LABEL_VALUES)}) "
-            "the study declares (segmentation.label_scheme); expected myomri labels, or label_scheme auto"
-        )
+    try:
+        check_scheme(np.unique(lab), label_scheme(task["segmentation"]))
+    except MaskError as exc:
+        raise MaskError(f"{task['labels']}: {exc} (the study's segmentation.label_scheme)") from None
 
 
 def _alignment_columns(record: dict) -> dict:

@@ -21,7 +21,7 @@ from ..config import t2 as cfg
 from ..errors import FormatError, InputError, MaskError
 from ..io.image import Image
 
-__all__ = ["roi_statistics", "read_names", "map_roi_statistics"]
+__all__ = ["roi_statistics", "check_scheme", "read_names", "map_roi_statistics"]
 
 LABEL_SCHEMES = lab.LABEL_SCHEMES
 
@@ -98,15 +98,8 @@ def roi_statistics(values, labels, *, names=None, combine=False, scheme=None, un
     if not present:
         raise MaskError("label map holds no label (all zero)")
     usable = np.isfinite(values) & (values != unfitted_value)
-    if scheme is not None and scheme not in LABEL_SCHEMES:
-        raise InputError(f"label scheme {scheme!r} unknown; expected one of {', '.join(LABEL_SCHEMES)}")
+    check_scheme(present, scheme)
     thigh = scheme == "myomri"
-    outside = [v for v in present if v not in lab.LABEL_VALUES]
-    if thigh and outside:
-        raise MaskError(
-            f"label(s) {outside[:10]} are not in the myomri thigh scheme (1..{max(lab.LABEL_VALUES)}: "
-            "right 1..12, left 13..24); expected a myomri label map, or no label scheme"
-        )
     rows = []
 
     def add(label, name, sel):
@@ -126,6 +119,26 @@ def roi_statistics(values, labels, *, names=None, combine=False, scheme=None, un
                     add(f"all_{side}", f"all muscles, {lab.SIDE_NAMES[side]}", np.isin(labels, side_values))
         add("all", "all_muscles", labels != 0)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def check_scheme(values, scheme: str | None) -> None:
+    """Raise :class:`MaskError` when label ``values`` (non-zero) fall outside ``scheme`` (None: any values).
+
+    Raises
+    ------
+    InputError
+        ``scheme`` is not one of ``LABEL_SCHEMES``.
+    MaskError
+        Labels outside myomri's thigh scheme where ``scheme`` is "myomri".
+    """
+    if scheme is not None and scheme not in LABEL_SCHEMES:
+        raise InputError(f"label scheme {scheme!r} unknown; expected one of {', '.join(LABEL_SCHEMES)}")
+    outside = sorted({int(v) for v in values} - {0, *lab.LABEL_VALUES})
+    if scheme == "myomri" and outside:
+        raise MaskError(
+            f"label(s) {outside[:10]} are not in the myomri thigh scheme (1..{max(lab.LABEL_VALUES)}: "
+            "right 1..12, left 13..24); expected a myomri label map, or no label scheme"
+        )
 
 
 def read_names(path: str | os.PathLike) -> dict[int, str]:
