@@ -67,8 +67,9 @@ def run(args: argparse.Namespace) -> int:
     from ..t2.vendor import read_vendor_t2map
     from ..tables.roistats import map_roi_statistics, read_names
 
+    status = _status_path(args)
     refuse_output_over_input(
-        {"map": args.map, "mask": args.mask, "label file": args.labels, "status map": _status_path(args)}, [args.output]
+        {"map": args.map, "mask": args.mask, "label file": args.labels, "status map": status}, [args.output]
     )
     if args.vendor_layout == "qmritools":
         value_map = read_vendor_t2map(args.map, layout="qmritools")
@@ -76,7 +77,6 @@ def run(args: argparse.Namespace) -> int:
         value_map = read_image(args.map)
     mask = read_mask(args.mask)
     names = read_names(args.labels) if args.labels else None
-    status = _status_path(args)
     unfitted = 0.0
     if status is not None:  # the fit's own record of what it left out: zeros in MAP are then values
         marked = _mark_unfitted(value_map, read_image(status), given=args.status != "auto")

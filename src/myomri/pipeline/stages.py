@@ -130,9 +130,8 @@ def run_t2_subject(task: dict) -> dict:
     if failure is not None:  # the exit-code rule (myomri.outcome): the subject fails, not the run
         raise FitError(f"{task['mese']}: the T2 fit inside the muscles failed: {failure}")
     grid = image.volume(0)
-    write_fit(fit, grid, out, maps=("t2", "ff"), summary=False)
-    # the fit's record of what it left out: roi-stats on ff.nii.gz then counts a fat fraction of 0 as run does
-    write_nifti(grid.with_array(fit.status.astype(np.uint8)), out / "status.nii.gz")
+    # with the fit's status map: roi-stats on ff.nii.gz then counts a fat fraction of 0 as run does
+    write_fit(fit, grid, out, maps=("t2", "ff"), summary=False, status=True)
     write_nifti(grid.with_array(lab.astype(np.uint8)), out / "labels.nii.gz")
     if confidence is not None:  # the dl segmenter's per-slice record (on its own grid's slices)
         _write_json(out / "labels.json", {"segmentation": "myomri dl", "grid": "segmented image", **confidence})

@@ -69,7 +69,14 @@ MAP_NAMES = ("t2", "m0", "residual", "ff", "b1", "offset")
 
 
 def write_fit(
-    fit: Fit, grid: Image, outdir: str | os.PathLike, *, maps: Sequence[str] = MAP_NAMES, summary: bool = True, **extra
+    fit: Fit,
+    grid: Image,
+    outdir: str | os.PathLike,
+    *,
+    maps: Sequence[str] = MAP_NAMES,
+    summary: bool = True,
+    status: bool | None = None,
+    **extra,
 ) -> dict:
     """Write the maps of ``fit`` on ``grid`` into ``outdir`` (float32 NIfTI, unfitted voxels 0).
 
@@ -85,7 +92,10 @@ def write_fit(
         Which of :data:`MAP_NAMES` to write; those the fit does not hold (``ff`` and ``b1`` of a
         mono-exponential fit, ``offset`` without ``fit_offset``) are skipped.
     summary : bool
-        Also write ``status.nii.gz`` and ``summary.json`` (``extra`` adds fields to the summary).
+        Also write ``summary.json`` (``extra`` adds fields to the summary).
+    status : bool, optional
+        Also write ``status.nii.gz`` (the voxel codes, which say where a 0 in a map is a value);
+        None: with the summary.
 
     Returns
     -------
@@ -101,11 +111,14 @@ def write_fit(
     for name in (n for n in MAP_NAMES if n in maps and getattr(fit, n) is not None):
         write_nifti(_on_grid(grid, np.asarray(getattr(fit, name), dtype=np.float32)), outdir / f"{name}.nii.gz")
         written.append(f"{name}.nii.gz")
-    if not summary:
-        return fit_summary(fit, files=written, **extra)
-    write_nifti(_on_grid(grid, fit.status.astype(np.uint8)), outdir / "status.nii.gz")
-    written.append("status.nii.gz")
+    if status is None:
+        status = summary
+    if status:
+        write_nifti(_on_grid(grid, fit.status.astype(np.uint8)), outdir / "status.nii.gz")
+        written.append("status.nii.gz")
     result = fit_summary(fit, files=written, **extra)
+    if not summary:
+        return result
     atomic_write_text(outdir / "summary.json", json.dumps(result, indent=2, default=_json) + "\n")
     return result
 
