@@ -56,23 +56,21 @@ _PULSE_SEQUENCE_WORDS = {"SPIN": "SE", "GRADIENT": "GR", "BOTH": "SE\\GR"}
 
 def _enhanced(ds) -> tuple[list, str, float | None]:
     """Echo times, sequence words and inversion time of an enhanced multi-frame MR object, which keeps
-    them per frame (``MREchoSequence``), as ``EchoPulseSequence`` and in ``MRModifierSequence``."""
+    them per frame (``MREchoSequence``), as ``EchoPulseSequence`` and in ``MRModifierSequence``; looked up
+    per frame with the shared groups as the fallback, as the reader does (``dicom_headers.frames_of``)."""
     from pydicom.multival import MultiValue
 
-    groups = list(ds.get("PerFrameFunctionalGroupsSequence") or ())
-    groups += list(ds.get("SharedFunctionalGroupsSequence") or ())
-    tes, ir, ti = [], False, None
-    for group in groups:
-        for echo in group.get("MREchoSequence") or ():
-            tes.append(echo.get("EffectiveEchoTime"))
-        for modifier in group.get("MRModifierSequence") or ():
-            if str(modifier.get("InversionRecovery", "")).upper() == "YES":
-                ir = True
-                times = modifier.get("InversionTimes")  # one value, or several (a MultiValue)
-                if times not in (None, ""):
-                    ti = _float(times[0] if isinstance(times, MultiValue) else times)
+    from .dicom_headers import _first, _group_value
+
+    shared = _first(ds, "SharedFunctionalGroupsSequence")
+    per_frame = list(ds.get("PerFrameFunctionalGroupsSequence") or ())
+    tes = [_group_value((frame, shared), "MREchoSequence", "EffectiveEchoTime") for frame in per_frame]
+    first = (per_frame[0] if per_frame else None, shared)
+    ir = str(_group_value(first, "MRModifierSequence", "InversionRecovery") or "").upper() == "YES"
+    times = _group_value(first, "MRModifierSequence", "InversionTimes") if ir else None  # one value or several
+    ti = None if times in (None, "") else _float(times[0] if isinstance(times, MultiValue) else times)
     words = _PULSE_SEQUENCE_WORDS.get(str(ds.get("EchoPulseSequence", "") or "").upper(), "")
-    return tes, "\\".join(w for w in (words, "IR" if ir else "") if w), ti
+    return [te for te in tes if te is not None], "\\".join(w for w in (words, "IR" if ir else "") if w), ti
 
 
 def _add(series: dict, ds, path: Path) -> None:
